@@ -1,0 +1,40 @@
+# One entry point for people and CI. `make demo` and `make test` are the README's quick start.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-unit lint kafka-up kafka-down bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/customs-kpi demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: install
+	$(BIN)/pip install --quiet ruff
+	$(BIN)/ruff check streams tests
+
+kafka-up: install
+	$(BIN)/customs-kpi kafka up
+
+kafka-down: install
+	$(BIN)/customs-kpi kafka down
+
+bench: install
+	$(BIN)/python scripts/bench_consume.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

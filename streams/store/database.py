@@ -1,0 +1,174 @@
+"""The writer's DuckDB connection: one transaction per batch holds rows, rejects and offsets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from streams.contract.events import EventSpec
+from streams.decode.dedupe import SOURCE, split_duplicates
+from streams.decode.result import REJECT_SCHEMA, DecodedBatch
+from streams.errors import DatabaseInUseError
+from streams.store.schema import apply_schema
+
+REJECT_COLUMNS = list(REJECT_SCHEMA)
+
+
+@dataclass
+class WriteCounts:
+    """What one batch did, by outcome."""
+
+    accepted: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+
+
+def open_store(path: str | Path, *, read_only: bool = False) -> EventStore:
+    """Open (and migrate) the database, failing clearly if another process holds it."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseInUseError(str(path), str(exc).splitlines()[0]) from exc
+        raise
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        apply_schema(con)
+    return EventStore(con, path)
+
+
+class EventStore:
+    """Writes decoded batches and the offsets they came from, atomically."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self._con = con
+        self.path = path
+
+    def close(self) -> None:
+        self._con.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A separate connection to the same database, for another thread (e.g. a scrape)."""
+        cursor = self._con.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    def stored_offsets(self, topics: Iterable[str] | None = None) -> dict[tuple[str, int], int]:
+        """The next offset to read for every partition the database has seen."""
+        rows = self._con.execute('SELECT topic, "partition", next_offset FROM consumer_offsets').fetchall()
+        wanted = set(topics) if topics is not None else None
+        return {(t, p): o for t, p, o in rows if wanted is None or t in wanted}
+
+    def write_batch(
+        self,
+        decoded: list[tuple[EventSpec, DecodedBatch]],
+        next_offsets: dict[tuple[str, int], int],
+        now: datetime,
+    ) -> WriteCounts:
+        """Store accepted rows, duplicates, rejects and next offsets in one transaction."""
+        counts = WriteCounts()
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for spec, batch in decoded:
+                self._write_events(spec, batch, now, counts)
+            self._write_offsets(next_offsets, now)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return counts
+
+    def _write_events(self, spec: EventSpec, batch: DecodedBatch, now: datetime, counts: WriteCounts) -> None:
+        con, table = self._con, spec.table
+        split = split_duplicates(batch.accepted, spec)
+        rejects = pl.concat([batch.rejects, split.conflicts.cast(REJECT_SCHEMA)], how="vertical")  # type: ignore[arg-type]
+        dup_count = self._insert_duplicates(split.duplicates, now)
+        if split.unique.height:
+            con.register("incoming", split.unique.to_arrow())
+            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM e.{c}" for c in spec.field_names if c != "event_id")
+            dup_count += _count(con.execute(
+                f"INSERT INTO duplicates SELECT i.source_topic, i.source_partition, i.source_offset, i.event_id, $now "
+                f"FROM incoming i JOIN {table} e USING (event_id) WHERE {same}", {"now": now}))
+            conflict_count = _count(con.execute(
+                f"INSERT INTO rejects (source_topic, source_partition, source_offset, message_key, raw_value, reason, detail, event_id, rejected_at) "
+                f"SELECT i.source_topic, i.source_partition, i.source_offset, i.message_key, i.raw_value, 'conflicting_duplicate', "
+                f"format('event_id {{}} was already accepted from {{}}[{{}}]@{{}} with different content', i.event_id, e.source_topic, e.source_partition, e.source_offset), "
+                f"i.event_id, $now FROM incoming i JOIN {table} e USING (event_id) WHERE NOT ({same})", {"now": now}))
+            columns = ", ".join([*spec.field_names, *SOURCE])
+            inserted = _count(con.execute(
+                f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming i "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.event_id = i.event_id)", {"now": now}))
+            con.unregister("incoming")
+            if conflict_count:
+                counts.rejected["conflicting_duplicate"] = counts.rejected.get("conflicting_duplicate", 0) + conflict_count
+            counts.accepted[spec.topic] = inserted
+        counts.duplicates[spec.topic] = dup_count
+        if rejects.height:
+            con.register("incoming_rejects", rejects.to_arrow())
+            con.execute(
+                f"INSERT INTO rejects ({', '.join(REJECT_COLUMNS)}, rejected_at) SELECT {', '.join(REJECT_COLUMNS)}, $now FROM incoming_rejects",
+                {"now": now},
+            )
+            con.unregister("incoming_rejects")
+            for reason, n in rejects.group_by("reason").len().iter_rows():
+                counts.rejected[reason] = counts.rejected.get(reason, 0) + n
+
+    def _insert_duplicates(self, duplicates: pl.DataFrame, now: datetime) -> int:
+        if duplicates.is_empty():
+            return 0
+        self._con.register("incoming_duplicates", duplicates.to_arrow())
+        n = _count(self._con.execute(
+            "INSERT INTO duplicates SELECT source_topic, source_partition, source_offset, event_id, $now FROM incoming_duplicates", {"now": now}))
+        self._con.unregister("incoming_duplicates")
+        return n
+
+    def _write_offsets(self, next_offsets: dict[tuple[str, int], int], now: datetime) -> None:
+        if not next_offsets:
+            return
+        frame = pl.DataFrame(
+            {"topic": [t for t, _ in next_offsets], "partition": [p for _, p in next_offsets], "next_offset": list(next_offsets.values())},
+            schema={"topic": pl.String, "partition": pl.Int32, "next_offset": pl.Int64},
+        )
+        self._con.register("incoming_offsets", frame.to_arrow())
+        self._con.execute(
+            'INSERT INTO consumer_offsets SELECT topic, "partition", next_offset, $now FROM incoming_offsets '
+            'ON CONFLICT (topic, "partition") DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at',
+            {"now": now},
+        )
+        self._con.unregister("incoming_offsets")
+
+    def unpublished_rejects(self, limit: int = 10_000) -> pl.DataFrame:
+        """Rejects not yet copied to the DLQ topic, oldest first."""
+        return self._con.execute(
+            f"SELECT {', '.join(REJECT_COLUMNS)} FROM rejects WHERE NOT dlq_published "
+            "ORDER BY rejected_at, source_topic, source_partition, source_offset LIMIT ?",
+            [limit],
+        ).pl()
+
+    def mark_published(self, rejects: pl.DataFrame) -> None:
+        if rejects.is_empty():
+            return
+        self._con.register("published", rejects.select(SOURCE).to_arrow())
+        self._con.execute(
+            "UPDATE rejects SET dlq_published = true FROM published p WHERE rejects.source_topic = p.source_topic "
+            "AND rejects.source_partition = p.source_partition AND rejects.source_offset = p.source_offset"
+        )
+        self._con.unregister("published")
+
+
+def _count(result: duckdb.DuckDBPyConnection) -> int:
+    row = result.fetchone()
+    return int(row[0]) if row else 0
