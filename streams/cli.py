@@ -1,2 +1,225 @@
+"""The `customs-kpi` command. Errors become messages and exit codes here, and only here."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from streams.config import ConsumerSettings, check_bootstrap
+from streams.errors import ConfigError, CustomsKpiError
+
+app = typer.Typer(help="Streaming KPI monitor for customs revenue, declarations and seizures.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft) for development, tests and the demo.", no_args_is_help=True)
+produce_app = typer.Typer(help="Send events to Kafka.", no_args_is_help=True)
+targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(produce_app, name="produce")
+app.add_typer(targets_app, name="targets")
+err = Console(stderr=True)
+
+DEFAULT_DATA = Path("var/kafka")
+Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", "-b", envvar="CUSTOMS_KPI_BOOTSTRAP_SERVERS", help="Kafka HOST:PORT list.")]
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
+def _parse_time(value: str, setting: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(setting, value, "an ISO date or timestamp, e.g. 2021-01-01 or 2021-01-01T00:00:00+07:00") from exc
+    if t.tzinfo is None:
+        from streams.kpi.clock import VIETNAM
+
+        t = t.replace(tzinfo=VIETNAM)
+    return t
+
+
+@kafka_app.command("up")
+def kafka_up(
+    port: Annotated[int, typer.Option(help="Client port on 127.0.0.1; the controller uses port+1.")] = 19092,
+    data_dir: Annotated[Path, typer.Option(help="Broker storage, logs and state.")] = DEFAULT_DATA,
+    heap_mb: Annotated[int, typer.Option(help="Maximum Java heap in MiB.")] = 512,
+) -> None:
+    """Start the broker in the background and return once it accepts requests."""
+    from streams.kafka.broker import start
+
+    state = start(data_dir, port, heap_mb)
+    typer.echo(f"Kafka broker running: bootstrap {state.bootstrap}, pid {state.pid}, data {state.data_dir}")
+
+
+@kafka_app.command("down")
+def kafka_down(data_dir: Annotated[Path, typer.Option(help="The folder given to `kafka up`.")] = DEFAULT_DATA) -> None:
+    """Stop the broker started from this data folder."""
+    from streams.kafka.broker import stop
+
+    typer.echo("Kafka broker stopped" if stop(data_dir) else f"no Kafka broker is running from {data_dir}")
+
+
+@kafka_app.command("status")
+def kafka_status(data_dir: Annotated[Path, typer.Option(help="The folder given to `kafka up`.")] = DEFAULT_DATA) -> None:
+    """Say whether the broker runs (exit 0) or not (exit 1)."""
+    from streams.kafka.broker import read_state
+
+    state = read_state(data_dir.resolve())
+    if state is None:
+        typer.echo(f"no Kafka broker is running from {data_dir}")
+        raise typer.Exit(1)
+    typer.echo(f"Kafka broker running: bootstrap {state.bootstrap}, pid {state.pid}, data {state.data_dir}")
+
+
+@app.command("topics")
+def topics(bootstrap: Bootstrap = "127.0.0.1:19092", partitions: Annotated[int, typer.Option(help="Partitions per new topic.")] = 6) -> None:
+    """Create the three event topics and customs.dlq if they are missing."""
+    from streams.kafka.topics import ensure_topics
+
+    if partitions < 1:
+        raise ConfigError("--partitions", partitions, "a whole number of at least 1")
+    created = ensure_topics(check_bootstrap(bootstrap), partitions)
+    typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@app.command("consume")
+def consume(
+    bootstrap: Bootstrap = "127.0.0.1:19092",
+    db: Annotated[Path, typer.Option(envvar="CUSTOMS_KPI_DB", help="DuckDB file (one writer per file).")] = Path("var/customs.duckdb"),
+    metrics_port: Annotated[int, typer.Option(envvar="CUSTOMS_KPI_METRICS_PORT", help="Port of /metrics.")] = 9464,
+    metrics_host: Annotated[str, typer.Option(envvar="CUSTOMS_KPI_METRICS_HOST", help="Address /metrics binds to.")] = "127.0.0.1",
+    clock: Annotated[str, typer.Option(help="as_of for pace figures: wall (now) or event (latest occurred_at).")] = "wall",
+    targets: Annotated[Path | None, typer.Option("--targets", help="Targets file (.csv or .yaml); default: the shipped one.")] = None,
+    group_id: Annotated[str | None, typer.Option(help="Consumer group; default derived from the database path.")] = None,
+    partitions: Annotated[int, typer.Option(help="Partitions for topics created on start.")] = 6,
+    max_poll_records: Annotated[int, typer.Option(help="Largest batch per poll.")] = 5000,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Consume the event topics into DuckDB exactly once, serving /metrics, until SIGTERM or SIGINT."""
+    from streams.consume.runner import run_consumer
+
+    _logging(verbose)
+    settings = ConsumerSettings(bootstrap, db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records)
+    run_consumer(settings)
+
+
+@produce_app.command("simulate")
+def simulate(
+    bootstrap: Bootstrap = "127.0.0.1:19092",
+    start: Annotated[str, typer.Option(help="First simulated day (Vietnam time).")] = "2021-01-01",
+    end: Annotated[str, typer.Option(help="Day after the last simulated day.")] = "2022-01-01",
+    events_per_day: Annotated[int, typer.Option(help="About this many events per simulated day, nationally.")] = 1500,
+    days_per_second: Annotated[float, typer.Option(help="Time compression: simulated days per real second; 0 = as fast as possible.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same events.")] = 2021,
+    performance: Annotated[float, typer.Option(help="National collections relative to target (1.0 = on target).")] = 1.0,
+    behind: Annotated[list[str] | None, typer.Option(help="DEPT=FACTOR: that department collects FACTOR of its share (repeatable).")] = None,
+    silent: Annotated[list[str] | None, typer.Option(help="DEPT: that department sends nothing (repeatable).")] = None,
+    targets: Annotated[Path | None, typer.Option("--targets", help="Targets file to calibrate to.")] = None,
+) -> None:
+    """Send seeded synthetic events (ILLUSTRATIVE figures) for all 35 departments."""
+    from streams.produce.cli import run_simulate
+
+    plan = _plan(start, end, events_per_day, seed, performance, behind or [], silent or [])
+    report = run_simulate(check_bootstrap(bootstrap), plan, days_per_second, targets)
+    typer.echo(f"sent {report.sent}, failed {report.failed}" + (f" ({report.errors})" if report.errors else ""))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _plan(start: str, end: str, events_per_day: int, seed: int, performance: float, behind: list[str], silent: list[str]):  # type: ignore[no-untyped-def]
+    from streams.contract.reference import department_codes
+    from streams.produce.simulator import SimulationPlan
+
+    factors = {}
+    for item in behind:
+        code, _, factor = item.partition("=")
+        try:
+            value = float(factor)
+        except ValueError:
+            value = -1.0
+        if code not in department_codes() or not 0 <= value <= 10:
+            raise ConfigError("--behind", item, "DEPT=FACTOR with a department code and a factor from 0 to 10, e.g. 03=0.8")
+        factors[code] = value
+    for code in silent:
+        if code not in department_codes():
+            raise ConfigError("--silent", code, "a department code from reference/departments.csv, e.g. 03")
+    if events_per_day < 1:
+        raise ConfigError("--events-per-day", events_per_day, "a whole number of at least 1")
+    first, last = _parse_time(start, "--start"), _parse_time(end, "--end")
+    if last <= first:
+        raise ConfigError("--end", end, f"a time after --start {start}")
+    return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(silent))
+
+
+@produce_app.command("replay")
+def replay(
+    files: Annotated[list[Path], typer.Argument(help="JSON Lines (.jsonl/.ndjson), CSV or Parquet files of contract events.")],
+    bootstrap: Bootstrap = "127.0.0.1:19092",
+    topic: Annotated[str | None, typer.Option(help="Topic for events whose event_type is missing or unknown.")] = None,
+) -> None:
+    """Send events from files to their topics, with a progress bar and a summary."""
+    from streams.produce.cli import run_replay
+
+    report = run_replay(check_bootstrap(bootstrap), files, topic)
+    typer.echo(f"sent {report.sent}, failed {report.failed}" + (f" ({report.errors})" if report.errors else ""))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@targets_app.command("build")
+def targets_build(output: Annotated[Path, typer.Option(help="Where to write the file.")] = Path("streams/kpi/data/targets.csv")) -> None:
+    """Write the default targets file: published figures plus the illustrative allocation."""
+    from streams.kpi.allocation import render_targets_csv
+
+    output.write_text(render_targets_csv(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+@targets_app.command("show")
+def targets_show(
+    year: Annotated[int, typer.Option(help="Year to show.")] = 2021,
+    targets: Annotated[Path | None, typer.Option("--targets", help="Targets file; default: the shipped one.")] = None,
+) -> None:
+    """Print the targets of a year, marking illustrative ones."""
+    from rich.table import Table
+
+    from streams.kpi.targets import load_targets
+
+    table = Table(title=f"Targets {year} (bn VND)")
+    for column in ("scope", "level", "amount", "status", "basis"):
+        table.add_column(column)
+    for t in sorted(load_targets(targets).for_year(year), key=lambda t: (t.scope != "national", t.scope, t.level)):
+        table.add_row(t.scope, t.level, f"{t.amount_vnd / 1e9:,.0f}", t.status, t.basis)
+    Console().print(table)
+
+
+@app.command("demo")
+def demo(
+    port: Annotated[int, typer.Option(help="Kafka client port.")] = 19092,
+    metrics_port: Annotated[int, typer.Option(help="Port of /metrics.")] = 9464,
+    workdir: Annotated[Path, typer.Option(help="Where the broker data, DuckDB file and logs go.")] = Path("var/demo"),
+    days_per_second: Annotated[float, typer.Option(help="Simulated days per second (2 = a year in about 3 minutes).")] = 2.0,
+    events_per_day: Annotated[int, typer.Option(help="Events per simulated day.")] = 600,
+    behind: Annotated[list[str] | None, typer.Option(help="DEPT=FACTOR to make a department fall behind.")] = None,
+    exit_when_done: Annotated[bool, typer.Option(help="Stop everything once the simulated year is consumed.")] = False,
+) -> None:
+    """Local demo: broker, consumer and a year of simulated events, with a live progress table."""
+    from streams.demo import run_demo
+
+    raise typer.Exit(run_demo(workdir, port, metrics_port, days_per_second, events_per_day, behind or ["31=0.8"], exit_when_done))
+
+
 def main() -> None:
-    pass
+    try:
+        app()
+    except CustomsKpiError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(exc.exit_code)

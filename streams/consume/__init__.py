@@ -1,0 +1,1 @@
+"""Kafka -> batches -> decode -> DuckDB with offsets -> metrics; rebalance handling."""

@@ -13,6 +13,7 @@ import polars as pl
 
 from streams.contract.events import EventSpec
 from streams.decode.reasons import RejectReason
+from streams.decode.result import REJECT_SCHEMA
 
 SOURCE = ["source_topic", "source_partition", "source_offset"]
 
@@ -34,7 +35,7 @@ def split_duplicates(accepted: pl.DataFrame, spec: EventSpec) -> Deduplicated:
     unique, repeats = accepted.filter(first), accepted.filter(~first)
     if repeats.is_empty():
         empty = pl.DataFrame(schema={**{c: accepted.schema[c] for c in SOURCE}, "event_id": pl.String})
-        return Deduplicated(unique, empty, repeats.head(0).select([*SOURCE, "message_key", "raw_value", "event_id"]))
+        return Deduplicated(unique, empty, pl.DataFrame(schema=REJECT_SCHEMA))
     content = content_columns(spec)
     firsts = unique.select(content + SOURCE).rename({c: f"first_{c}" for c in content + SOURCE if c != "event_id"})
     joined = repeats.join(firsts, on="event_id", how="left")
@@ -51,5 +52,5 @@ def split_duplicates(accepted: pl.DataFrame, spec: EventSpec) -> Deduplicated:
             pl.col("event_id"), pl.col("first_source_topic"), pl.col("first_source_partition"), pl.col("first_source_offset"),
         ).alias("detail"),
         "event_id",
-    )
+    ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
     return Deduplicated(unique, duplicates, conflicts)

@@ -1,0 +1,1 @@
+"""Targets, the seasonal plan curve, and pace and projection figures. Pure: no I/O beyond reading files."""

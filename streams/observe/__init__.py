@@ -1,0 +1,1 @@
+"""Prometheus metrics: the KPI collector (values computed from DuckDB) and pipeline health."""

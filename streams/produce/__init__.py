@@ -1,0 +1,1 @@
+"""Producers: the calibrated simulator and the file replay, both sending through EventSender."""

@@ -29,6 +29,10 @@ class WriteCounts:
     rejected: dict[str, int] = field(default_factory=dict)
 
 
+def duckdb_version() -> str:
+    return str(duckdb.__version__)
+
+
 def open_store(path: str | Path, *, read_only: bool = False) -> EventStore:
     """Open (and migrate) the database, failing clearly if another process holds it."""
     path = Path(path)
@@ -94,7 +98,7 @@ class EventStore:
     def _write_events(self, spec: EventSpec, batch: DecodedBatch, now: datetime, counts: WriteCounts) -> None:
         con, table = self._con, spec.table
         split = split_duplicates(batch.accepted, spec)
-        rejects = pl.concat([batch.rejects, split.conflicts.cast(REJECT_SCHEMA)], how="vertical")  # type: ignore[arg-type]
+        rejects = pl.concat([batch.rejects, split.conflicts], how="vertical")
         dup_count = self._insert_duplicates(split.duplicates, now)
         if split.unique.height:
             con.register("incoming", split.unique.to_arrow())
@@ -152,11 +156,12 @@ class EventStore:
 
     def unpublished_rejects(self, limit: int = 10_000) -> pl.DataFrame:
         """Rejects not yet copied to the DLQ topic, oldest first."""
-        return self._con.execute(
+        table = self._con.execute(
             f"SELECT {', '.join(REJECT_COLUMNS)} FROM rejects WHERE NOT dlq_published "
             "ORDER BY rejected_at, source_topic, source_partition, source_offset LIMIT ?",
             [limit],
-        ).pl()
+        ).to_arrow_table()
+        return pl.DataFrame(pl.from_arrow(table))
 
     def mark_published(self, rejects: pl.DataFrame) -> None:
         if rejects.is_empty():

@@ -1,0 +1,66 @@
+"""Settings, built once at the CLI edge and passed down frozen. Nothing reads the environment at import."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from streams.errors import ConfigError
+
+_HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
+CLOCKS = ("wall", "event")
+
+
+def check_bootstrap(value: str, setting: str = "--bootstrap-servers") -> str:
+    servers = [s.strip() for s in value.split(",") if s.strip()]
+    if not servers or not all(_HOST_PORT.match(s) for s in servers):
+        raise ConfigError(setting, value, "HOST:PORT[,HOST:PORT...], e.g. 127.0.0.1:19092")
+    return ",".join(servers)
+
+
+def check_port(value: int, setting: str) -> int:
+    if not 0 <= value <= 65535:
+        raise ConfigError(setting, value, "a TCP port from 0 to 65535 (0 picks a free one)")
+    return value
+
+
+def default_group_id(db_path: Path) -> str:
+    """customs-kpi-<hash of the database's absolute path>: one group per database file.
+
+    Two consumers writing different files must not split one group's partitions, and two
+    consumers on the same file are stopped by the file lock, so the group follows the file.
+    """
+    digest = hashlib.sha256(str(db_path.resolve()).encode()).hexdigest()[:12]
+    return f"customs-kpi-{digest}"
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    bootstrap_servers: str
+    db_path: Path
+    metrics_port: int
+    metrics_host: str = "127.0.0.1"
+    clock: str = "wall"
+    targets_file: Path | None = None
+    group_id: str | None = None
+    partitions: int = 6
+    max_poll_records: int = 5000
+    poll_timeout_ms: int = 500
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bootstrap_servers", check_bootstrap(self.bootstrap_servers))
+        check_port(self.metrics_port, "--metrics-port")
+        if self.clock not in CLOCKS:
+            raise ConfigError("--clock", self.clock, "wall or event")
+        if self.partitions < 1:
+            raise ConfigError("--partitions", self.partitions, "a whole number of at least 1")
+        if not 1 <= self.max_poll_records <= 100_000:
+            raise ConfigError("--max-poll-records", self.max_poll_records, "a whole number from 1 to 100000")
+        if self.targets_file is not None and not self.targets_file.is_file():
+            raise ConfigError("--targets", str(self.targets_file), "an existing .csv or .yaml targets file")
+
+    @property
+    def effective_group_id(self) -> str:
+        return self.group_id or default_group_id(self.db_path)

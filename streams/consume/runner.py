@@ -1,0 +1,91 @@
+"""Wire the consumer together from settings: store, topics, metrics endpoint, Kafka, signals."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import kafka
+import polars
+from kafka import KafkaConsumer, KafkaProducer
+from prometheus_client import CollectorRegistry
+
+from streams.config import ConsumerSettings
+from streams.consume.dlq import DlqPublisher
+from streams.consume.pipeline import Pipeline
+from streams.consume.source import KafkaSource
+from streams.contract.events import TOPICS
+from streams.contract.reference import departments
+from streams.kafka.topics import ensure_topics
+from streams.kpi.targets import load_targets
+from streams.observe.kpi_collector import KpiCollector
+from streams.observe.pipeline import PipelineMetrics
+from streams.observe.server import serve_metrics
+from streams.store import EventStore, duckdb_version, open_store
+from streams.store.queries import latest_event_time, read_snapshot
+
+log = logging.getLogger(__name__)
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_registry(store: EventStore, settings: ConsumerSettings, clock: Callable[[], datetime]) -> tuple[CollectorRegistry, PipelineMetrics]:
+    registry = CollectorRegistry()
+    versions = {"kafka_python": kafka.__version__, "duckdb": duckdb_version(), "polars": polars.__version__}
+    metrics = PipelineMetrics.create(registry, versions)
+    as_of = latest_event_time if settings.clock == "event" else (lambda _con: clock())
+    book = load_targets(settings.targets_file)
+    codes = [d.code for d in departments()]
+    registry.register(KpiCollector(lambda: read_snapshot(store, as_of), book, codes, settings.clock))
+    return registry, metrics
+
+
+def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clock) -> None:
+    """Run until SIGTERM or SIGINT; the batch in hand is finished and committed before exit."""
+    store = open_store(settings.db_path)  # fails fast if another process writes this file
+    server = None
+    source = None
+    dlq = None
+    try:
+        ensure_topics(settings.bootstrap_servers, settings.partitions)
+        registry, metrics = build_registry(store, settings, clock)
+        server = serve_metrics(registry, settings.metrics_port, settings.metrics_host)
+        consumer = KafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=settings.effective_group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.max_poll_records,
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            client_id="customs-kpi-consumer",
+        )
+        source = KafkaSource(consumer, list(TOPICS), store.stored_offsets)
+        dlq = DlqPublisher(KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5))
+        pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms)
+
+        def _stop(signum: int, _frame: object) -> None:
+            log.info("received %s; finishing the current batch", signal.Signals(signum).name)
+            pipeline.stop()
+
+        previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        log.info("consuming %s from %s into %s (group %s); metrics on http://%s:%d/metrics",
+                 ", ".join(TOPICS), settings.bootstrap_servers, settings.db_path, settings.effective_group_id,
+                 settings.metrics_host, settings.metrics_port)
+        try:
+            pipeline.run()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+    finally:
+        if source is not None:
+            source.close()
+        if dlq is not None:
+            dlq.close()
+        if server is not None:
+            server.shutdown()  # type: ignore[attr-defined]
+        store.close()

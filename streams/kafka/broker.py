@@ -1,0 +1,180 @@
+"""Start, stop and inspect a single-node KRaft broker on loopback, as a background process."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from streams.errors import BrokerError
+from streams.kafka.classpath import broker_libs
+
+STATE_FILE = "broker.json"
+LOG_FILE = "broker.log"
+
+
+@dataclass(frozen=True)
+class BrokerState:
+    pid: int
+    port: int
+    controller_port: int
+    data_dir: str
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+def server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+    """A combined broker+controller with static voters, as the official image does."""
+    return "\n".join([
+        "process.roles=broker,controller",
+        "node.id=1",
+        f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        "inter.broker.listener.name=PLAINTEXT",
+        "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        f"log.dirs={data_dir / 'logs'}",
+        "num.partitions=6",
+        "offsets.topic.replication.factor=1",
+        "offsets.topic.num.partitions=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "auto.create.topics.enable=false",
+        "log.retention.hours=-1",
+        "",
+    ])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of this process counts as gone
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def read_state(data_dir: Path) -> BrokerState | None:
+    """The running broker of this data folder, or None."""
+    path = data_dir / STATE_FILE
+    if not path.exists():
+        return None
+    state = BrokerState(**json.loads(path.read_text()))
+    return state if _alive(state.pid) else None
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise BrokerError("Java 17 or later is needed to run the Kafka broker; install it (apt-get install openjdk-17-jre-headless)")
+    return java
+
+
+def _jvm_args(data_dir: Path, heap_mb: int) -> list[str]:
+    log4j = data_dir / "log4j2.properties"
+    log4j.write_text(resources.files("streams.kafka").joinpath("log4j2.properties").read_text("utf-8"))
+    return [
+        f"-Xms{heap_mb // 2}m", f"-Xmx{heap_mb}m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile=file:{log4j}", f"-Dkafka.logs.dir={data_dir}",
+        "-cp", f"{broker_libs()}/*",
+    ]
+
+
+def _format_storage(data_dir: Path, props: Path, heap_mb: int) -> None:
+    if (data_dir / "logs" / "meta.properties").exists():
+        return
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    result = subprocess.run(
+        [_java(), *_jvm_args(data_dir, heap_mb), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--ignore-formatted"],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise BrokerError(f"formatting the broker storage in {data_dir} failed: {result.stdout[-500:]}{result.stderr[-500:]}")
+
+
+def start(data_dir: Path, port: int = 19092, heap_mb: int = 512, timeout: float = 120.0) -> BrokerState:
+    """Start the broker (or find it running) and return once it accepts requests."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    running = read_state(data_dir)
+    if running:
+        wait_ready(running, timeout)
+        return running
+    if _port_open(port) or _port_open(port + 1):
+        raise BrokerError(f"port {port} or {port + 1} on 127.0.0.1 is already in use; choose another with --port")
+    props = data_dir / "server.properties"
+    props.write_text(server_properties(data_dir, port, port + 1))
+    _format_storage(data_dir, props, heap_mb)
+    log = open(data_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child process
+    process = subprocess.Popen(
+        [_java(), *_jvm_args(data_dir, heap_mb), "kafka.Kafka", str(props)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    state = BrokerState(process.pid, port, port + 1, str(data_dir))
+    (data_dir / STATE_FILE).write_text(json.dumps(state.__dict__))
+    wait_ready(state, timeout)
+    return state
+
+
+def wait_ready(state: BrokerState, timeout: float) -> None:
+    """Wait until the broker answers a metadata request (not just until its port opens)."""
+    from kafka import KafkaAdminClient
+
+    deadline = time.monotonic() + timeout
+    log = str(Path(state.data_dir) / LOG_FILE)
+    while time.monotonic() < deadline:
+        if not _alive(state.pid):
+            raise BrokerError("the Kafka broker exited during start-up", log)
+        if _port_open(state.port):
+            try:
+                admin = KafkaAdminClient(bootstrap_servers=state.bootstrap, request_timeout_ms=5000)
+                admin.describe_cluster()
+                admin.close()
+                return
+            except Exception:  # noqa: BLE001 - not ready yet; retried until the deadline
+                pass
+        time.sleep(0.5)
+    raise BrokerError(f"the Kafka broker did not become ready within {timeout:.0f} s", log)
+
+
+def stop(data_dir: Path, timeout: float = 30.0) -> bool:
+    """Stop the broker of this data folder; returns False if none was running."""
+    data_dir = data_dir.resolve()
+    state = read_state(data_dir)
+    if state is None:
+        (data_dir / STATE_FILE).unlink(missing_ok=True)
+        return False
+    os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(state.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(state.pid):
+        os.kill(state.pid, signal.SIGKILL)
+    (data_dir / STATE_FILE).unlink(missing_ok=True)
+    return True
