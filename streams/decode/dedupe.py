@@ -48,7 +48,7 @@ def split_duplicates(accepted: pl.DataFrame, spec: EventSpec) -> Deduplicated:
         "raw_value",
         pl.lit(RejectReason.CONFLICTING_DUPLICATE.value).alias("reason"),
         pl.format(
-            "event_id {} was already accepted from {}[{}]@{} with different content",
+            "event_id {} was first seen at {}[{}]@{} with different content",
             pl.col("event_id"), pl.col("first_source_topic"), pl.col("first_source_partition"), pl.col("first_source_offset"),
         ).alias("detail"),
         "event_id",

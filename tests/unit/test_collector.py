@@ -1,0 +1,123 @@
+"""The metrics endpoint's values, from a real DuckDB file, against the contract's formulas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from streams.config import ConsumerSettings
+from streams.consume.runner import build_registry
+from streams.contract import EVENT_TYPES
+from streams.decode import decode_batch
+from streams.kpi.plan import default_curve
+from streams.store import open_store
+from tests.factories import declaration, raw_batch, revenue, seizure
+
+ICT = timezone(timedelta(hours=7))
+AS_OF = datetime(2021, 3, 10, 12, 0, tzinfo=ICT)
+EARLIER = "2021-03-05T10:00:00+07:00"
+
+
+def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = open_store(tmp_path / "db.duckdb")
+    now = AS_OF.astimezone(UTC)
+    batches = {
+        "revenue": [
+            revenue(department_code="03", office_code="03CC", amount_vnd=5_000_000_000_000, occurred_at="2021-02-01T08:00:00+07:00"),
+            revenue(department_code="03", office_code="03CC", kind="refund", amount_vnd=200_000_000_000, occurred_at="2021-03-01T08:00:00+07:00"),
+            revenue(department_code="15", office_code="15BB", amount_vnd=300_000_000_000, occurred_at="2021-03-09T08:00:00+07:00"),
+            # last year (local): counts in the all-time counter, not in ytd
+            revenue(department_code="15", office_code="15BB", amount_vnd=7_000_000, occurred_at="2020-12-31T16:59:59Z"),
+            # after as_of: not in ytd
+            revenue(department_code="03", office_code="03CC", amount_vnd=11, occurred_at="2021-03-10T12:00:01+07:00"),
+        ],
+        "declaration": [declaration(channel="red", occurred_at=EARLIER), declaration(channel="red", occurred_at=EARLIER),
+                        declaration(status="cleared", channel="red", occurred_at=EARLIER),
+                        declaration(department_code="15", office_code=None, flow="export", type_code="B11", channel="green", occurred_at=EARLIER)],
+        "seizure": [seizure(category="drugs", drug_quantity=1.5, drug_unit="kg", goods_value_vnd=900, occurred_at=EARLIER),
+                    seizure(goods_value_vnd=100, occurred_at=EARLIER)],
+    }
+    decoded = []
+    for name, values in batches.items():
+        spec = EVENT_TYPES[name]
+        decoded.append((spec, decode_batch(spec, raw_batch(spec.topic, [*values, b"{oops"]), now)))
+    store.write_batch(decoded, {}, now)
+    return store
+
+
+def _registry(tmp_path: Path, clock: str = "wall") -> tuple[CollectorRegistry, object]:
+    store = _store(tmp_path)
+    settings = ConsumerSettings("127.0.0.1:1", tmp_path / "db.duckdb", 0, clock=clock)
+    registry, _ = build_registry(store, settings, lambda: AS_OF.astimezone(UTC))
+    return registry, store
+
+
+def test_revenue_metrics_match_the_formulas(tmp_path: Path) -> None:
+    """ytd, plan, pace and projection at as_of equal the contract's formulas for Hai Phong and nationally."""
+    registry, _ = _registry(tmp_path)
+    v = registry.get_sample_value
+    curve = default_curve().cumulative
+    share = curve[1] + (curve[2] - curve[1]) * (9.5 * 86400) / (31 * 86400)
+    ytd_03 = 5_000_000_000_000 - 200_000_000_000
+    assert v("customs_revenue_ytd_vnd", {"department": "03"}) == ytd_03
+    assert v("customs_revenue_ytd_vnd", {"department": "15"}) == 300_000_000_000
+    assert v("customs_revenue_ytd_vnd", {"department": "01"}) == 0
+    assert v("customs_revenue_target_vnd", {"department": "03", "level": "assigned"}) == 56_000e9
+    assert v("customs_revenue_plan_to_date_vnd", {"department": "03", "level": "assigned"}) == pytest.approx(56_000e9 * share)
+    assert v("customs_revenue_pace_ratio", {"department": "03", "level": "assigned"}) == pytest.approx(ytd_03 / (56_000e9 * share))
+    assert v("customs_revenue_projected_year_end_vnd", {"department": "03"}) == pytest.approx(ytd_03 / share)
+    national = ytd_03 + 300_000_000_000
+    assert v("customs_revenue_national_target_vnd", {"level": "estimate"}) == 315_000e9
+    assert v("customs_revenue_national_plan_to_date_vnd", {"level": "striving"}) == pytest.approx(330_750e9 * share)
+    assert v("customs_revenue_national_pace_ratio", {"level": "estimate"}) == pytest.approx(national / (315_000e9 * share))
+    assert v("customs_revenue_national_projected_year_end_vnd", {}) == pytest.approx(national / share)
+    assert v("customs_revenue_pace_ratio", {"department": "01", "level": "assigned"}) is None  # no such target
+
+
+def test_counters_are_all_time_totals(tmp_path: Path) -> None:
+    """Collected, refunded, declarations and seizures count everything stored."""
+    registry, _ = _registry(tmp_path)
+    v = registry.get_sample_value
+    assert v("customs_revenue_collected_vnd_total", {"department": "03"}) == 5_000_000_000_011
+    assert v("customs_revenue_refunded_vnd_total", {"department": "03"}) == 200_000_000_000
+    assert v("customs_revenue_collected_vnd_total", {"department": "15"}) == 300_007_000_000
+    assert v("customs_revenue_collected_vnd_total", {"department": "61"}) == 0
+    assert v("customs_declarations_total", {"department": "03", "flow": "import", "channel": "red"}) == 2  # registered only
+    assert v("customs_declarations_total", {"department": "15", "flow": "export", "channel": "green"}) == 1
+    assert v("customs_seizures_total", {"department": "03", "category": "drugs"}) == 1
+    assert v("customs_seizure_goods_value_vnd_total", {"department": "03", "category": "smuggling"}) == 100
+    assert v("customs_kpi_records_total", {"topic": "customs.revenue", "outcome": "accepted"}) == 5
+    assert v("customs_kpi_rejects_total", {"topic": "customs.seizures", "reason": "invalid_json"}) == 1
+    assert v("customs_last_event_timestamp_seconds", {"department": "03", "stream": "revenue"}) == datetime(2021, 3, 10, 5, 0, 1, tzinfo=UTC).timestamp()
+
+
+def test_event_clock_uses_the_latest_event(tmp_path: Path) -> None:
+    """With the event clock, as_of is the latest occurred_at accepted."""
+    registry, _ = _registry(tmp_path, clock="event")
+    latest = datetime(2021, 3, 10, 12, 0, 1, tzinfo=ICT).timestamp()
+    assert registry.get_sample_value("customs_kpi_as_of_timestamp_seconds", {"clock": "event"}) == latest
+    assert registry.get_sample_value("customs_revenue_ytd_vnd", {"department": "03"}) == 5_000_000_000_000 - 200_000_000_000 + 11
+
+
+def test_values_survive_reopening_the_database(tmp_path: Path) -> None:
+    """A new process (a fresh registry on the same file) exposes the same totals."""
+    registry, store = _registry(tmp_path)
+    store.close()  # type: ignore[attr-defined]
+    again = open_store(tmp_path / "db.duckdb")
+    fresh, _ = build_registry(again, ConsumerSettings("127.0.0.1:1", tmp_path / "db.duckdb", 0), lambda: AS_OF.astimezone(UTC))
+    assert fresh.get_sample_value("customs_revenue_collected_vnd_total", {"department": "03"}) == 5_000_000_000_011
+
+
+def test_describe_does_not_query_the_database(tmp_path: Path) -> None:
+    """Registering the collector asks for metadata only."""
+    from streams.observe.kpi_collector import KpiCollector
+
+    def boom():  # type: ignore[no-untyped-def]
+        raise AssertionError("queried during registration")
+
+    registry = CollectorRegistry()
+    registry.register(KpiCollector(boom, None, [], "wall"))  # type: ignore[arg-type]
+    assert "customs_revenue_ytd_vnd" in registry._names_to_collectors

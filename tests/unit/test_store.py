@@ -1,0 +1,110 @@
+"""The DuckDB store (real DuckDB): one transaction per batch, duplicates, conflicts, offsets, one writer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from streams.contract import EVENT_TYPES
+from streams.decode import decode_batch
+from streams.errors import DatabaseInUseError
+from streams.store import open_store
+from streams.store.schema import apply_schema, migrations
+from tests.factories import NOW, raw_batch, revenue
+
+REV = EVENT_TYPES["revenue"]
+
+
+def write(store, values, partition=0, first_offset=0):  # type: ignore[no-untyped-def]
+    batch = decode_batch(REV, raw_batch(REV.topic, values, partition, first_offset), NOW)
+    return store.write_batch([(REV, batch)], {(REV.topic, partition): first_offset + len(values)}, NOW)
+
+
+def scalar(store, sql):  # type: ignore[no-untyped-def]
+    with store.reader() as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_rows_rejects_and_offsets_land_together(tmp_path: Path) -> None:
+    """A batch writes its rows, its rejects and its next offset."""
+    store = open_store(tmp_path / "db.duckdb")
+    counts = write(store, [revenue(amount_vnd=10), b"{bad", revenue(amount_vnd=32)], partition=2, first_offset=40)
+    assert counts.accepted == {"customs.revenue": 2}
+    assert counts.rejected == {"invalid_json": 1}
+    assert scalar(store, "SELECT sum(amount_vnd) FROM revenue") == 42
+    assert scalar(store, "SELECT raw_value FROM rejects") == b"{bad"
+    assert store.stored_offsets() == {("customs.revenue", 2): 43}
+
+
+def test_duplicates_are_counted_once_and_conflicts_rejected(tmp_path: Path) -> None:
+    """The same event again is a duplicate (not stored); the same id with new content is a conflict."""
+    store = open_store(tmp_path / "db.duckdb")
+    event = revenue(event_id="r-1", amount_vnd=100)
+    write(store, [event, event], first_offset=0)  # in-batch duplicate
+    counts = write(store, [event, {**event, "amount_vnd": 999}, {**event, "occurred_at": "2021-06-01T02:30:00Z"}], first_offset=2)
+    assert counts.accepted == {"customs.revenue": 0}
+    assert counts.duplicates == {"customs.revenue": 2}  # the same instant written differently is the same content
+    assert counts.rejected == {"conflicting_duplicate": 1}
+    assert scalar(store, "SELECT count(*) || ':' || sum(amount_vnd) FROM revenue") == "1:100"
+    assert scalar(store, "SELECT count(*) FROM duplicates") == 3
+    detail = scalar(store, "SELECT detail FROM rejects WHERE reason = 'conflicting_duplicate'")
+    assert detail == "event_id r-1 was first seen at customs.revenue[0]@2 with different content"
+
+
+def test_in_batch_conflict_keeps_the_first(tmp_path: Path) -> None:
+    """Within one batch the first occurrence wins and a differing later one is rejected with its bytes."""
+    store = open_store(tmp_path / "db.duckdb")
+    counts = write(store, [revenue(event_id="x", amount_vnd=1), revenue(event_id="x", amount_vnd=2)])
+    assert counts.rejected == {"conflicting_duplicate": 1}
+    assert scalar(store, "SELECT amount_vnd FROM revenue") == 1
+    assert b'"amount_vnd":2' in scalar(store, "SELECT raw_value FROM rejects")
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    """If any statement fails, neither rows nor offsets of the batch are stored."""
+    store = open_store(tmp_path / "db.duckdb")
+    write(store, [revenue(amount_vnd=5)], first_offset=0)
+    batch = decode_batch(REV, raw_batch(REV.topic, [revenue(amount_vnd=7)], 0, 1), NOW)
+    with pytest.raises(duckdb.Error):
+        store.write_batch([(REV, batch)], {("customs.revenue", 0): 2, ("x" * 10, None): 1}, NOW)  # type: ignore[dict-item]
+    assert scalar(store, "SELECT sum(amount_vnd) FROM revenue") == 5
+    assert store.stored_offsets() == {("customs.revenue", 0): 1}
+
+
+def test_schema_is_applied_once_by_version(tmp_path: Path) -> None:
+    """Reopening applies no migration twice and records each version."""
+    path = tmp_path / "db.duckdb"
+    open_store(path).close()
+    con = duckdb.connect(str(path))
+    assert apply_schema(con) == []
+    assert con.execute("SELECT list(version ORDER BY version) FROM schema_migrations").fetchone()[0] == [v for v, _ in migrations()]
+    con.close()
+
+
+def test_second_writer_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
+    """Another process holding the file makes open_store raise DatabaseInUseError naming the file."""
+    path = tmp_path / "db.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,sys,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        with pytest.raises(DatabaseInUseError) as info:
+            open_store(path)
+        assert str(path) in str(info.value)
+        assert "only one consumer may write a database file" in str(info.value)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_conflict_with_a_stored_event_names_where_it_was_accepted(tmp_path: Path) -> None:
+    """A conflict with an event stored by an earlier batch points at that event's source."""
+    store = open_store(tmp_path / "db.duckdb")
+    write(store, [revenue(event_id="r-9", amount_vnd=1)], partition=1, first_offset=7)
+    write(store, [revenue(event_id="r-9", amount_vnd=2)], partition=3, first_offset=0)
+    detail = scalar(store, "SELECT detail FROM rejects")
+    assert detail == "event_id r-9 was already accepted from customs.revenue[1]@7 with different content"
