@@ -22,7 +22,6 @@ targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(produce_app, name="produce")
 app.add_typer(targets_app, name="targets")
-err = Console(stderr=True)
 
 DEFAULT_DATA = Path("var/kafka")
 Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", "-b", envvar="CUSTOMS_KPI_BOOTSTRAP_SERVERS", help="Kafka HOST:PORT list.")]
@@ -221,5 +220,5 @@ def main() -> None:
     try:
         app()
     except CustomsKpiError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

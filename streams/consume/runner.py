@@ -57,6 +57,11 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
         consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
             group_id=settings.effective_group_id,
+            # Static membership: a consumer restarted after a crash takes its partitions back at
+            # once instead of waiting for the dead member's session to expire. One writer per
+            # database file means one member per group, so the instance id can follow the group.
+            group_instance_id=f"{settings.effective_group_id}-writer",
+            session_timeout_ms=10_000,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=settings.max_poll_records,

@@ -1,0 +1,157 @@
+"""Integration fixtures: the real Kafka broker, started once per session through the project's launcher."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from streams.kafka import broker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port(pair: bool = False) -> int:
+    """A free loopback port (and the next one too, when pair is set)."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port > 65000:
+            continue
+        if not pair:
+            return port
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port pair found")
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[broker.BrokerState]:
+    """A real single-node KRaft broker on 127.0.0.1 for the whole test session."""
+    data_dir = tmp_path_factory.mktemp("kafka")
+    state = broker.start(data_dir, free_port(pair=True), heap_mb=512, timeout=180)
+    try:
+        yield state
+    finally:
+        broker.stop(data_dir)
+
+
+@pytest.fixture
+def bootstrap(kafka_broker: broker.BrokerState) -> str:
+    """The broker's address, with the contract's topics deleted and created empty for this test."""
+    recreate_topics(kafka_broker.bootstrap)
+    return kafka_broker.bootstrap
+
+
+def recreate_topics(bootstrap: str, partitions: int = 6) -> None:
+    from kafka import KafkaAdminClient
+
+    from streams.contract.events import DLQ_TOPIC, TOPICS
+    from streams.kafka.topics import ensure_topics
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        existing = [t for t in (*TOPICS, DLQ_TOPIC) if t in set(admin.list_topics())]
+        if existing:
+            admin.delete_topics(existing)
+        deadline = time.monotonic() + 60
+        while set(existing) & set(admin.list_topics()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"topics {existing} were not deleted within 60 s")
+            time.sleep(0.2)
+    finally:
+        admin.close()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            ensure_topics(bootstrap, partitions)
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def cli(*args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the installed `customs-kpi` command as a user would."""
+    result = subprocess.run([sys.executable, "-m", "streams", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    if check and result.returncode != 0:
+        raise AssertionError(f"customs-kpi {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """All samples of a /metrics page, keyed by (name, sorted labels)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in text_string_to_metric_families(text) for s in f.samples}
+
+
+def sample(samples: dict, name: str, **labels: str) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+class ConsumerProcess:
+    """`customs-kpi consume` as a child process that tests can stop, kill and restart."""
+
+    def __init__(self, bootstrap: str, db: Path, log: Path, *extra: str) -> None:
+        self.bootstrap, self.db, self.log, self.extra = bootstrap, db, log, extra
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ConsumerProcess:
+        out = open(self.log, "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streams", "consume", "-b", self.bootstrap, "--db", str(self.db), "--metrics-port", str(self.port),
+             "--max-poll-records", "2000", *self.extra],
+            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"consumer exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                metrics(self.port)
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError("consumer did not serve /metrics within 60 s")
+
+    def samples(self) -> dict:
+        return metrics(self.port)
+
+    def wait_for_records(self, expected: int, timeout: float = 120) -> dict:
+        """Wait until accepted + duplicate + rejected records reach expected; returns the samples."""
+        deadline = time.monotonic() + timeout
+        seen = -1.0
+        while time.monotonic() < deadline:
+            s = self.samples()
+            seen = sum(v for (name, _), v in s.items() if name == "customs_kpi_records_total")
+            if seen >= expected:
+                return s
+            time.sleep(0.3)
+        raise AssertionError(f"only {seen} of {expected} records were handled in {timeout} s; log:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self, timeout: float = 30) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
