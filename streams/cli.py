@@ -208,12 +208,15 @@ def demo(
     days_per_second: Annotated[float, typer.Option(help="Simulated days per second (2 = a year in about 3 minutes).")] = 2.0,
     events_per_day: Annotated[int, typer.Option(help="Events per simulated day.")] = 600,
     behind: Annotated[list[str] | None, typer.Option(help="DEPT=FACTOR to make a department fall behind.")] = None,
+    start: Annotated[str, typer.Option(help="First simulated day.")] = "2021-01-01",
+    end: Annotated[str, typer.Option(help="Day after the last simulated day.")] = "2022-01-01",
     exit_when_done: Annotated[bool, typer.Option(help="Stop everything once the simulated year is consumed.")] = False,
 ) -> None:
     """Local demo: broker, consumer and a year of simulated events, with a live progress table."""
     from streams.demo import run_demo
 
-    raise typer.Exit(run_demo(workdir, port, metrics_port, days_per_second, events_per_day, behind or ["31=0.8"], exit_when_done))
+    plan = _plan(start, end, events_per_day, 2021, 1.0, behind if behind is not None else ["03=0.85"], [])
+    raise typer.Exit(run_demo(workdir, port, metrics_port, days_per_second, plan, exit_when_done))
 
 
 def main() -> None:

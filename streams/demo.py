@@ -14,6 +14,7 @@ from rich.live import Live
 
 from streams.kafka import broker
 from streams.observe.console import progress_table, scrape
+from streams.produce.simulator import SimulationPlan
 
 
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -33,8 +34,15 @@ def _terminate(process: subprocess.Popen[bytes] | None, timeout: float = 20.0) -
         process.wait()
 
 
-def run_demo(workdir: Path, port: int, metrics_port: int, days_per_second: float, events_per_day: int, behind: list[str],
-             exit_when_done: bool) -> int:
+def _simulate_args(plan: SimulationPlan, bootstrap: str, days_per_second: float) -> list[str]:
+    args = ["produce", "simulate", "-b", bootstrap, "--days-per-second", str(days_per_second), "--events-per-day", str(plan.events_per_day),
+            "--start", plan.start.isoformat(), "--end", plan.end.isoformat(), "--seed", str(plan.seed)]
+    for code, factor in plan.behind.items():
+        args += ["--behind", f"{code}={factor}"]
+    return args
+
+
+def run_demo(workdir: Path, port: int, metrics_port: int, days_per_second: float, plan: SimulationPlan, exit_when_done: bool) -> int:
     console = Console()
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -49,13 +57,11 @@ def run_demo(workdir: Path, port: int, metrics_port: int, days_per_second: float
             broker.start(data_dir, port)
         consumer = _spawn(["consume", "-b", bootstrap, "--db", str(db), "--metrics-port", str(metrics_port), "--clock", "event"],
                           workdir / "consumer.log")
-        sim_args = ["produce", "simulate", "-b", bootstrap, "--days-per-second", str(days_per_second), "--events-per-day", str(events_per_day)]
-        for b in behind:
-            sim_args += ["--behind", b]
-        simulator = _spawn(sim_args, workdir / "simulator.log")
+        simulator = _spawn(_simulate_args(plan, bootstrap, days_per_second), workdir / "simulator.log")
         console.print(f"Kafka: {bootstrap}   metrics: {url}   DuckDB: {db}   logs: {workdir}/*.log")
-        console.print(f"Simulating 2021 (ILLUSTRATIVE data) at {days_per_second:g} days per second; departments made to fall behind: "
-                      f"{', '.join(behind) or 'none'}. Press Ctrl-C to stop everything.")
+        behind = ", ".join(f"{code} at {factor:.0%}" for code, factor in plan.behind.items()) or "none"
+        console.print(f"Simulating {plan.start.date()} to {plan.end.date()} (ILLUSTRATIVE data) at {days_per_second:g} days per second; "
+                      f"made to fall behind: {behind}. Press Ctrl-C to stop everything.")
         with Live(console=console, refresh_per_second=2) as live:
             settled = 0
             while True:

@@ -106,12 +106,18 @@ def _jvm_args(data_dir: Path, heap_mb: int) -> list[str]:
     ]
 
 
-def _format_storage(data_dir: Path, props: Path, heap_mb: int) -> None:
+def new_cluster_id() -> str:
+    """22 url-safe base64 characters, as Kafka's Uuid expects."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | None = None) -> None:
+    """Format the KRaft storage once; an already formatted folder is kept as it is."""
     if (data_dir / "logs" / "meta.properties").exists():
         return
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    cluster_id = cluster_id or new_cluster_id()  # passed as --cluster-id=ID: an ID may start with "-"
     result = subprocess.run(
-        [_java(), *_jvm_args(data_dir, heap_mb), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--ignore-formatted"],
+        [_java(), *_jvm_args(data_dir, heap_mb), "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props), "--ignore-formatted"],
         capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
@@ -130,7 +136,7 @@ def start(data_dir: Path, port: int = 19092, heap_mb: int = 512, timeout: float 
         raise BrokerError(f"port {port} or {port + 1} on 127.0.0.1 is already in use; choose another with --port")
     props = data_dir / "server.properties"
     props.write_text(server_properties(data_dir, port, port + 1))
-    _format_storage(data_dir, props, heap_mb)
+    format_storage(data_dir, props, heap_mb)
     log = open(data_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         [_java(), *_jvm_args(data_dir, heap_mb), "kafka.Kafka", str(props)],

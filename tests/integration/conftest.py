@@ -42,8 +42,15 @@ def free_port(pair: bool = False) -> int:
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[broker.BrokerState]:
     """A real single-node KRaft broker on 127.0.0.1 for the whole test session."""
-    data_dir = tmp_path_factory.mktemp("kafka")
-    state = broker.start(data_dir, free_port(pair=True), heap_mb=512, timeout=180)
+    for attempt in range(3):  # a port picked as free can be taken before the broker binds it
+        data_dir = tmp_path_factory.mktemp("kafka")
+        try:
+            state = broker.start(data_dir, free_port(pair=True), heap_mb=512, timeout=180)
+            break
+        except Exception:
+            broker.stop(data_dir)
+            if attempt == 2:
+                raise
     try:
         yield state
     finally:
