@@ -14,8 +14,12 @@ from rich.console import Console
 from streams.config import ConsumerSettings, check_bootstrap
 from streams.errors import ConfigError, CustomsKpiError
 
-app = typer.Typer(help="Streaming KPI monitor for customs revenue, declarations and seizures.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Streaming KPI monitor for customs revenue, declarations and seizures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft) for development, tests and the demo.", no_args_is_help=True)
 produce_app = typer.Typer(help="Send events to Kafka.", no_args_is_help=True)
 targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
@@ -28,8 +32,9 @@ Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", "-b", envvar="CUS
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
@@ -79,7 +84,9 @@ def kafka_status(data_dir: Annotated[Path, typer.Option(help="The folder given t
 
 
 @app.command("topics")
-def topics(bootstrap: Bootstrap = "127.0.0.1:19092", partitions: Annotated[int, typer.Option(help="Partitions per new topic.")] = 6) -> None:
+def topics(
+    bootstrap: Bootstrap = "127.0.0.1:19092", partitions: Annotated[int, typer.Option(help="Partitions per new topic.")] = 6
+) -> None:
     """Create the three event topics and customs.dlq if they are missing."""
     from streams.kafka.topics import ensure_topics
 
@@ -116,10 +123,14 @@ def simulate(
     start: Annotated[str, typer.Option(help="First simulated day (Vietnam time).")] = "2021-01-01",
     end: Annotated[str, typer.Option(help="Day after the last simulated day.")] = "2022-01-01",
     events_per_day: Annotated[int, typer.Option(help="About this many events per simulated day, nationally.")] = 1500,
-    days_per_second: Annotated[float, typer.Option(help="Time compression: simulated days per real second; 0 = as fast as possible.")] = 0.0,
+    days_per_second: Annotated[
+        float, typer.Option(help="Time compression: simulated days per real second; 0 = as fast as possible.")
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same events.")] = 2021,
     performance: Annotated[float, typer.Option(help="National collections relative to target (1.0 = on target).")] = 1.0,
-    behind: Annotated[list[str] | None, typer.Option(help="DEPT=FACTOR: that department collects FACTOR of its share (repeatable).")] = None,
+    behind: Annotated[
+        list[str] | None, typer.Option(help="DEPT=FACTOR: that department collects FACTOR of its share (repeatable).")
+    ] = None,
     silent: Annotated[list[str] | None, typer.Option(help="DEPT: that department sends nothing (repeatable).")] = None,
     targets: Annotated[Path | None, typer.Option("--targets", help="Targets file to calibrate to.")] = None,
 ) -> None:

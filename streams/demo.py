@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,8 +18,9 @@ from streams.produce.simulator import SimulationPlan
 
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     out = open(log, "ab")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen([sys.executable, "-m", "streams", *args], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "streams", *args], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def _terminate(process: subprocess.Popen[bytes] | None, timeout: float = 20.0) -> None:
@@ -35,8 +35,22 @@ def _terminate(process: subprocess.Popen[bytes] | None, timeout: float = 20.0) -
 
 
 def _simulate_args(plan: SimulationPlan, bootstrap: str, days_per_second: float) -> list[str]:
-    args = ["produce", "simulate", "-b", bootstrap, "--days-per-second", str(days_per_second), "--events-per-day", str(plan.events_per_day),
-            "--start", plan.start.isoformat(), "--end", plan.end.isoformat(), "--seed", str(plan.seed)]
+    args = [
+        "produce",
+        "simulate",
+        "-b",
+        bootstrap,
+        "--days-per-second",
+        str(days_per_second),
+        "--events-per-day",
+        str(plan.events_per_day),
+        "--start",
+        plan.start.isoformat(),
+        "--end",
+        plan.end.isoformat(),
+        "--seed",
+        str(plan.seed),
+    ]
     for code, factor in plan.behind.items():
         args += ["--behind", f"{code}={factor}"]
     return args
@@ -55,13 +69,16 @@ def run_demo(workdir: Path, port: int, metrics_port: int, days_per_second: float
     try:
         with console.status("starting the Kafka broker (the first run downloads its jars with Maven)..."):
             broker.start(data_dir, port)
-        consumer = _spawn(["consume", "-b", bootstrap, "--db", str(db), "--metrics-port", str(metrics_port), "--clock", "event"],
-                          workdir / "consumer.log")
+        consumer = _spawn(
+            ["consume", "-b", bootstrap, "--db", str(db), "--metrics-port", str(metrics_port), "--clock", "event"], workdir / "consumer.log"
+        )
         simulator = _spawn(_simulate_args(plan, bootstrap, days_per_second), workdir / "simulator.log")
         console.print(f"Kafka: {bootstrap}   metrics: {url}   DuckDB: {db}   logs: {workdir}/*.log")
         behind = ", ".join(f"{code} at {factor:.0%}" for code, factor in plan.behind.items()) or "none"
-        console.print(f"Simulating {plan.start.date()} to {plan.end.date()} (ILLUSTRATIVE data) at {days_per_second:g} days per second; "
-                      f"made to fall behind: {behind}. Press Ctrl-C to stop everything.")
+        console.print(
+            f"Simulating {plan.start.date()} to {plan.end.date()} (ILLUSTRATIVE data) at {days_per_second:g} days per second; "
+            f"made to fall behind: {behind}. Press Ctrl-C to stop everything."
+        )
         with Live(console=console, refresh_per_second=2) as live:
             settled = 0
             while True:
@@ -88,4 +105,3 @@ def run_demo(workdir: Path, port: int, metrics_port: int, days_per_second: float
             broker.stop(data_dir)
         console.print(f"stopped. The DuckDB file stays at {db}" + (" (interrupted)" if interrupted else ""))
     return 0 if simulator is not None and simulator.returncode in (0, -signal.SIGTERM) else 1
-

@@ -25,20 +25,41 @@ def _common(event_type: str, **over: Any) -> dict[str, Any]:
 
 
 def revenue(**over: Any) -> dict[str, Any]:
-    base = {"receipt_no": "BL0001", "kind": "collection", "tax_type": "vat", "amount_vnd": 1_500_000_000,
-            "enterprise_tax_code": "0201234567", "office_code": "03CC"}
+    base = {
+        "receipt_no": "BL0001",
+        "kind": "collection",
+        "tax_type": "vat",
+        "amount_vnd": 1_500_000_000,
+        "enterprise_tax_code": "0201234567",
+        "office_code": "03CC",
+    }
     return {**_common("revenue"), **base, **over}
 
 
 def declaration(**over: Any) -> dict[str, Any]:
-    base = {"declaration_no": "101234567890", "status": "registered", "type_code": "A11", "flow": "import", "channel": "green",
-            "enterprise_tax_code": "0201234567", "hs_code": "85171200", "customs_value_usd": 25000.5}
+    base = {
+        "declaration_no": "101234567890",
+        "status": "registered",
+        "type_code": "A11",
+        "flow": "import",
+        "channel": "green",
+        "enterprise_tax_code": "0201234567",
+        "hs_code": "85171200",
+        "customs_value_usd": 25000.5,
+    }
     return {**_common("declaration"), **base, **over}
 
 
 def seizure(**over: Any) -> dict[str, Any]:
-    base = {"case_id": "VP0001", "category": "smuggling", "goods_value_vnd": 250_000_000, "budget_collected_vnd": 30_000_000,
-            "prosecuted": False, "transferred": True, "route": "road"}
+    base = {
+        "case_id": "VP0001",
+        "category": "smuggling",
+        "goods_value_vnd": 250_000_000,
+        "budget_collected_vnd": 30_000_000,
+        "prosecuted": False,
+        "transferred": True,
+        "route": "road",
+    }
     return {**_common("seizure"), **base, **over}
 
 

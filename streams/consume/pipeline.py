@@ -10,9 +10,8 @@ from datetime import datetime
 
 from streams.consume.dlq import DlqPublisher
 from streams.consume.source import KafkaSource
-from streams.contract.events import spec_for_topic
+from streams.contract.events import EventSpec, spec_for_topic
 from streams.decode import DecodedBatch, decode_batch
-from streams.contract.events import EventSpec
 from streams.observe.pipeline import PipelineMetrics
 from streams.store import EventStore
 
@@ -88,7 +87,7 @@ class Pipeline:
                 return
             try:
                 sent = self.dlq.publish(pending)
-            except Exception as exc:  # noqa: BLE001 - retried after the next batch; rejects stay in DuckDB
+            except Exception as exc:
                 self.metrics.errors.labels("dlq").inc()
                 log.warning("copying %d rejects to the DLQ failed, will retry: %s", pending.height, exc)
                 return

@@ -33,7 +33,9 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def build_registry(store: EventStore, settings: ConsumerSettings, clock: Callable[[], datetime]) -> tuple[CollectorRegistry, PipelineMetrics]:
+def build_registry(
+    store: EventStore, settings: ConsumerSettings, clock: Callable[[], datetime]
+) -> tuple[CollectorRegistry, PipelineMetrics]:
     registry = CollectorRegistry()
     versions = {"kafka_python": kafka.__version__, "duckdb": duckdb_version(), "polars": polars.__version__}
     metrics = PipelineMetrics.create(registry, versions)
@@ -78,9 +80,15 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
             pipeline.stop()
 
         previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-        log.info("consuming %s from %s into %s (group %s); metrics on http://%s:%d/metrics",
-                 ", ".join(TOPICS), settings.bootstrap_servers, settings.db_path, settings.effective_group_id,
-                 settings.metrics_host, settings.metrics_port)
+        log.info(
+            "consuming %s from %s into %s (group %s); metrics on http://%s:%d/metrics",
+            ", ".join(TOPICS),
+            settings.bootstrap_servers,
+            settings.db_path,
+            settings.effective_group_id,
+            settings.metrics_host,
+            settings.metrics_port,
+        )
         try:
             pipeline.run()
         finally:

@@ -84,7 +84,7 @@ class KafkaSource:
         if commits:
             try:
                 self._consumer.commit_async(offsets=commits)
-            except Exception as exc:  # noqa: BLE001 - Kafka's copy of the offsets is informational
+            except Exception as exc:
                 log.warning("committing offsets to Kafka failed (DuckDB holds them): %s", exc)
 
     def lag(self) -> dict[tuple[str, int], int]:

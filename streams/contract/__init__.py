@@ -8,7 +8,7 @@ from streams.contract.events import (
     FieldSpec,
     spec_for_topic,
 )
-from streams.contract.reference import Department, departments, department_codes
+from streams.contract.reference import Department, department_codes, departments
 
 __all__ = [
     "DLQ_TOPIC",

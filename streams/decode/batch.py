@@ -102,7 +102,11 @@ def decode_batch(spec: EventSpec, raw: RawBatch, now: datetime) -> DecodedBatch:
     empty = frame.filter(size == 0)
     candidates = frame.filter((size > 0) & (size <= MAX_MESSAGE_BYTES))
     reject_parts = [
-        _rejects(too_large, pl.lit(RejectReason.MESSAGE_TOO_LARGE.value), pl.format("message is {} bytes; the limit is {}", size, pl.lit(MAX_MESSAGE_BYTES))),
+        _rejects(
+            too_large,
+            pl.lit(RejectReason.MESSAGE_TOO_LARGE.value),
+            pl.format("message is {} bytes; the limit is {}", size, pl.lit(MAX_MESSAGE_BYTES)),
+        ),
         _rejects(empty, pl.lit(RejectReason.INVALID_JSON.value), pl.lit("message value is empty")),
     ]
 
@@ -117,12 +121,16 @@ def decode_batch(spec: EventSpec, raw: RawBatch, now: datetime) -> DecodedBatch:
     accepted = pl.DataFrame(schema=accepted_schema(spec))
     if parsed.height:
         checked = parsed.with_columns(first_broken(contract_rules(spec, now)).alias("_broken"))
-        checked = candidates.select(ROW, "source_topic", "source_partition", "source_offset", "message_key", "raw_value").join(checked, on=ROW)
+        checked = candidates.select(ROW, "source_topic", "source_partition", "source_offset", "message_key", "raw_value").join(
+            checked, on=ROW
+        )
         bad = checked.filter(pl.col("_broken").is_not_null())
         split = pl.col("_broken").str.split_exact(SEP, 1)
         event_id = pl.when(pl.col("event_id").str.len_chars() <= 64).then(pl.col("event_id"))
         reject_parts.append(_rejects(bad, split.struct.field("field_0"), split.struct.field("field_1"), event_id))
         good = checked.filter(pl.col("_broken").is_null()).sort(ROW)
-        accepted = good.select([*_typed(spec), "source_topic", "source_partition", "source_offset", "message_key", "raw_value"]).cast(accepted_schema(spec))  # type: ignore[arg-type]
+        accepted = good.select([*_typed(spec), "source_topic", "source_partition", "source_offset", "message_key", "raw_value"]).cast(
+            accepted_schema(spec)
+        )  # type: ignore[arg-type]
     rejects = pl.concat([p.cast({ROW: pl.UInt32}) for p in reject_parts], how="vertical").sort(ROW).drop(ROW).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
     return DecodedBatch(accepted=accepted, rejects=rejects)

@@ -42,15 +42,22 @@ def split_duplicates(accepted: pl.DataFrame, spec: EventSpec) -> Deduplicated:
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"first_{c}")) for c in content if c != "event_id"])
     joined = joined.with_columns(same.alias("_same"))
     duplicates = joined.filter(pl.col("_same")).select([*SOURCE, "event_id"])
-    conflicts = joined.filter(~pl.col("_same")).select(
-        *SOURCE,
-        "message_key",
-        "raw_value",
-        pl.lit(RejectReason.CONFLICTING_DUPLICATE.value).alias("reason"),
-        pl.format(
-            "event_id {} was first seen at {}[{}]@{} with different content",
-            pl.col("event_id"), pl.col("first_source_topic"), pl.col("first_source_partition"), pl.col("first_source_offset"),
-        ).alias("detail"),
-        "event_id",
-    ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+    conflicts = (
+        joined.filter(~pl.col("_same"))
+        .select(
+            *SOURCE,
+            "message_key",
+            "raw_value",
+            pl.lit(RejectReason.CONFLICTING_DUPLICATE.value).alias("reason"),
+            pl.format(
+                "event_id {} was first seen at {}[{}]@{} with different content",
+                pl.col("event_id"),
+                pl.col("first_source_topic"),
+                pl.col("first_source_partition"),
+                pl.col("first_source_offset"),
+            ).alias("detail"),
+            "event_id",
+        )
+        .cast(REJECT_SCHEMA)
+    )  # type: ignore[arg-type]
     return Deduplicated(unique, duplicates, conflicts)

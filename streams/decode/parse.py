@@ -42,10 +42,7 @@ def _parse_all(rows: pl.Series, values: pl.Series, spec: EventSpec) -> pl.DataFr
     frame = frame.with_columns(pl.col("_text").str.json_decode(_struct_dtype(spec)).alias("_doc"))
     if frame.height != rows.len():  # Polars drops documents it reads as empty
         raise ValueError("row count changed while parsing")
-    type_chars = [
-        pl.col("_text").str.extract(rf'"{name}"\s*:\s*(.)', 1).alias(TYPE_PREFIX + name)
-        for name in spec.field_names
-    ]
+    type_chars = [pl.col("_text").str.extract(rf'"{name}"\s*:\s*(.)', 1).alias(TYPE_PREFIX + name) for name in spec.field_names]
     return frame.with_columns(type_chars).with_columns(pl.col("_doc").is_null().alias("_null_doc")).unnest("_doc")
 
 
@@ -55,7 +52,7 @@ def parse_values(rows: pl.Series, values: pl.Series, spec: EventSpec) -> tuple[p
         return pl.DataFrame(), []
     try:
         return _parse_all(rows, values, spec), []
-    except Exception as exc:  # noqa: BLE001 - Polars raises several error types for bad documents
+    except Exception as exc:
         if rows.len() == 1:
             raw = values[0]
             reason, detail = classify_unparseable(raw, spec, str(exc))
@@ -94,7 +91,7 @@ def classify_unparseable(raw: bytes, spec: EventSpec, polars_error: str) -> tupl
         if value is None:
             continue
         expected = _JSON_TYPES[field.json_type]
-        if isinstance(value, bool) and field.json_type != "boolean" or not isinstance(value, expected):
+        if (isinstance(value, bool) and field.json_type != "boolean") or not isinstance(value, expected):
             return RejectReason.WRONG_TYPE, f"field {field.name} must be a JSON {field.json_type}, got a {_json_type_name(value)}"
     return RejectReason.INVALID_JSON, f"value could not be parsed: {polars_error.splitlines()[0][:200]}"
 

@@ -79,17 +79,29 @@ def _value(field: FieldSpec) -> list[Rule]:
     if field.enum:
         allowed = ", ".join(field.enum)
         rules.append(
-            _rule(R.INVALID_VALUE, ~col.is_in(list(field.enum)), pl.format("field {} is {}; expected one of: {}", pl.lit(name), _shown(name), pl.lit(allowed)))
+            _rule(
+                R.INVALID_VALUE,
+                ~col.is_in(list(field.enum)),
+                pl.format("field {} is {}; expected one of: {}", pl.lit(name), _shown(name), pl.lit(allowed)),
+            )
         )
     if field.pattern and name != "office_code":
         rules.append(
-            _rule(R.INVALID_VALUE, ~col.str.contains(field.pattern), pl.format("field {} is {}; expected to match {}", pl.lit(name), _shown(name), pl.lit(field.pattern)))
+            _rule(
+                R.INVALID_VALUE,
+                ~col.str.contains(field.pattern),
+                pl.format("field {} is {}; expected to match {}", pl.lit(name), _shown(name), pl.lit(field.pattern)),
+            )
         )
     if field.min_length is not None or field.max_length is not None:
         length = col.str.len_chars()
         lo, hi = field.min_length or 0, field.max_length or 10**9
         rules.append(
-            _rule(R.INVALID_VALUE, (length < lo) | (length > hi), pl.format("field {} must have {} to {} characters, got {}", pl.lit(name), pl.lit(lo), pl.lit(hi), length))
+            _rule(
+                R.INVALID_VALUE,
+                (length < lo) | (length > hi),
+                pl.format("field {} must have {} to {} characters, got {}", pl.lit(name), pl.lit(lo), pl.lit(hi), length),
+            )
         )
     value = number(name)
     bounds = [
@@ -100,7 +112,11 @@ def _value(field: FieldSpec) -> list[Rule]:
     for bound, broken, words in bounds:
         if bound is not None:
             rules.append(
-                _rule(R.OUT_OF_RANGE, broken | value.is_nan() | value.is_infinite(), pl.format("field {} is {}; it must be {} {}", pl.lit(name), _shown(name), pl.lit(words), pl.lit(f"{bound:.15g}")))
+                _rule(
+                    R.OUT_OF_RANGE,
+                    broken | value.is_nan() | value.is_infinite(),
+                    pl.format("field {} is {}; it must be {} {}", pl.lit(name), _shown(name), pl.lit(words), pl.lit(f"{bound:.15g}")),
+                )
             )
     return rules
 
@@ -114,13 +130,19 @@ def _envelope(spec: EventSpec) -> list[Rule]:
         _rule(
             R.UNSUPPORTED_SCHEMA_VERSION,
             ~version_type.str.contains(r"^[-0-9]$") | (version != SCHEMA_VERSION),
-            pl.format("schema_version {} is not supported; this consumer reads schema_version {}", _shown("schema_version"), pl.lit(SCHEMA_VERSION)),
+            pl.format(
+                "schema_version {} is not supported; this consumer reads schema_version {}",
+                _shown("schema_version"),
+                pl.lit(SCHEMA_VERSION),
+            ),
         ),
         _rule(R.MISSING_FIELD, pl.col("event_type").is_null(), "missing required field event_type"),
         _rule(
             R.WRONG_TOPIC,
             pl.col("event_type") != spec.event_type,
-            pl.format("event_type {} does not belong on topic {} (expected {})", _shown("event_type"), pl.lit(spec.topic), pl.lit(spec.event_type)),
+            pl.format(
+                "event_type {} does not belong on topic {} (expected {})", _shown("event_type"), pl.lit(spec.topic), pl.lit(spec.event_type)
+            ),
         ),
     ]
 
@@ -130,22 +152,51 @@ def _semantic(spec: EventSpec, now: datetime) -> list[Rule]:
     dept = pl.col("department_code")
     latest = now + MAX_FUTURE
     rules = [
-        _rule(R.INVALID_TIMESTAMP, ~pl.col("occurred_at").str.contains(TIMESTAMP_PATTERN) | ts.is_null(),
-              pl.format("occurred_at {} is not an RFC 3339 timestamp with an offset (e.g. 2021-03-01T09:30:00+07:00)", _shown("occurred_at"))),
+        _rule(
+            R.INVALID_TIMESTAMP,
+            ~pl.col("occurred_at").str.contains(TIMESTAMP_PATTERN) | ts.is_null(),
+            pl.format("occurred_at {} is not an RFC 3339 timestamp with an offset (e.g. 2021-03-01T09:30:00+07:00)", _shown("occurred_at")),
+        ),
         _rule(R.TIMESTAMP_OUT_OF_RANGE, ts < EARLIEST_EVENT, pl.format("occurred_at {} is before 2000-01-01", _shown("occurred_at"))),
-        _rule(R.TIMESTAMP_OUT_OF_RANGE, ts > latest,
-              pl.format("occurred_at {} is more than 24 hours after the consumer's clock ({})", _shown("occurred_at"), pl.lit(now.isoformat(timespec="seconds")))),
-        _rule(R.UNKNOWN_DEPARTMENT, ~dept.is_in(sorted(department_codes())),
-              pl.format("department_code {} is not one of the 35 departments in reference/departments.csv", _shown("department_code"))),
-        _rule(R.INVALID_VALUE, pl.col("office_code").is_not_null() & ((pl.col("office_code").str.len_chars() != 4) | ~pl.col("office_code").str.starts_with(dept)),
-              pl.format("office_code {} must be 4 characters starting with department_code {}", _shown("office_code"), _shown("department_code"))),
+        _rule(
+            R.TIMESTAMP_OUT_OF_RANGE,
+            ts > latest,
+            pl.format(
+                "occurred_at {} is more than 24 hours after the consumer's clock ({})",
+                _shown("occurred_at"),
+                pl.lit(now.isoformat(timespec="seconds")),
+            ),
+        ),
+        _rule(
+            R.UNKNOWN_DEPARTMENT,
+            ~dept.is_in(sorted(department_codes())),
+            pl.format("department_code {} is not one of the 35 departments in reference/departments.csv", _shown("department_code")),
+        ),
+        _rule(
+            R.INVALID_VALUE,
+            pl.col("office_code").is_not_null()
+            & ((pl.col("office_code").str.len_chars() != 4) | ~pl.col("office_code").str.starts_with(dept)),
+            pl.format(
+                "office_code {} must be 4 characters starting with department_code {}", _shown("office_code"), _shown("department_code")
+            ),
+        ),
     ]
     if spec.event_type == "declaration":
-        rules.append(_rule(R.MISSING_FIELD, pl.col("channel").is_null() & (pl.col("status") != "cancelled"),
-                           "missing field channel: it is required unless status is cancelled"))
+        rules.append(
+            _rule(
+                R.MISSING_FIELD,
+                pl.col("channel").is_null() & (pl.col("status") != "cancelled"),
+                "missing field channel: it is required unless status is cancelled",
+            )
+        )
     if spec.event_type == "seizure":
-        rules.append(_rule(R.INCONSISTENT_FIELDS, pl.col("drug_quantity").is_null() != pl.col("drug_unit").is_null(),
-                           "drug_quantity and drug_unit must be given together"))
+        rules.append(
+            _rule(
+                R.INCONSISTENT_FIELDS,
+                pl.col("drug_quantity").is_null() != pl.col("drug_unit").is_null(),
+                "drug_quantity and drug_unit must be given together",
+            )
+        )
     return rules
 
 

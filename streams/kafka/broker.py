@@ -36,28 +36,30 @@ class BrokerState:
 
 def server_properties(data_dir: Path, port: int, controller_port: int) -> str:
     """A combined broker+controller with static voters, as the official image does."""
-    return "\n".join([
-        "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
-        "inter.broker.listener.name=PLAINTEXT",
-        "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        f"log.dirs={data_dir / 'logs'}",
-        "num.partitions=6",
-        "offsets.topic.replication.factor=1",
-        "offsets.topic.num.partitions=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        "auto.create.topics.enable=false",
-        "log.retention.hours=-1",
-        "",
-    ])
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "inter.broker.listener.name=PLAINTEXT",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"log.dirs={data_dir / 'logs'}",
+            "num.partitions=6",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "log.retention.hours=-1",
+            "",
+        ]
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -100,9 +102,15 @@ def _jvm_args(data_dir: Path, heap_mb: int) -> list[str]:
     log4j = data_dir / "log4j2.properties"
     log4j.write_text(resources.files("streams.kafka").joinpath("log4j2.properties").read_text("utf-8"))
     return [
-        f"-Xms{heap_mb // 2}m", f"-Xmx{heap_mb}m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
-        f"-Dlog4j2.configurationFile=file:{log4j}", f"-Dkafka.logs.dir={data_dir}",
-        "-cp", f"{broker_libs()}/*",
+        f"-Xms{heap_mb // 2}m",
+        f"-Xmx{heap_mb}m",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile=file:{log4j}",
+        f"-Dkafka.logs.dir={data_dir}",
+        "-cp",
+        f"{broker_libs()}/*",
     ]
 
 
@@ -117,8 +125,19 @@ def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | 
         return
     cluster_id = cluster_id or new_cluster_id()  # passed as --cluster-id=ID: an ID may start with "-"
     result = subprocess.run(
-        [_java(), *_jvm_args(data_dir, heap_mb), "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props), "--ignore-formatted"],
-        capture_output=True, text=True, check=False,
+        [
+            _java(),
+            *_jvm_args(data_dir, heap_mb),
+            "kafka.tools.StorageTool",
+            "format",
+            f"--cluster-id={cluster_id}",
+            "-c",
+            str(props),
+            "--ignore-formatted",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise BrokerError(f"formatting the broker storage in {data_dir} failed: {result.stdout[-500:]}{result.stderr[-500:]}")
@@ -140,7 +159,10 @@ def start(data_dir: Path, port: int = 19092, heap_mb: int = 512, timeout: float 
     log = open(data_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         [_java(), *_jvm_args(data_dir, heap_mb), "kafka.Kafka", str(props)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     state = BrokerState(process.pid, port, port + 1, str(data_dir))
     (data_dir / STATE_FILE).write_text(json.dumps(state.__dict__))
@@ -163,7 +185,7 @@ def wait_ready(state: BrokerState, timeout: float) -> None:
                 admin.describe_cluster()
                 admin.close()
                 return
-            except Exception:  # noqa: BLE001 - not ready yet; retried until the deadline
+            except Exception:
                 pass
         time.sleep(0.5)
     raise BrokerError(f"the Kafka broker did not become ready within {timeout:.0f} s", log)

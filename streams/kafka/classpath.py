@@ -35,14 +35,18 @@ def broker_libs() -> Path:
         if done.exists():
             return libs
         if shutil.which("mvn") is None:
-            raise BrokerError("Maven (mvn) is needed once to fetch the Kafka broker's jars from Maven Central; install it (apt-get install maven)")
+            raise BrokerError(
+                "Maven (mvn) is needed once to fetch the Kafka broker's jars from Maven Central; install it (apt-get install maven)"
+            )
         pom = folder / "pom.xml"
         pom.write_text(resources.files("streams.kafka").joinpath("pom.xml").read_text("utf-8"))
         log = folder / "maven.log"
         with open(log, "w") as out:
             result = subprocess.run(
                 ["mvn", "-B", "-q", "-f", str(pom), "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={libs}"],
-                stdout=out, stderr=subprocess.STDOUT, check=False,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
             )
         if result.returncode != 0 or not any(libs.glob("kafka_2.13-*.jar")):
             raise BrokerError(f"Maven could not fetch the Kafka {KAFKA_VERSION} jars (exit {result.returncode})", str(log))

@@ -51,10 +51,8 @@ def _target(row: dict[str, object], where: str) -> Target:
         year = int(str(row["year"]))
         scope = str(row["scope"]).strip()
         level = str(row["level"]).strip()
-        if row.get("amount_vnd") not in (None, ""):
-            amount = int(str(row["amount_vnd"]))
-        else:
-            amount = round(float(str(row["amount_bn_vnd"])) * BN)
+        given_in_vnd = row.get("amount_vnd") not in (None, "")
+        amount = int(str(row["amount_vnd"])) if given_in_vnd else round(float(str(row["amount_bn_vnd"])) * BN)
     except (KeyError, ValueError) as exc:
         raise InputFileError(where, f"needs year, scope, level and amount_vnd or amount_bn_vnd ({exc})") from exc
     if scope != NATIONAL and scope not in department_codes():

@@ -31,12 +31,21 @@ def _families() -> dict[str, Metric]:
         "declarations": c("customs_declarations", "Registered declarations.", labels=["department", "flow", "channel"]),
         "seizures": c("customs_seizures", "Seizure cases.", labels=["department", "category"]),
         "seizure_value": c("customs_seizure_goods_value_vnd", "Value of seized goods, VND.", labels=["department", "category"]),
-        "last_event": g("customs_last_event_timestamp_seconds", "Latest occurred_at accepted, Unix seconds.", labels=["department", "stream"]),
-        "as_of": g("customs_kpi_as_of_timestamp_seconds", "The as_of time the pace figures are computed for, Unix seconds.", labels=["clock"]),
-        "records": c("customs_kpi_records", "Consumed records by outcome (accepted, duplicate, rejected), from DuckDB.", labels=["topic", "outcome"]),
+        "last_event": g(
+            "customs_last_event_timestamp_seconds", "Latest occurred_at accepted, Unix seconds.", labels=["department", "stream"]
+        ),
+        "as_of": g(
+            "customs_kpi_as_of_timestamp_seconds", "The as_of time the pace figures are computed for, Unix seconds.", labels=["clock"]
+        ),
+        "records": c(
+            "customs_kpi_records", "Consumed records by outcome (accepted, duplicate, rejected), from DuckDB.", labels=["topic", "outcome"]
+        ),
         "rejects": c("customs_kpi_rejects", "Rejected records by reason, from DuckDB.", labels=["topic", "reason"]),
-        "target_info": g("customs_kpi_target_info", "Targets in force for the year of as_of; status says official or illustrative.",
-                         labels=["scope", "level", "status"]),
+        "target_info": g(
+            "customs_kpi_target_info",
+            "Targets in force for the year of as_of; status says official or illustrative.",
+            labels=["scope", "level", "status"],
+        ),
     }
 
 

@@ -26,14 +26,24 @@ class PipelineMetrics:
         build.labels(streams.__version__, platform.python_version(), *versions.values()).set(1)
         return cls(
             batch_duration=Histogram(
-                "customs_kpi_batch_duration_seconds", "Time to decode and write one polled batch, with its offsets.",
-                ["stage"], registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+                "customs_kpi_batch_duration_seconds",
+                "Time to decode and write one polled batch, with its offsets.",
+                ["stage"],
+                registry=registry,
+                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             ),
             batch_records=Histogram(
-                "customs_kpi_batch_records", "Records per polled batch.", registry=registry,
+                "customs_kpi_batch_records",
+                "Records per polled batch.",
+                registry=registry,
                 buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000, 20000),
             ),
-            lag=Gauge("customs_kpi_consumer_lag_records", "High watermark minus the next offset to read.", ["topic", "partition"], registry=registry),
+            lag=Gauge(
+                "customs_kpi_consumer_lag_records",
+                "High watermark minus the next offset to read.",
+                ["topic", "partition"],
+                registry=registry,
+            ),
             last_commit=Gauge("customs_kpi_last_commit_timestamp_seconds", "Wall time of the last committed batch.", registry=registry),
             errors=Counter("customs_kpi_errors", "Errors by stage (poll, write, dlq, commit).", ["stage"], registry=registry),
             dlq_published=Counter("customs_kpi_dlq_published_records", "Rejects copied to customs.dlq.", registry=registry),

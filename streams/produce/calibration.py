@@ -9,8 +9,15 @@ TET = {2019: date(2019, 2, 5), 2020: date(2020, 1, 25), 2021: date(2021, 2, 12),
 TET_MONTH_FACTOR = 0.85  # illustrative; Feb 2021 was 22% below Jan 2021 (FACTS.md)
 
 TAX_TYPES = {  # share of collections; VAT on imports is the largest (FACTS.md), the split is illustrative
-    "vat": 0.60, "import_duty": 0.18, "excise": 0.10, "environmental_protection": 0.07, "export_duty": 0.015,
-    "anti_dumping": 0.012, "safeguard": 0.006, "countervailing": 0.002, "other": 0.015,
+    "vat": 0.60,
+    "import_duty": 0.18,
+    "excise": 0.10,
+    "environmental_protection": 0.07,
+    "export_duty": 0.015,
+    "anti_dumping": 0.012,
+    "safeguard": 0.006,
+    "countervailing": 0.002,
+    "other": 0.015,
 }
 REFUND_SHARE = 0.03  # refunds as a share of gross collections, illustrative
 
@@ -23,8 +30,15 @@ CANCEL_SHARE = 0.02
 HS_CODES = ["85171200", "84713020", "87032363", "27101943", "39011092", "72083900", "08105000", "61091010", "94036090", "30049099"]
 
 SEIZURE_CATEGORIES = {
-    "trade_fraud": 0.30, "smuggling": 0.25, "illegal_transport": 0.15, "other": 0.11, "counterfeit_ip": 0.08,
-    "prohibited": 0.05, "origin_fraud": 0.03, "drugs": 0.0143, "wildlife": 0.0057,
+    "trade_fraud": 0.30,
+    "smuggling": 0.25,
+    "illegal_transport": 0.15,
+    "other": 0.11,
+    "counterfeit_ip": 0.08,
+    "prohibited": 0.05,
+    "origin_fraud": 0.03,
+    "drugs": 0.0143,
+    "wildlife": 0.0057,
 }  # drugs: 219 of 15,314 cases in 2020 (FACTS.md); the rest illustrative
 PROSECUTED_SHARE = 48 / 15314  # FACTS.md, 2020
 TRANSFERRED_SHARE = 146 / 15314  # FACTS.md, 2020

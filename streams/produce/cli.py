@@ -27,8 +27,14 @@ def run_simulate(bootstrap: str, plan: SimulationPlan, days_per_second: float, t
     sender = EventSender(bootstrap)
     stop = _stop_on_signals()
     total_days = (plan.end - plan.start).total_seconds() / 86400
-    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[day]}"), TextColumn("{task.fields[sent]} events"),
-                  TimeElapsedColumn(), transient=False) as progress:
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.fields[day]}"),
+        TextColumn("{task.fields[sent]} events"),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as progress:
         task = progress.add_task("sim", total=total_days, day="", sent=0)
 
         def tick(count: int, event: object) -> None:

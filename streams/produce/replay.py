@@ -55,8 +55,11 @@ def _rows(frame: pl.DataFrame, where: str) -> Iterator[Outgoing]:
     for row in frame.iter_rows(named=True):
         event = {k: _value(v) for k, v in row.items() if v is not None}
         dept = event.get("department_code")
-        yield Outgoing(_topic(event.get("event_type")), str(dept).encode() if dept else None,
-                       json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        yield Outgoing(
+            _topic(event.get("event_type")),
+            str(dept).encode() if dept else None,
+            json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
+        )
 
 
 def _csv_schema() -> dict[str, type[pl.DataType]]:

@@ -27,8 +27,7 @@ def play(
     """Send every event; with days_per_second > 0, pace them so simulated time runs that fast."""
     started = time.monotonic()
     first = None
-    count = 0
-    for event in events:
+    for count, event in enumerate(events, 1):
         if stop is not None and stop.is_set():
             break
         if first is None:
@@ -39,7 +38,6 @@ def play(
             if ahead > 0.01:
                 sleep(ahead)
         sender.send(event.topic, event.key.encode(), encode(event))
-        count += 1
         if on_progress is not None and count % 500 == 0:
             on_progress(count, event)
     return sender.close()

@@ -128,13 +128,19 @@ class Simulator:
                 continue
             weight = annual[code] / total
             yield from self._revenue(day, code, annual[code] * month_share, per_day * cal.STREAM_SHARES["revenue"] * math.sqrt(weight / 35))
-            yield from self._declarations(day, code, per_day * cal.STREAM_SHARES["declarations"] / 2 * weight ** 0.7 / 35 ** 0.3)  # 2 events each
+            yield from self._declarations(
+                day, code, per_day * cal.STREAM_SHARES["declarations"] / 2 * weight**0.7 / 35**0.3
+            )  # 2 events each
             yield from self._seizures(day, code, per_day * cal.STREAM_SHARES["seizures"] / len(self.codes))
 
     def _common(self, stream: str, event_type: str, code: str, t: datetime) -> dict[str, object]:
         return {
-            "event_id": self._event_id(stream), "event_type": event_type, "schema_version": 1,
-            "occurred_at": _rfc3339(t), "department_code": code, "office_code": self.rng.choice(self._offices[code]),
+            "event_id": self._event_id(stream),
+            "event_type": event_type,
+            "schema_version": 1,
+            "occurred_at": _rfc3339(t),
+            "department_code": code,
+            "office_code": self.rng.choice(self._offices[code]),
         }
 
     def _enterprise(self, code: str) -> str:
@@ -147,17 +153,35 @@ class Simulator:
         scale = gross / sum(weights)
         for t, w in zip(self._times(day, n), weights, strict=True):
             amount = max(1, round(w * scale))
-            yield SimEvent(t, "customs.revenue", code, {
-                **self._common("revenue", "revenue", code, t), "receipt_no": f"BL{self._seq:010d}", "kind": "collection",
-                "tax_type": _pick(self.rng, cal.TAX_TYPES), "amount_vnd": amount, "enterprise_tax_code": self._enterprise(code),
-            })
+            yield SimEvent(
+                t,
+                "customs.revenue",
+                code,
+                {
+                    **self._common("revenue", "revenue", code, t),
+                    "receipt_no": f"BL{self._seq:010d}",
+                    "kind": "collection",
+                    "tax_type": _pick(self.rng, cal.TAX_TYPES),
+                    "amount_vnd": amount,
+                    "enterprise_tax_code": self._enterprise(code),
+                },
+            )
         refund = round(gross * cal.REFUND_SHARE)
         if refund > 0:
             t = self._times(day, 1)[0]
-            yield SimEvent(t, "customs.revenue", code, {
-                **self._common("revenue", "revenue", code, t), "receipt_no": f"HT{self._seq:010d}", "kind": "refund",
-                "tax_type": _pick(self.rng, {"vat": 0.8, "import_duty": 0.2}), "amount_vnd": refund, "enterprise_tax_code": self._enterprise(code),
-            })
+            yield SimEvent(
+                t,
+                "customs.revenue",
+                code,
+                {
+                    **self._common("revenue", "revenue", code, t),
+                    "receipt_no": f"HT{self._seq:010d}",
+                    "kind": "refund",
+                    "tax_type": _pick(self.rng, {"vat": 0.8, "import_duty": 0.2}),
+                    "amount_vnd": refund,
+                    "enterprise_tax_code": self._enterprise(code),
+                },
+            )
 
     def _declarations(self, day: datetime, code: str, expected: float) -> Iterator[SimEvent]:
         for t in self._times(day, self._count(expected)):
@@ -165,32 +189,56 @@ class Simulator:
             number = f"{10 if flow == 'import' else 30}{self._next():010d}"
             channel = _pick(self.rng, cal.CHANNELS)
             base = {
-                "declaration_no": number, "type_code": _pick(self.rng, cal.IMPORT_TYPES if flow == "import" else cal.EXPORT_TYPES),
-                "flow": flow, "enterprise_tax_code": self._enterprise(code), "hs_code": self.rng.choice(cal.HS_CODES),
+                "declaration_no": number,
+                "type_code": _pick(self.rng, cal.IMPORT_TYPES if flow == "import" else cal.EXPORT_TYPES),
+                "flow": flow,
+                "enterprise_tax_code": self._enterprise(code),
+                "hs_code": self.rng.choice(cal.HS_CODES),
                 "customs_value_usd": round(self.rng.lognormvariate(math.log(20000), 1.2), 2),
             }
             registered = self._common("declarations", "declaration", code, t)
             yield SimEvent(t, "customs.declarations", code, {**registered, **base, "status": "registered", "channel": channel})
             if self.rng.random() < cal.CANCEL_SHARE:
                 later = t + timedelta(hours=self.rng.uniform(0.5, 6))
-                yield SimEvent(later, "customs.declarations", code, {
-                    **self._common("declarations", "declaration", code, later), **base, "status": "cancelled",
-                    "office_code": registered["office_code"]})
+                yield SimEvent(
+                    later,
+                    "customs.declarations",
+                    code,
+                    {
+                        **self._common("declarations", "declaration", code, later),
+                        **base,
+                        "status": "cancelled",
+                        "office_code": registered["office_code"],
+                    },
+                )
             else:
                 hours = self.rng.lognormvariate(math.log(cal.RELEASE_MEDIAN_HOURS[channel]), 0.8)
                 later = t + timedelta(hours=hours)
-                yield SimEvent(later, "customs.declarations", code, {
-                    **self._common("declarations", "declaration", code, later), **base, "status": "cleared", "channel": channel,
-                    "office_code": registered["office_code"]})
+                yield SimEvent(
+                    later,
+                    "customs.declarations",
+                    code,
+                    {
+                        **self._common("declarations", "declaration", code, later),
+                        **base,
+                        "status": "cleared",
+                        "channel": channel,
+                        "office_code": registered["office_code"],
+                    },
+                )
 
     def _seizures(self, day: datetime, code: str, expected: float) -> Iterator[SimEvent]:
         for t in self._times(day, self._count(expected)):
             category = _pick(self.rng, cal.SEIZURE_CATEGORIES)
             value = round(self.rng.expovariate(1 / cal.GOODS_VALUE_PER_CASE_VND))
             event = {
-                **self._common("seizures", "seizure", code, t), "case_id": f"VP{self._seq:09d}", "category": category,
-                "goods_value_vnd": value, "budget_collected_vnd": round(value * cal.BUDGET_PER_CASE_VND / cal.GOODS_VALUE_PER_CASE_VND),
-                "prosecuted": self.rng.random() < cal.PROSECUTED_SHARE, "transferred": self.rng.random() < cal.TRANSFERRED_SHARE,
+                **self._common("seizures", "seizure", code, t),
+                "case_id": f"VP{self._seq:09d}",
+                "category": category,
+                "goods_value_vnd": value,
+                "budget_collected_vnd": round(value * cal.BUDGET_PER_CASE_VND / cal.GOODS_VALUE_PER_CASE_VND),
+                "prosecuted": self.rng.random() < cal.PROSECUTED_SHARE,
+                "transferred": self.rng.random() < cal.TRANSFERRED_SHARE,
                 "route": _pick(self.rng, cal.ROUTES),
             }
             if category == "drugs":

@@ -6,12 +6,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from streams.contract.events import EventSpec
+from streams.contract.events import EVENT_TYPES, EventSpec
 from streams.decode.dedupe import SOURCE, split_duplicates
 from streams.decode.result import REJECT_SCHEMA, DecodedBatch
 from streams.errors import DatabaseInUseError
@@ -96,36 +97,26 @@ class EventStore:
         return counts
 
     def _write_events(self, spec: EventSpec, batch: DecodedBatch, now: datetime, counts: WriteCounts) -> None:
-        con, table = self._con, spec.table
+        con = self._con
         split = split_duplicates(batch.accepted, spec)
         rejects = pl.concat([batch.rejects, split.conflicts], how="vertical")
-        dup_count = self._insert_duplicates(split.duplicates, now)
+        duplicates = self._insert_duplicates(split.duplicates, now)
+        inserted = 0
         if split.unique.height:
+            sql = _event_sql_for(spec.event_type)
             con.register("incoming", split.unique.to_arrow())
-            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM e.{c}" for c in spec.field_names if c != "event_id")
-            dup_count += _count(con.execute(
-                f"INSERT INTO duplicates SELECT i.source_topic, i.source_partition, i.source_offset, i.event_id, $now "
-                f"FROM incoming i JOIN {table} e USING (event_id) WHERE {same}", {"now": now}))
-            conflict_count = _count(con.execute(
-                f"INSERT INTO rejects (source_topic, source_partition, source_offset, message_key, raw_value, reason, detail, event_id, rejected_at) "
-                f"SELECT i.source_topic, i.source_partition, i.source_offset, i.message_key, i.raw_value, 'conflicting_duplicate', "
-                f"format('event_id {{}} was already accepted from {{}}[{{}}]@{{}} with different content', i.event_id, e.source_topic, e.source_partition, e.source_offset), "
-                f"i.event_id, $now FROM incoming i JOIN {table} e USING (event_id) WHERE NOT ({same})", {"now": now}))
-            columns = ", ".join([*spec.field_names, *SOURCE])
-            inserted = _count(con.execute(
-                f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming i "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.event_id = i.event_id)", {"now": now}))
+            duplicates += _count(con.execute(sql.duplicates, {"now": now}))
+            conflicts = _count(con.execute(sql.conflicts, {"now": now}))
+            inserted = _count(con.execute(sql.insert, {"now": now}))
             con.unregister("incoming")
-            if conflict_count:
-                counts.rejected["conflicting_duplicate"] = counts.rejected.get("conflicting_duplicate", 0) + conflict_count
-            counts.accepted[spec.topic] = inserted
-        counts.duplicates[spec.topic] = dup_count
+            if conflicts:
+                counts.rejected["conflicting_duplicate"] = counts.rejected.get("conflicting_duplicate", 0) + conflicts
+        counts.accepted[spec.topic] = inserted
+        counts.duplicates[spec.topic] = duplicates
         if rejects.height:
+            columns = ", ".join(REJECT_COLUMNS)
             con.register("incoming_rejects", rejects.to_arrow())
-            con.execute(
-                f"INSERT INTO rejects ({', '.join(REJECT_COLUMNS)}, rejected_at) SELECT {', '.join(REJECT_COLUMNS)}, $now FROM incoming_rejects",
-                {"now": now},
-            )
+            con.execute(f"INSERT INTO rejects ({columns}, rejected_at) SELECT {columns}, $now FROM incoming_rejects", {"now": now})
             con.unregister("incoming_rejects")
             for reason, n in rejects.group_by("reason").len().iter_rows():
                 counts.rejected[reason] = counts.rejected.get(reason, 0) + n
@@ -134,8 +125,12 @@ class EventStore:
         if duplicates.is_empty():
             return 0
         self._con.register("incoming_duplicates", duplicates.to_arrow())
-        n = _count(self._con.execute(
-            "INSERT INTO duplicates SELECT source_topic, source_partition, source_offset, event_id, $now FROM incoming_duplicates", {"now": now}))
+        n = _count(
+            self._con.execute(
+                "INSERT INTO duplicates SELECT source_topic, source_partition, source_offset, event_id, $now FROM incoming_duplicates",
+                {"now": now},
+            )
+        )
         self._con.unregister("incoming_duplicates")
         return n
 
@@ -172,6 +167,39 @@ class EventStore:
             "AND rejects.source_partition = p.source_partition AND rejects.source_offset = p.source_offset"
         )
         self._con.unregister("published")
+
+
+@dataclass(frozen=True)
+class _EventSql:
+    duplicates: str  # rows of `incoming` already stored with the same content
+    conflicts: str  # rows of `incoming` already stored with other content
+    insert: str  # rows of `incoming` not stored yet
+
+
+@cache
+def _event_sql_for(event_type: str) -> _EventSql:
+    """The statements that sort a batch's first occurrences against the stored events of one table."""
+    spec = EVENT_TYPES[event_type]
+    table = spec.table
+    same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM e.{c}" for c in spec.field_names if c != "event_id")
+    matched = f"FROM incoming i JOIN {table} e USING (event_id)"
+    columns = ", ".join([*spec.field_names, *SOURCE])
+    return _EventSql(
+        duplicates=(
+            f"INSERT INTO duplicates SELECT i.source_topic, i.source_partition, i.source_offset, i.event_id, $now {matched} WHERE {same}"
+        ),
+        conflicts=(
+            "INSERT INTO rejects (source_topic, source_partition, source_offset, message_key, raw_value, reason, detail, event_id, "
+            "rejected_at) "
+            "SELECT i.source_topic, i.source_partition, i.source_offset, i.message_key, i.raw_value, 'conflicting_duplicate', "
+            "format('event_id {} was already accepted from {}[{}]@{} with different content', "
+            f"i.event_id, e.source_topic, e.source_partition, e.source_offset), i.event_id, $now {matched} WHERE NOT ({same})"
+        ),
+        insert=(
+            f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming i "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.event_id = i.event_id)"
+        ),
+    )
 
 
 def _count(result: duckdb.DuckDBPyConnection) -> int:

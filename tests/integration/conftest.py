@@ -123,9 +123,25 @@ class ConsumerProcess:
     def start(self) -> ConsumerProcess:
         out = open(self.log, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams", "consume", "-b", self.bootstrap, "--db", str(self.db), "--metrics-port", str(self.port),
-             "--max-poll-records", "2000", *self.extra],
-            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "streams",
+                "consume",
+                "-b",
+                self.bootstrap,
+                "--db",
+                str(self.db),
+                "--metrics-port",
+                str(self.port),
+                "--max-poll-records",
+                "2000",
+                *self.extra,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

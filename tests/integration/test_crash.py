@@ -25,8 +25,20 @@ def test_sigkill_during_a_stream_loses_and_doubles_nothing(bootstrap: str, tmp_p
     for i in range(60_000):
         dept = rng.choice(DEPTS)
         amount = rng.randrange(1, 5 * 10**11)
-        events.append((dept, encode(revenue(event_id=f"k-{i}", department_code=dept, office_code=None, amount_vnd=amount,
-                                           occurred_at="2021-04-01T10:00:00+07:00"))))
+        events.append(
+            (
+                dept,
+                encode(
+                    revenue(
+                        event_id=f"k-{i}",
+                        department_code=dept,
+                        office_code=None,
+                        amount_vnd=amount,
+                        occurred_at="2021-04-01T10:00:00+07:00",
+                    )
+                ),
+            )
+        )
         collected[dept] += amount
     redelivered = rng.sample(range(len(events)), 3000)
     stream = events + [events[i] for i in redelivered]

@@ -34,8 +34,14 @@ def _workload(seed: int, n: int) -> tuple[list[tuple[str, bytes | None, bytes]],
         dept = rng.choice(DEPTS)
         kind = "refund" if i % 10 == 0 else "collection"
         amount = rng.randrange(1, 10**12)
-        e = revenue(event_id=f"e2e-{seed}-{i}", department_code=dept, office_code=None, kind=kind, amount_vnd=amount,
-                    occurred_at=f"2021-0{1 + i % 9}-1{i % 10}T10:00:00+07:00")
+        e = revenue(
+            event_id=f"e2e-{seed}-{i}",
+            department_code=dept,
+            office_code=None,
+            kind=kind,
+            amount_vnd=amount,
+            occurred_at=f"2021-0{1 + i % 9}-1{i % 10}T10:00:00+07:00",
+        )
         (refunded if kind == "refund" else collected)[dept] += amount
         # no key sometimes; but a conflict must share its original's partition for "first wins" to be defined
         key = None if i % 7 == 0 and i % 400 != 1 else dept.encode()
@@ -46,7 +52,9 @@ def _workload(seed: int, n: int) -> tuple[list[tuple[str, bytes | None, bytes]],
         if i % 400 == 1:  # same id, other content
             messages.append(("customs.revenue", key, encode({**e, "amount_vnd": amount + 1})))
     for i in range(n // 4):
-        messages.append(("customs.declarations", b"03", encode(declaration(event_id=f"d-{seed}-{i}", channel=["green", "yellow", "red"][i % 3]))))
+        messages.append(
+            ("customs.declarations", b"03", encode(declaration(event_id=f"d-{seed}-{i}", channel=["green", "yellow", "red"][i % 3])))
+        )
         accepted["customs.declarations"] += 1
     for i in range(n // 20):
         messages.append(("customs.seizures", b"15", encode(seizure(event_id=f"s-{seed}-{i}", department_code="15", office_code="15BB"))))
@@ -63,8 +71,14 @@ def _workload(seed: int, n: int) -> tuple[list[tuple[str, bytes | None, bytes]],
     ]
     for topic, value, _ in bad:
         messages.insert(rng.randrange(len(messages)), (topic, None, value))
-    expected = {"collected": collected, "refunded": refunded, "accepted": accepted,
-                "duplicates": len(range(0, n, 50)), "conflicts": len(range(1, n, 400)), "bad": Counter(r for *_, r in bad)}
+    expected = {
+        "collected": collected,
+        "refunded": refunded,
+        "accepted": accepted,
+        "duplicates": len(range(0, n, 50)),
+        "conflicts": len(range(1, n, 400)),
+        "bad": Counter(r for *_, r in bad),
+    }
     return messages, expected
 
 
@@ -91,11 +105,16 @@ def test_other_clients_events_land_exactly(bootstrap: str, tmp_path: Path) -> No
     assert consumer.stop() == 0
 
     con = duckdb.connect(str(tmp_path / "e2e.duckdb"), read_only=True)
-    rows = con.execute("SELECT department_code, sum(amount_vnd) FILTER (kind='collection'), sum(amount_vnd) FILTER (kind='refund') "
-                       "FROM revenue GROUP BY 1").fetchall()
+    rows = con.execute(
+        "SELECT department_code, sum(amount_vnd) FILTER (kind='collection'), sum(amount_vnd) FILTER (kind='refund') FROM revenue GROUP BY 1"
+    ).fetchall()
     assert {d: (c, r) for d, c, r in rows} == {d: (expected["collected"][d], expected["refunded"][d]) for d in DEPTS}
-    counts = dict(con.execute("SELECT source_topic, count(*) FROM (SELECT source_topic FROM revenue UNION ALL SELECT source_topic FROM "
-                              "declarations UNION ALL SELECT source_topic FROM seizures) GROUP BY 1").fetchall())
+    counts = dict(
+        con.execute(
+            "SELECT source_topic, count(*) FROM (SELECT source_topic FROM revenue UNION ALL SELECT source_topic FROM "
+            "declarations UNION ALL SELECT source_topic FROM seizures) GROUP BY 1"
+        ).fetchall()
+    )
     assert counts == dict(expected["accepted"])
     reasons = Counter(dict(con.execute("SELECT reason, count(*) FROM rejects GROUP BY 1").fetchall()))
     assert reasons == expected["bad"] + Counter({"conflicting_duplicate": expected["conflicts"]})
@@ -121,7 +140,7 @@ def test_other_clients_events_land_exactly(bootstrap: str, tmp_path: Path) -> No
 def test_restart_resumes_from_duckdb_offsets(bootstrap: str, tmp_path: Path) -> None:
     """A consumer stopped and started again reads only new messages; metrics come back from DuckDB."""
     messages, expected = _workload(seed=2, n=600)
-    first, second = messages[: len(messages) // 2], messages[len(messages) // 2:]
+    first, second = messages[: len(messages) // 2], messages[len(messages) // 2 :]
     db = tmp_path / "restart.duckdb"
     consumer = ConsumerProcess(bootstrap, db, tmp_path / "c.log").start()
     _send(bootstrap, first)

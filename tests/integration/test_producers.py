@@ -19,8 +19,22 @@ ICT = timezone(timedelta(hours=7))
 
 def test_simulated_stream_gives_pace_metrics_equal_to_the_formulas(bootstrap: str, tmp_path: Path) -> None:
     """With the event clock, /metrics pace, plan and projection equal the contract's formulas recomputed from DuckDB."""
-    out = cli("produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", "2021-02-20", "--events-per-day", "300",
-              "--behind", "03=0.7", "--seed", "5")
+    out = cli(
+        "produce",
+        "simulate",
+        "-b",
+        bootstrap,
+        "--start",
+        "2021-01-01",
+        "--end",
+        "2021-02-20",
+        "--events-per-day",
+        "300",
+        "--behind",
+        "03=0.7",
+        "--seed",
+        "5",
+    )
     sent = int(out.stdout.split("sent ")[1].split(",")[0])
     assert sent > 10_000 and "failed 0" in out.stdout
     consumer = ConsumerProcess(bootstrap, tmp_path / "sim.duckdb", tmp_path / "c.log", "--clock", "event").start()
@@ -28,10 +42,17 @@ def test_simulated_stream_gives_pace_metrics_equal_to_the_formulas(bootstrap: st
     assert consumer.stop() == 0
 
     con = duckdb.connect(str(tmp_path / "sim.duckdb"), read_only=True)
-    as_of = con.execute("SELECT max(m) FROM (SELECT max(occurred_at) m FROM revenue UNION ALL SELECT max(occurred_at) FROM declarations "
-                        "UNION ALL SELECT max(occurred_at) FROM seizures)").fetchone()[0]
-    ytd = dict(con.execute("SELECT department_code, sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) FROM revenue "
-                           "WHERE occurred_at >= '2021-01-01T00:00:00+07:00' AND occurred_at <= ? GROUP BY 1", [as_of]).fetchall())
+    as_of = con.execute(
+        "SELECT max(m) FROM (SELECT max(occurred_at) m FROM revenue UNION ALL SELECT max(occurred_at) FROM declarations "
+        "UNION ALL SELECT max(occurred_at) FROM seizures)"
+    ).fetchone()[0]
+    ytd = dict(
+        con.execute(
+            "SELECT department_code, sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) FROM revenue "
+            "WHERE occurred_at >= '2021-01-01T00:00:00+07:00' AND occurred_at <= ? GROUP BY 1",
+            [as_of],
+        ).fetchall()
+    )
     assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
     con.close()
 
@@ -44,8 +65,12 @@ def test_simulated_stream_gives_pace_metrics_equal_to_the_formulas(bootstrap: st
     assert sample(samples, "customs_kpi_as_of_timestamp_seconds", clock="event") == as_of.timestamp()
     for dept, target_bn in (("03", 56_000), ("02", 108_000), ("27", 10_200)):
         assert sample(samples, "customs_revenue_ytd_vnd", department=dept) == ytd[dept]
-        assert sample(samples, "customs_revenue_plan_to_date_vnd", department=dept, level="estimate") == pytest.approx(target_bn * 1e9 * share)
-        assert sample(samples, "customs_revenue_pace_ratio", department=dept, level="estimate") == pytest.approx(ytd[dept] / (target_bn * 1e9 * share))
+        assert sample(samples, "customs_revenue_plan_to_date_vnd", department=dept, level="estimate") == pytest.approx(
+            target_bn * 1e9 * share
+        )
+        assert sample(samples, "customs_revenue_pace_ratio", department=dept, level="estimate") == pytest.approx(
+            ytd[dept] / (target_bn * 1e9 * share)
+        )
         assert sample(samples, "customs_revenue_projected_year_end_vnd", department=dept) == pytest.approx(ytd[dept] / share)
     national = sum(ytd.values())
     assert sample(samples, "customs_revenue_national_pace_ratio", level="estimate") == pytest.approx(national / (315_000e9 * share))
@@ -74,7 +99,10 @@ def test_replay_sends_jsonl_csv_and_parquet(bootstrap: str, tmp_path: Path) -> N
     assert sample(samples, "customs_kpi_records_total", topic="customs.seizures", outcome="accepted") == 30
     con = duckdb.connect(str(tmp_path / "r.duckdb"), read_only=True)
     assert con.execute("SELECT sum(amount_vnd) FROM revenue").fetchone()[0] == sum(1000 + i for i in range(100))
-    assert con.execute("SELECT min(declaration_no), min(enterprise_tax_code) FROM declarations").fetchone() == ("101234567890", "0201234567")
+    assert con.execute("SELECT min(declaration_no), min(enterprise_tax_code) FROM declarations").fetchone() == (
+        "101234567890",
+        "0201234567",
+    )
     assert con.execute("SELECT sum(goods_value_vnd) FROM seizures").fetchone()[0] == sum(10 * i for i in range(30))
     assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
 
@@ -91,8 +119,25 @@ def test_replay_reports_unroutable_lines(bootstrap: str, tmp_path: Path) -> None
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     """`customs-kpi demo` starts its own broker, consumer and simulator, shows the table and stops everything."""
     port, metrics_port = free_port(pair=True), free_port()
-    out = cli("demo", "--workdir", str(tmp_path / "demo"), "--port", str(port), "--metrics-port", str(metrics_port), "--start", "2021-01-01",
-              "--end", "2021-01-11", "--days-per-second", "5", "--events-per-day", "200", "--exit-when-done", timeout=300)
+    out = cli(
+        "demo",
+        "--workdir",
+        str(tmp_path / "demo"),
+        "--port",
+        str(port),
+        "--metrics-port",
+        str(metrics_port),
+        "--start",
+        "2021-01-01",
+        "--end",
+        "2021-01-11",
+        "--days-per-second",
+        "5",
+        "--events-per-day",
+        "200",
+        "--exit-when-done",
+        timeout=300,
+    )
     assert "Revenue progress at 2021-01-10" in out.stdout
     assert "National" in out.stdout
     assert f"metrics: http://127.0.0.1:{metrics_port}/metrics" in out.stdout

@@ -27,18 +27,25 @@ def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
     batches = {
         "revenue": [
             revenue(department_code="03", office_code="03CC", amount_vnd=5_000_000_000_000, occurred_at="2021-02-01T08:00:00+07:00"),
-            revenue(department_code="03", office_code="03CC", kind="refund", amount_vnd=200_000_000_000, occurred_at="2021-03-01T08:00:00+07:00"),
+            revenue(
+                department_code="03", office_code="03CC", kind="refund", amount_vnd=200_000_000_000, occurred_at="2021-03-01T08:00:00+07:00"
+            ),
             revenue(department_code="15", office_code="15BB", amount_vnd=300_000_000_000, occurred_at="2021-03-09T08:00:00+07:00"),
             # last year (local): counts in the all-time counter, not in ytd
             revenue(department_code="15", office_code="15BB", amount_vnd=7_000_000, occurred_at="2020-12-31T16:59:59Z"),
             # after as_of: not in ytd
             revenue(department_code="03", office_code="03CC", amount_vnd=11, occurred_at="2021-03-10T12:00:01+07:00"),
         ],
-        "declaration": [declaration(channel="red", occurred_at=EARLIER), declaration(channel="red", occurred_at=EARLIER),
-                        declaration(status="cleared", channel="red", occurred_at=EARLIER),
-                        declaration(department_code="15", office_code=None, flow="export", type_code="B11", channel="green", occurred_at=EARLIER)],
-        "seizure": [seizure(category="drugs", drug_quantity=1.5, drug_unit="kg", goods_value_vnd=900, occurred_at=EARLIER),
-                    seizure(goods_value_vnd=100, occurred_at=EARLIER)],
+        "declaration": [
+            declaration(channel="red", occurred_at=EARLIER),
+            declaration(channel="red", occurred_at=EARLIER),
+            declaration(status="cleared", channel="red", occurred_at=EARLIER),
+            declaration(department_code="15", office_code=None, flow="export", type_code="B11", channel="green", occurred_at=EARLIER),
+        ],
+        "seizure": [
+            seizure(category="drugs", drug_quantity=1.5, drug_unit="kg", goods_value_vnd=900, occurred_at=EARLIER),
+            seizure(goods_value_vnd=100, occurred_at=EARLIER),
+        ],
     }
     decoded = []
     for name, values in batches.items():
@@ -91,7 +98,10 @@ def test_counters_are_all_time_totals(tmp_path: Path) -> None:
     assert v("customs_seizure_goods_value_vnd_total", {"department": "03", "category": "smuggling"}) == 100
     assert v("customs_kpi_records_total", {"topic": "customs.revenue", "outcome": "accepted"}) == 5
     assert v("customs_kpi_rejects_total", {"topic": "customs.seizures", "reason": "invalid_json"}) == 1
-    assert v("customs_last_event_timestamp_seconds", {"department": "03", "stream": "revenue"}) == datetime(2021, 3, 10, 5, 0, 1, tzinfo=UTC).timestamp()
+    assert (
+        v("customs_last_event_timestamp_seconds", {"department": "03", "stream": "revenue"})
+        == datetime(2021, 3, 10, 5, 0, 1, tzinfo=UTC).timestamp()
+    )
 
 
 def test_event_clock_uses_the_latest_event(tmp_path: Path) -> None:
@@ -104,7 +114,7 @@ def test_event_clock_uses_the_latest_event(tmp_path: Path) -> None:
 
 def test_values_survive_reopening_the_database(tmp_path: Path) -> None:
     """A new process (a fresh registry on the same file) exposes the same totals."""
-    registry, store = _registry(tmp_path)
+    _, store = _registry(tmp_path)
     store.close()  # type: ignore[attr-defined]
     again = open_store(tmp_path / "db.duckdb")
     fresh, _ = build_registry(again, ConsumerSettings("127.0.0.1:1", tmp_path / "db.duckdb", 0), lambda: AS_OF.astimezone(UTC))

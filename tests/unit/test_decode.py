@@ -120,7 +120,10 @@ def test_timestamps_accept_z_fractions_and_offsets() -> None:
     batch, rejected = reasons(REV, values)
     assert rejected == {}
     assert batch.accepted["occurred_at"].to_list() == [
-        datetime(2021, 6, 1, 2, 30, tzinfo=UTC), datetime(2021, 6, 1, 2, 30, 0, 250000, tzinfo=UTC), datetime(2021, 6, 1, 2, 30, tzinfo=UTC)]
+        datetime(2021, 6, 1, 2, 30, tzinfo=UTC),
+        datetime(2021, 6, 1, 2, 30, 0, 250000, tzinfo=UTC),
+        datetime(2021, 6, 1, 2, 30, tzinfo=UTC),
+    ]
 
 
 def test_declaration_channel_is_required_unless_cancelled() -> None:
@@ -134,8 +137,14 @@ def test_declaration_channel_is_required_unless_cancelled() -> None:
 
 def test_seizure_drug_quantity_and_unit_go_together() -> None:
     """drug_quantity without drug_unit (or the reverse) is inconsistent; both together are fine."""
-    values = [seizure(category="drugs", drug_quantity=2.5, drug_unit="kg"), seizure(drug_quantity=3), seizure(drug_unit="bag"),
-              seizure(drug_quantity=0, drug_unit="kg"), seizure(drug_unit="ton", drug_quantity=1), seizure(prosecuted="yes")]
+    values = [
+        seizure(category="drugs", drug_quantity=2.5, drug_unit="kg"),
+        seizure(drug_quantity=3),
+        seizure(drug_unit="bag"),
+        seizure(drug_quantity=0, drug_unit="kg"),
+        seizure(drug_unit="ton", drug_quantity=1),
+        seizure(prosecuted="yes"),
+    ]
     batch, rejected = reasons(SEIZ, values)
     assert rejected == {1: "inconsistent_fields", 2: "inconsistent_fields", 3: "out_of_range", 4: "invalid_value", 5: "wrong_type"}
     row = batch.accepted.row(0, named=True)
@@ -155,10 +164,20 @@ def test_a_large_batch_with_scattered_bad_messages() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(st.binary(max_size=200), st.just(encode(revenue())),
-                          st.dictionaries(st.sampled_from(list(revenue())), st.one_of(st.none(), st.integers(), st.text(max_size=20), st.booleans(),
-                                                                                      st.floats(allow_nan=False))).map(
-                              lambda d: json.dumps({**revenue(), **d}).encode())), min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=200),
+            st.just(encode(revenue())),
+            st.dictionaries(
+                st.sampled_from(list(revenue())),
+                st.one_of(st.none(), st.integers(), st.text(max_size=20), st.booleans(), st.floats(allow_nan=False)),
+            ).map(lambda d: json.dumps({**revenue(), **d}).encode()),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_every_message_is_accounted_for(values: list[bytes]) -> None:
     """Whatever the bytes, each message is either accepted or rejected, exactly once."""
     batch = decode_batch(REV, raw_batch("customs.revenue", values), NOW)

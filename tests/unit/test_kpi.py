@@ -76,20 +76,25 @@ def test_default_targets_reproduce_published_figures() -> None:
 def test_targets_from_yaml_with_a_curve(tmp_path: Path) -> None:
     """A YAML file gives targets and a per-scope curve."""
     path = tmp_path / "t.yaml"
-    path.write_text("targets:\n  - {year: 2022, scope: '15', level: assigned, amount_bn_vnd: 4000}\n"
-                    "curves:\n  - {year: 2022, scope: '15', cumulative: [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.98,1]}\n")
+    path.write_text(
+        "targets:\n  - {year: 2022, scope: '15', level: assigned, amount_bn_vnd: 4000}\n"
+        "curves:\n  - {year: 2022, scope: '15', cumulative: [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.98,1]}\n"
+    )
     book = load_targets(path)
     assert book.for_year(2022)[0].amount_vnd == 4_000 * 10**9
     assert book.curve(2022, "15").cumulative[0] == 0.1
     assert book.curve(2022, "03") == default_curve()
 
 
-@pytest.mark.parametrize(("row", "problem"), [
-    ("2021,99,estimate,5", "scope '99'"),
-    ("2021,national,goal,5", "level 'goal'"),
-    ("2021,national,estimate,-5", "amount must be positive"),
-    ("2021,national,estimate,abc", "amount_bn_vnd"),
-])
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        ("2021,99,estimate,5", "scope '99'"),
+        ("2021,national,goal,5", "level 'goal'"),
+        ("2021,national,estimate,-5", "amount must be positive"),
+        ("2021,national,estimate,abc", "amount_bn_vnd"),
+    ],
+)
 def test_bad_targets_file_says_what_is_wrong(tmp_path: Path, row: str, problem: str) -> None:
     """A bad row names the file, the line and the problem."""
     path = tmp_path / "t.csv"

@@ -18,8 +18,12 @@ ICT = timezone(timedelta(hours=7))
 
 
 def _events(**kw):  # type: ignore[no-untyped-def]
-    plan = SimulationPlan(kw.pop("start", datetime(2021, 1, 1, tzinfo=ICT)), kw.pop("end", datetime(2021, 3, 1, tzinfo=ICT)),
-                          events_per_day=kw.pop("events_per_day", 300), **kw)
+    plan = SimulationPlan(
+        kw.pop("start", datetime(2021, 1, 1, tzinfo=ICT)),
+        kw.pop("end", datetime(2021, 3, 1, tzinfo=ICT)),
+        events_per_day=kw.pop("events_per_day", 300),
+        **kw,
+    )
     return list(Simulator(plan, load_targets()).events())
 
 

@@ -88,8 +88,11 @@ def test_schema_is_applied_once_by_version(tmp_path: Path) -> None:
 def test_second_writer_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
     """Another process holding the file makes open_store raise DatabaseInUseError naming the file."""
     path = tmp_path / "db.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,sys,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(60)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,sys,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
         with pytest.raises(DatabaseInUseError) as info:
