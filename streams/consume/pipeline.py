@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from streams.consume.dlq import DlqPublisher
-from streams.consume.source import KafkaSource
+from streams.consume.source import KafkaSource, Offsets, Poll, Prefetcher
 from streams.contract.events import EventSpec, spec_for_topic
 from streams.decode import DecodedBatch, decode_batch
 from streams.observe.pipeline import PipelineMetrics
@@ -34,49 +34,60 @@ class Pipeline:
         self.max_poll_records = max_poll_records
         self.poll_timeout_ms = poll_timeout_ms
         self.stopping = threading.Event()
+        self.handled = 0
 
     def run(self) -> None:
-        """Run until stop() is called; the batch in hand is always finished first."""
+        """Run until stop(); Kafka is polled on a second thread while this one decodes and writes."""
         self.metrics.up.set(1)
         self.publish_rejects()  # rejects stored before a crash but not yet copied to the DLQ
+        prefetcher = Prefetcher(self.source, self.poll_timeout_ms, self.max_poll_records, self._record_lag)
+        prefetcher.start()
         try:
             while not self.stopping.is_set():
-                self.step()
+                poll = prefetcher.get(timeout_s=0.5)
+                if poll is not None:
+                    self.process(poll)
         finally:
+            prefetcher.stop()
             self.metrics.up.set(0)
 
     def stop(self) -> None:
         self.stopping.set()
 
     def step(self) -> int:
-        """One poll-decode-write-commit cycle; returns the number of records handled."""
+        """One synchronous poll-and-process cycle (no second thread); returns the records handled."""
         poll = self.source.poll(self.poll_timeout_ms, self.max_poll_records)
-        self._record_lag()
-        if not poll.size:
-            return 0
-        started = time.perf_counter()
-        now = self.clock()
-        decoded: list[tuple[EventSpec, DecodedBatch]] = []
-        for topic, raw in poll.batches.items():
-            spec = spec_for_topic(topic)
-            if spec is None:  # not subscribed; cannot happen unless the subscription changes
-                raise RuntimeError(f"records arrived from unexpected topic {topic}")
-            decoded.append((spec, decode_batch(spec, raw, now)))
-        decoded_at = time.perf_counter()
-        try:
-            counts = self.store.write_batch(decoded, poll.next_offsets, now)
-        except Exception:
-            self.metrics.errors.labels("write").inc()
-            raise  # offsets stay where DuckDB has them; nothing past this batch is committed
+        self._record_lag(self.source.lag())
+        return self.process(poll)
+
+    def process(self, poll: Poll) -> int:
+        """Decode and write one polled batch with its offsets; returns the records handled."""
+        with self.source.write_lock:
+            if not poll.size or poll.generation != self.source.generation:
+                return 0  # empty, or polled before a rebalance: the new positions re-read it
+            started = time.perf_counter()
+            now = self.clock()
+            decoded: list[tuple[EventSpec, DecodedBatch]] = []
+            for topic, raw in poll.batches.items():
+                spec = spec_for_topic(topic)
+                if spec is None:  # not subscribed; cannot happen unless the subscription changes
+                    raise RuntimeError(f"records arrived from unexpected topic {topic}")
+                decoded.append((spec, decode_batch(spec, raw, now)))
+            decoded_at = time.perf_counter()
+            try:
+                counts = self.store.write_batch(decoded, poll.next_offsets, now)
+            except Exception:
+                self.metrics.errors.labels("write").inc()
+                raise  # offsets stay where DuckDB has them; nothing past this batch is committed
+            self.source.written(poll.next_offsets)
         written_at = time.perf_counter()
-        self.source.written(poll.next_offsets)
         self.metrics.batch_duration.labels("decode").observe(decoded_at - started)
         self.metrics.batch_duration.labels("write").observe(written_at - decoded_at)
         self.metrics.batch_records.observe(poll.size)
         self.metrics.last_commit.set_to_current_time()
         if counts.rejected:
             self.publish_rejects()
-        log.debug("batch of %d: accepted %s, duplicates %s, rejected %s", poll.size, counts.accepted, counts.duplicates, counts.rejected)
+        self.handled += poll.size
         return poll.size
 
     def publish_rejects(self) -> None:
@@ -94,6 +105,6 @@ class Pipeline:
             self.store.mark_published(pending)
             self.metrics.dlq_published.inc(sent)
 
-    def _record_lag(self) -> None:
-        for (topic, partition), lag in self.source.lag().items():
-            self.metrics.lag.labels(topic, str(partition)).set(lag)
+    def _record_lag(self, lag: Offsets) -> None:
+        for (topic, partition), n in lag.items():
+            self.metrics.lag.labels(topic, str(partition)).set(n)

@@ -37,8 +37,7 @@ def build_registry(
     store: EventStore, settings: ConsumerSettings, clock: Callable[[], datetime]
 ) -> tuple[CollectorRegistry, PipelineMetrics]:
     registry = CollectorRegistry()
-    versions = {"kafka_python": kafka.__version__, "duckdb": duckdb_version(), "polars": polars.__version__}
-    metrics = PipelineMetrics.create(registry, versions)
+    metrics = _metrics(registry)
     as_of = latest_event_time if settings.clock == "event" else (lambda _con: clock())
     book = load_targets(settings.targets_file)
     codes = [d.code for d in departments()]
@@ -46,16 +45,23 @@ def build_registry(
     return registry, metrics
 
 
-def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clock) -> None:
-    """Run until SIGTERM or SIGINT; the batch in hand is finished and committed before exit."""
-    store = open_store(settings.db_path)  # fails fast if another process writes this file
-    server = None
-    source = None
-    dlq = None
+def build_pipeline(
+    settings: ConsumerSettings, registry: CollectorRegistry | None = None, clock: Callable[[], datetime] = wall_clock
+) -> tuple[Pipeline, CollectorRegistry, Callable[[], None]]:
+    """Open the store (failing fast if another process writes it), the topics, Kafka and the metrics.
+
+    Returns the pipeline, its registry and a function that closes everything it opened.
+    """
+    store = open_store(settings.db_path)
+    closers: list[Callable[[], None]] = [store.close]
+
+    def close() -> None:
+        for closer in reversed(closers):
+            closer()
+
     try:
         ensure_topics(settings.bootstrap_servers, settings.partitions)
-        registry, metrics = build_registry(store, settings, clock)
-        server = serve_metrics(registry, settings.metrics_port, settings.metrics_host)
+        registry, metrics = build_registry(store, settings, clock) if registry is None else (registry, _metrics(registry))
         consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
             group_id=settings.effective_group_id,
@@ -72,8 +78,27 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
             client_id="customs-kpi-consumer",
         )
         source = KafkaSource(consumer, list(TOPICS), store.stored_offsets)
-        dlq = DlqPublisher(KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5))
-        pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms)
+        closers.append(source.close)
+        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5)
+        dlq = DlqPublisher(producer)
+        closers.append(dlq.close)
+    except BaseException:
+        close()
+        raise
+    pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms)
+    return pipeline, registry, close
+
+
+def _metrics(registry: CollectorRegistry) -> PipelineMetrics:
+    return PipelineMetrics.create(registry, {"kafka_python": kafka.__version__, "duckdb": duckdb_version(), "polars": polars.__version__})
+
+
+def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clock) -> None:
+    """Run until SIGTERM or SIGINT; the batch in hand is finished and committed before exit."""
+    pipeline, registry, close = build_pipeline(settings, clock=clock)
+    server = None
+    try:
+        server = serve_metrics(registry, settings.metrics_port, settings.metrics_host)
 
         def _stop(signum: int, _frame: object) -> None:
             log.info("received %s; finishing the current batch", signal.Signals(signum).name)
@@ -95,10 +120,6 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
             for s, handler in previous.items():
                 signal.signal(s, handler)
     finally:
-        if source is not None:
-            source.close()
-        if dlq is not None:
-            dlq.close()
         if server is not None:
             server.shutdown()  # type: ignore[attr-defined]
-        store.close()
+        close()

@@ -1,8 +1,20 @@
-"""The Kafka side of the consumer: subscribe, seek to DuckDB's offsets, poll batches, commit."""
+"""The Kafka side of the consumer: subscribe, seek to DuckDB's offsets, poll batches, commit.
+
+KafkaConsumer is not thread-safe, so every call on it happens on one thread: the caller of
+`poll()` (the prefetch thread while the pipeline runs). The writer hands back what it stored
+through `written()`, which only queues the Kafka commit for that thread.
+
+Rebalances: a partition assignment waits for the batch being written (`write_lock`), discards
+batches polled under the previous assignment (`generation`), then seeks every partition to the
+offset stored in DuckDB, so nothing is skipped or written twice.
+"""
 
 from __future__ import annotations
 
 import logging
+import queue
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,6 +24,8 @@ from kafka.structs import OffsetAndMetadata
 from streams.decode.batch import RawBatch
 
 log = logging.getLogger(__name__)
+Offsets = dict[tuple[str, int], int]
+SWITCH_INTERVAL_S = 0.0005
 
 
 @dataclass(frozen=True)
@@ -19,7 +33,8 @@ class Poll:
     """One poll's records grouped by topic, and the next offset of every partition it touched."""
 
     batches: dict[str, RawBatch]
-    next_offsets: dict[tuple[str, int], int]
+    next_offsets: Offsets
+    generation: int = 0
 
     @property
     def size(self) -> int:
@@ -40,28 +55,36 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):
 
 
 class KafkaSource:
-    def __init__(self, consumer: KafkaConsumer, topics: list[str], stored_offsets: Callable[[], dict[tuple[str, int], int]]) -> None:
+    def __init__(self, consumer: KafkaConsumer, topics: list[str], stored_offsets: Callable[[], Offsets]) -> None:
         self._consumer = consumer
         self._stored_offsets = stored_offsets
-        self._next: dict[tuple[str, int], int] = {}
+        self._next: Offsets = {}
+        self._commits: queue.SimpleQueue[Offsets] = queue.SimpleQueue()
+        self.write_lock = threading.Lock()
+        self.generation = 0
+        self.on_reassign: Callable[[], None] = lambda: None
         consumer.subscribe(topics, listener=_SeekToStoredOffsets(self))
 
     def seek_assigned(self, assigned: set[TopicPartition]) -> None:
-        stored = self._stored_offsets()
-        for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                self._consumer.seek_to_beginning(tp)
-                self._next.pop((tp.topic, tp.partition), None)
-            else:
-                self._consumer.seek(tp, offset)
-                self._next[(tp.topic, tp.partition)] = offset
+        with self.write_lock:  # the batch being written finishes first
+            self.generation += 1
+            self.on_reassign()
+            stored = self._stored_offsets()
+            for tp in assigned:
+                offset = stored.get((tp.topic, tp.partition))
+                if offset is None:
+                    self._consumer.seek_to_beginning(tp)
+                    self._next.pop((tp.topic, tp.partition), None)
+                else:
+                    self._consumer.seek(tp, offset)
+                    self._next[(tp.topic, tp.partition)] = offset
         log.info("assigned %d partitions, positioned at DuckDB's offsets", len(assigned))
 
     def poll(self, timeout_ms: int, max_records: int) -> Poll:
+        self._commit_written()
         polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         columns: dict[str, tuple[list[int], list[int], list[bytes | None], list[bytes | None]]] = {}
-        next_offsets: dict[tuple[str, int], int] = {}
+        next_offsets: Offsets = {}
         for tp, records in polled.items():
             floor = self._next.get((tp.topic, tp.partition), -1)
             if records and records[0].offset < floor:  # never hand back what DuckDB already holds
@@ -75,28 +98,96 @@ class KafkaSource:
             values.extend(r.value for r in records)
             next_offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
         batches = {topic: RawBatch(topic, *cols) for topic, cols in columns.items()}
-        return Poll(batches, next_offsets)
+        return Poll(batches, next_offsets, self.generation)
 
-    def written(self, next_offsets: dict[tuple[str, int], int]) -> None:
-        """Record that DuckDB now holds everything before these offsets; tell Kafka too (for tools)."""
+    def written(self, next_offsets: Offsets) -> None:
+        """DuckDB now holds everything before these offsets; Kafka is told on the polling thread."""
         self._next.update(next_offsets)
-        commits = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in next_offsets.items()}
-        if commits:
-            try:
-                self._consumer.commit_async(offsets=commits)
-            except Exception as exc:
-                log.warning("committing offsets to Kafka failed (DuckDB holds them): %s", exc)
+        if next_offsets:
+            self._commits.put(dict(next_offsets))
 
-    def lag(self) -> dict[tuple[str, int], int]:
-        """High watermark minus position, for each assigned partition the fetcher has seen."""
+    def _commit_written(self) -> None:
+        """Commit to Kafka what DuckDB holds (for monitoring tools; DuckDB stays the source of truth)."""
+        latest: Offsets = {}
+        while not self._commits.empty():
+            latest.update(self._commits.get_nowait())
+        if not latest:
+            return
+        commits = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in latest.items()}
+        try:
+            self._consumer.commit_async(offsets=commits)
+        except Exception as exc:
+            log.warning("committing offsets to Kafka failed (DuckDB holds them): %s", exc)
+
+    def lag(self) -> Offsets:
+        """High watermark minus the next offset to write, for each assigned partition seen so far."""
         result = {}
         for tp in self._consumer.assignment():
             high = self._consumer.highwater(tp)
             if high is None:
                 continue
-            position = self._next.get((tp.topic, tp.partition), 0)
-            result[(tp.topic, tp.partition)] = max(0, high - position)
+            result[(tp.topic, tp.partition)] = max(0, high - self._next.get((tp.topic, tp.partition), 0))
         return result
 
     def close(self) -> None:
+        self._commit_written()
         self._consumer.close(autocommit=False)
+
+
+class Prefetcher:
+    """Polls on its own thread into a short queue, so fetching overlaps decoding and writing."""
+
+    def __init__(self, source: KafkaSource, timeout_ms: int, max_records: int, on_lag: Callable[[Offsets], None], depth: int = 2) -> None:
+        self._source = source
+        self._timeout_ms = timeout_ms
+        self._max_records = max_records
+        self._on_lag = on_lag
+        self._queue: queue.Queue[Poll | BaseException] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kafka-poll", daemon=True)
+        source.on_reassign = self._drop_queued
+
+    def start(self) -> None:
+        # The polling thread is busy Python (kafka-python decodes records in Python) while the
+        # writer makes many short calls into Polars and DuckDB, each of which must take the GIL
+        # back. With the default 5 ms switch interval the writer waits up to 5 ms per call; a
+        # short interval lets the two threads overlap (measured in docs/BENCHMARKS.md).
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        self._thread.start()
+
+    def _drop_queued(self) -> None:
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                poll = self._source.poll(self._timeout_ms, self._max_records)
+                self._on_lag(self._source.lag())
+                while poll.size and not self._stop.is_set():
+                    try:
+                        self._queue.put(poll, timeout=0.2)
+                        break
+                    except queue.Full:
+                        self._source._commit_written()  # keep Kafka's copy moving while the writer is busy
+        except BaseException as exc:
+            self._queue.put(exc)
+
+    def get(self, timeout_s: float) -> Poll | None:
+        """The next batch, or None after timeout_s; raises what the polling thread raised."""
+        try:
+            item = self._queue.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def stop(self) -> None:
+        """Stop polling and wait for the thread; batches not yet written are dropped (re-read next time)."""
+        self._stop.set()
+        self._drop_queued()
+        self._thread.join(timeout=30)

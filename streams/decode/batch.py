@@ -11,7 +11,7 @@ from streams.contract.events import EventSpec
 from streams.decode.parse import ROW, parse_values
 from streams.decode.reasons import RejectReason
 from streams.decode.result import REJECT_SCHEMA, DecodedBatch
-from streams.decode.rules import SEP, contract_rules, first_broken, number, occurred_at
+from streams.decode.rules import NOW, SEP, broken_rule, number, occurred_at
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -120,7 +120,9 @@ def decode_batch(spec: EventSpec, raw: RawBatch, now: datetime) -> DecodedBatch:
 
     accepted = pl.DataFrame(schema=accepted_schema(spec))
     if parsed.height:
-        checked = parsed.with_columns(first_broken(contract_rules(spec, now)).alias("_broken"))
+        checked = parsed.with_columns(pl.lit(now).dt.convert_time_zone("UTC").alias(NOW)).with_columns(
+            broken_rule(spec.event_type).alias("_broken")
+        )
         checked = candidates.select(ROW, "source_topic", "source_partition", "source_offset", "message_key", "raw_value").join(
             checked, on=ROW
         )

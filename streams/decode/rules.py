@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import polars as pl
 
-from streams.contract.events import SCHEMA_VERSION, EventSpec, FieldSpec
+from streams.contract.events import EVENT_TYPES, SCHEMA_VERSION, EventSpec, FieldSpec
 from streams.contract.reference import department_codes
 from streams.decode.parse import TYPE_PREFIX
 from streams.decode.reasons import RejectReason as R
@@ -20,6 +21,7 @@ TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[
 EARLIEST_EVENT = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 MAX_FUTURE = timedelta(hours=24)
 SEP = "\x1f"
+NOW = "_now"  # column holding the consumer's clock for the batch
 
 # The first character of a JSON value, by the JSON type the contract expects.
 _TYPE_START = {"string": r'^"$', "integer": r"^[-0-9]$", "number": r"^[-0-9]$", "boolean": r"^[tf]$"}
@@ -147,10 +149,10 @@ def _envelope(spec: EventSpec) -> list[Rule]:
     ]
 
 
-def _semantic(spec: EventSpec, now: datetime) -> list[Rule]:
+def _semantic(spec: EventSpec) -> list[Rule]:
     ts = occurred_at()
     dept = pl.col("department_code")
-    latest = now + MAX_FUTURE
+    latest = pl.col(NOW) + MAX_FUTURE
     rules = [
         _rule(
             R.INVALID_TIMESTAMP,
@@ -164,7 +166,7 @@ def _semantic(spec: EventSpec, now: datetime) -> list[Rule]:
             pl.format(
                 "occurred_at {} is more than 24 hours after the consumer's clock ({})",
                 _shown("occurred_at"),
-                pl.lit(now.isoformat(timespec="seconds")),
+                pl.col(NOW).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
             ),
         ),
         _rule(
@@ -200,14 +202,23 @@ def _semantic(spec: EventSpec, now: datetime) -> list[Rule]:
     return rules
 
 
-def contract_rules(spec: EventSpec, now: datetime) -> list[Rule]:
-    """Every rule of the event type, in the order their reasons are reported."""
+def contract_rules(spec: EventSpec) -> list[Rule]:
+    """Every rule of the event type, in the order their reasons are reported.
+
+    The consumer's clock is read from the column NOW, so the rules are built once per event type.
+    """
     body = [f for f in spec.fields if f.name not in ("schema_version", "event_type")]
     rules = _envelope(spec)
     rules += [r for f in body for r in _missing(f)]
     rules += [r for f in body for r in _wrong_type(f)]
     rules += [r for f in body for r in _value(f)]
-    return rules + _semantic(spec, now)
+    return rules + _semantic(spec)
+
+
+@cache
+def broken_rule(event_type: str) -> pl.Expr:
+    """'reason<SEP>detail' of the first rule of the event type a row breaks, or null."""
+    return first_broken(contract_rules(EVENT_TYPES[event_type]))
 
 
 def first_broken(rules: list[Rule]) -> pl.Expr:

@@ -46,6 +46,7 @@ def open_store(path: str | Path, *, read_only: bool = False) -> EventStore:
             raise DatabaseInUseError(str(path), str(exc).splitlines()[0]) from exc
         raise
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET threads = 1")
     if not read_only:
         apply_schema(con)
     return EventStore(con, path)
@@ -151,12 +152,11 @@ class EventStore:
 
     def unpublished_rejects(self, limit: int = 10_000) -> pl.DataFrame:
         """Rejects not yet copied to the DLQ topic, oldest first."""
-        table = self._con.execute(
+        relation = self._con.sql(
             f"SELECT {', '.join(REJECT_COLUMNS)} FROM rejects WHERE NOT dlq_published "
-            "ORDER BY rejected_at, source_topic, source_partition, source_offset LIMIT ?",
-            [limit],
-        ).to_arrow_table()
-        return pl.DataFrame(pl.from_arrow(table))
+            f"ORDER BY rejected_at, source_topic, source_partition, source_offset LIMIT {int(limit)}"
+        )
+        return pl.DataFrame(pl.from_arrow(relation.to_arrow_table()))
 
     def mark_published(self, rejects: pl.DataFrame) -> None:
         if rejects.is_empty():

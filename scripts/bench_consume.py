@@ -1,0 +1,136 @@
+"""Benchmark: raw kafka-python poll rate vs end-to-end rate (Kafka -> Polars -> DuckDB with offsets).
+
+Both read the same topics in one run. Starts its own broker through the project's launcher.
+Usage: .venv/bin/python scripts/bench_consume.py [--events N] [--output docs/benchmarks/consume.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from kafka import KafkaConsumer
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from streams.config import ConsumerSettings  # noqa: E402
+from streams.consume.runner import build_pipeline  # noqa: E402
+from streams.contract.events import TOPICS  # noqa: E402
+from streams.kafka import broker  # noqa: E402
+from streams.kafka.topics import ensure_topics  # noqa: E402
+from streams.kpi.clock import VIETNAM  # noqa: E402
+from streams.kpi.targets import load_targets  # noqa: E402
+from streams.produce.run import play  # noqa: E402
+from streams.produce.sender import EventSender  # noqa: E402
+from streams.produce.simulator import SimulationPlan, Simulator  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def produce(bootstrap: str, events: int) -> int:
+    start = datetime(2021, 1, 1, tzinfo=VIETNAM)
+    plan = SimulationPlan(start, start + timedelta(days=max(1, round(events / 1500))), events_per_day=1500)
+    report = play(Simulator(plan, load_targets()).events(), EventSender(bootstrap))
+    return report.sent
+
+
+def raw_poll(bootstrap: str, total: int, max_records: int) -> float:
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-raw-{time.time()}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_records,
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    consumer.subscribe(list(TOPICS))
+    seen, started, first = 0, 0.0, 0
+    while seen < total:
+        batch = consumer.poll(timeout_ms=1000, max_records=max_records)
+        n = sum(len(records) for records in batch.values())
+        if n and not seen:
+            started, first = time.perf_counter(), n  # timed from the first batch, like the end-to-end run
+        seen += n
+    elapsed = time.perf_counter() - started
+    consumer.close()
+    return (seen - first) / elapsed
+
+
+def end_to_end(bootstrap: str, total: int, db: Path, max_records: int) -> float:
+    """The consumer's own run loop (prefetch thread + decode + DuckDB write with offsets), timed from its first batch."""
+    settings = ConsumerSettings(bootstrap, db, 0, max_poll_records=max_records)
+    pipeline, _, close = build_pipeline(settings)
+    runner = threading.Thread(target=pipeline.run)
+    runner.start()
+    try:
+        while pipeline.handled == 0:
+            time.sleep(0.001)
+        started, first = time.perf_counter(), pipeline.handled
+        while pipeline.handled < total:
+            time.sleep(0.001)
+        elapsed = time.perf_counter() - started
+    finally:
+        pipeline.stop()
+        runner.join()
+        close()
+    return (total - first) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--max-poll-records", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3, help="raw and end-to-end runs alternate; medians are reported")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs/benchmarks/consume.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "kafka"
+        state = broker.start(data, free_port())
+        try:
+            ensure_topics(state.bootstrap)
+            sent = produce(state.bootstrap, args.events)
+            print(f"produced {sent} events")
+            raws, e2es = [], []
+            for i in range(args.rounds):
+                raws.append(raw_poll(state.bootstrap, sent, args.max_poll_records))
+                e2es.append(end_to_end(state.bootstrap, sent, Path(tmp) / f"bench{i}.duckdb", args.max_poll_records))
+                print(f"round {i + 1}: raw {raws[-1]:,.0f}/s, end to end {e2es[-1]:,.0f}/s, ratio {e2es[-1] / raws[-1]:.1%}")
+            raw, e2e = statistics.median(raws), statistics.median(e2es)
+            print(f"raw kafka-python poll (median):         {raw:10,.0f} events/s")
+            print(f"end to end, DuckDB + offsets (median):  {e2e:10,.0f} events/s")
+            print(f"ratio of medians:                       {e2e / raw:10.1%}")
+        finally:
+            broker.stop(data)
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "events": sent,
+        "max_poll_records": args.max_poll_records,
+        "raw_poll_events_per_s": round(raw),
+        "end_to_end_events_per_s": round(e2e),
+        "ratio": round(e2e / raw, 3),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(args.output.read_text()) if args.output.exists() else []
+    args.output.write_text(json.dumps([*history, result], indent=2) + "\n")
+    print(f"recorded in {args.output}")
+
+
+if __name__ == "__main__":
+    main()
