@@ -36,6 +36,14 @@ from streams.produce.sender import EventSender  # noqa: E402
 from streams.produce.simulator import SimulationPlan, Simulator  # noqa: E402
 
 
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor()
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,7 +103,7 @@ def end_to_end(bootstrap: str, total: int, db: Path, max_records: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--max-poll-records", type=int, default=5000)
+    parser.add_argument("--max-poll-records", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3, help="raw and end-to-end runs alternate; medians are reported")
     parser.add_argument("--output", type=Path, default=ROOT / "docs/benchmarks/consume.json")
     args = parser.parse_args()
@@ -124,7 +132,8 @@ def main() -> None:
         "raw_poll_events_per_s": round(raw),
         "end_to_end_events_per_s": round(e2e),
         "ratio": round(e2e / raw, 3),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "rounds": [{"raw": round(r), "end_to_end": round(e)} for r, e in zip(raws, e2es, strict=True)],
+        "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version(), "platform": platform.platform()},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     history = json.loads(args.output.read_text()) if args.output.exists() else []

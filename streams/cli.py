@@ -106,7 +106,7 @@ def consume(
     targets: Annotated[Path | None, typer.Option("--targets", help="Targets file (.csv or .yaml); default: the shipped one.")] = None,
     group_id: Annotated[str | None, typer.Option(help="Consumer group; default derived from the database path.")] = None,
     partitions: Annotated[int, typer.Option(help="Partitions for topics created on start.")] = 6,
-    max_poll_records: Annotated[int, typer.Option(help="Largest batch per poll.")] = 5000,
+    max_poll_records: Annotated[int, typer.Option(help="Largest batch per poll.")] = 20_000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Consume the event topics into DuckDB exactly once, serving /metrics, until SIGTERM or SIGINT."""

@@ -46,7 +46,7 @@ class ConsumerSettings:
     targets_file: Path | None = None
     group_id: str | None = None
     partitions: int = 6
-    max_poll_records: int = 5000
+    max_poll_records: int = 20_000
     poll_timeout_ms: int = 500
 
     def __post_init__(self) -> None:

@@ -26,7 +26,7 @@ class Pipeline:
         dlq: DlqPublisher,
         metrics: PipelineMetrics,
         clock: Callable[[], datetime],
-        max_poll_records: int = 5000,
+        max_poll_records: int = 20_000,
         poll_timeout_ms: int = 500,
     ) -> None:
         self.source, self.store, self.dlq, self.metrics = source, store, dlq, metrics

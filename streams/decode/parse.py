@@ -7,7 +7,8 @@ message gets its precise reason from `classify_unparseable`.
 
 Polars coerces scalars when it decodes into a typed struct (`true` -> 1.0, `1.5` -> "1.5"), so
 every field is decoded as text and its JSON type is read separately from the first character of
-its value in the raw text (`"` string, digit or `-` number, `t`/`f` boolean, `n` null).
+its value in the raw text (`"` string, digit or `-` number, `t`/`f` boolean, `n` null), for the
+fields where a wrong type could otherwise pass unnoticed (`needs_type_check`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from streams.contract.events import EventSpec
+from streams.contract.events import EventSpec, FieldSpec
 from streams.decode.reasons import RejectReason
 
 ROW = "_row"
 TYPE_PREFIX = "_type_"
+_NO_SCALAR_MATCHES = frozenset({"occurred_at", "type_code"})  # their patterns need letters or punctuation
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,26 @@ def _struct_dtype(spec: EventSpec) -> pl.Struct:
     return pl.Struct({name: pl.String for name in spec.field_names})
 
 
+def needs_type_check(field: FieldSpec) -> bool:
+    """Whether a value of the wrong JSON type could pass the field's value rules unnoticed.
+
+    Polars reads a number or boolean given for a string field as its text, so "03" and 3 look
+    alike. Fields whose enum or pattern no number, boolean or null can match (status, channel,
+    type_code, occurred_at, ...) are rejected by those rules anyway, so their type is not read.
+    """
+    if field.json_type != "string":
+        return True
+    return not (field.enum or field.name in _NO_SCALAR_MATCHES)
+
+
+def _first_value_char(name: str) -> pl.Expr:
+    """The first character of the value of top-level key `name` in the raw text, or null."""
+    key = f'"{name}"'
+    text = pl.col("_text")
+    after = text.str.slice(text.str.find(key, literal=True) + len(key), 64)
+    return after.str.strip_chars_start(" \t\r\n").str.strip_prefix(":").str.strip_chars_start(" \t\r\n").str.slice(0, 1)
+
+
 def _parse_all(rows: pl.Series, values: pl.Series, spec: EventSpec) -> pl.DataFrame:
     """Parse every value or raise; returns ROW, the field texts and their JSON type characters."""
     text = values.cast(pl.String)
@@ -42,7 +64,7 @@ def _parse_all(rows: pl.Series, values: pl.Series, spec: EventSpec) -> pl.DataFr
     frame = frame.with_columns(pl.col("_text").str.json_decode(_struct_dtype(spec)).alias("_doc"))
     if frame.height != rows.len():  # Polars drops documents it reads as empty
         raise ValueError("row count changed while parsing")
-    type_chars = [pl.col("_text").str.extract(rf'"{name}"\s*:\s*(.)', 1).alias(TYPE_PREFIX + name) for name in spec.field_names]
+    type_chars = [_first_value_char(f.name).alias(TYPE_PREFIX + f.name) for f in spec.fields if needs_type_check(f)]
     return frame.with_columns(type_chars).with_columns(pl.col("_doc").is_null().alias("_null_doc")).unnest("_doc")
 
 

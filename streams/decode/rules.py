@@ -14,7 +14,7 @@ import polars as pl
 
 from streams.contract.events import EVENT_TYPES, SCHEMA_VERSION, EventSpec, FieldSpec
 from streams.contract.reference import department_codes
-from streams.decode.parse import TYPE_PREFIX
+from streams.decode.parse import TYPE_PREFIX, needs_type_check
 from streams.decode.reasons import RejectReason as R
 
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -61,8 +61,10 @@ def _missing(field: FieldSpec) -> list[Rule]:
 
 def _wrong_type(field: FieldSpec) -> list[Rule]:
     present = pl.col(field.name).is_not_null()
-    starts_right = pl.col(TYPE_PREFIX + field.name).str.contains(_TYPE_START[field.json_type])
-    rules = [_rule(R.WRONG_TYPE, present & ~starts_right, f"field {field.name} must be a JSON {field.json_type}")]
+    rules = []
+    if needs_type_check(field):
+        starts_right = pl.col(TYPE_PREFIX + field.name).str.contains(_TYPE_START[field.json_type])
+        rules.append(_rule(R.WRONG_TYPE, present & ~starts_right, f"field {field.name} must be a JSON {field.json_type}"))
     if field.json_type == "integer":
         value = number(field.name)
         rules.append(

@@ -106,12 +106,15 @@ class EventStore:
         if split.unique.height:
             sql = _event_sql_for(spec.event_type)
             con.register("incoming", split.unique.to_arrow())
-            duplicates += _count(con.execute(sql.duplicates, {"now": now}))
-            conflicts = _count(con.execute(sql.conflicts, {"now": now}))
-            inserted = _count(con.execute(sql.insert, {"now": now}))
-            con.unregister("incoming")
-            if conflicts:
+            stored = con.sql(sql.insert, params={"now": now}).to_arrow_table()  # the ones the primary key let in
+            inserted = stored.num_rows
+            if inserted < split.unique.height:  # some event_ids were stored before: duplicates or conflicts
+                seen = split.unique.join(pl.DataFrame(pl.from_arrow(stored)), on="event_id", how="anti")
+                con.register("incoming", seen.to_arrow())
+                duplicates += _count(con.execute(sql.duplicates, {"now": now}))
+                conflicts = _count(con.execute(sql.conflicts, {"now": now}))
                 counts.rejected["conflicting_duplicate"] = counts.rejected.get("conflicting_duplicate", 0) + conflicts
+            con.unregister("incoming")
         counts.accepted[spec.topic] = inserted
         counts.duplicates[spec.topic] = duplicates
         if rejects.height:
@@ -173,7 +176,7 @@ class EventStore:
 class _EventSql:
     duplicates: str  # rows of `incoming` already stored with the same content
     conflicts: str  # rows of `incoming` already stored with other content
-    insert: str  # rows of `incoming` not stored yet
+    insert: str  # store the rows of `incoming` whose event_id is new; returns their ids
 
 
 @cache
@@ -196,8 +199,8 @@ def _event_sql_for(event_type: str) -> _EventSql:
             f"i.event_id, e.source_topic, e.source_partition, e.source_offset), i.event_id, $now {matched} WHERE NOT ({same})"
         ),
         insert=(
-            f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming i "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.event_id = i.event_id)"
+            f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
         ),
     )
 
