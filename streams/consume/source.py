@@ -106,7 +106,7 @@ class KafkaSource:
         if next_offsets:
             self._commits.put(dict(next_offsets))
 
-    def _commit_written(self) -> None:
+    def _commit_written(self, wait: bool = False) -> None:
         """Commit to Kafka what DuckDB holds (for monitoring tools; DuckDB stays the source of truth)."""
         latest: Offsets = {}
         while not self._commits.empty():
@@ -115,7 +115,10 @@ class KafkaSource:
             return
         commits = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in latest.items()}
         try:
-            self._consumer.commit_async(offsets=commits)
+            if wait:
+                self._consumer.commit(offsets=commits)
+            else:
+                self._consumer.commit_async(offsets=commits)
         except Exception as exc:
             log.warning("committing offsets to Kafka failed (DuckDB holds them): %s", exc)
 
@@ -130,7 +133,7 @@ class KafkaSource:
         return result
 
     def close(self) -> None:
-        self._commit_written()
+        self._commit_written(wait=True)
         self._consumer.close(autocommit=False)
 
 

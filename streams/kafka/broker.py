@@ -172,7 +172,7 @@ def start(data_dir: Path, port: int = 19092, heap_mb: int = 512, timeout: float 
 
 def wait_ready(state: BrokerState, timeout: float) -> None:
     """Wait until the broker answers a metadata request (not just until its port opens)."""
-    from kafka import KafkaAdminClient
+    from streams.kafka.topics import admin_client
 
     deadline = time.monotonic() + timeout
     log = str(Path(state.data_dir) / LOG_FILE)
@@ -181,7 +181,7 @@ def wait_ready(state: BrokerState, timeout: float) -> None:
             raise BrokerError("the Kafka broker exited during start-up", log)
         if _port_open(state.port):
             try:
-                admin = KafkaAdminClient(bootstrap_servers=state.bootstrap, request_timeout_ms=5000)
+                admin = admin_client(state.bootstrap, timeout_s=5, client_config={"request_timeout_ms": 5000})
                 admin.describe_cluster()
                 admin.close()
                 return

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from streams.kafka.topics import admin_client
 from streams.kpi.targets import load_targets
 from streams.produce.replay import read_events
 from streams.produce.run import play
@@ -24,6 +25,7 @@ def _stop_on_signals() -> threading.Event:
 
 def run_simulate(bootstrap: str, plan: SimulationPlan, days_per_second: float, targets: Path | None) -> SendReport:
     simulator = Simulator(plan, load_targets(targets))
+    admin_client(bootstrap).close()  # a clear error now rather than failed sends later
     sender = EventSender(bootstrap)
     stop = _stop_on_signals()
     total_days = (plan.end - plan.start).total_seconds() / 86400
@@ -48,6 +50,7 @@ def run_simulate(bootstrap: str, plan: SimulationPlan, days_per_second: float, t
 
 def run_replay(bootstrap: str, files: list[Path], fallback_topic: str | None) -> SendReport:
     messages = [m for path in files for m in read_events(path)]
+    admin_client(bootstrap).close()
     sender = EventSender(bootstrap)
     unroutable = 0
     with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as progress:

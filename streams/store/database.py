@@ -199,8 +199,7 @@ def _event_sql_for(event_type: str) -> _EventSql:
             f"i.event_id, e.source_topic, e.source_partition, e.source_offset), i.event_id, $now {matched} WHERE NOT ({same})"
         ),
         insert=(
-            f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming "
-            "ON CONFLICT DO NOTHING RETURNING event_id"
+            f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming ON CONFLICT DO NOTHING RETURNING event_id"
         ),
     )
 

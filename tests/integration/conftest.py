@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -112,11 +113,24 @@ def sample(samples: dict, name: str, **labels: str) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
 
 
+@pytest.fixture(autouse=True)
+def _no_stray_consumers() -> Iterator[None]:
+    """Kill every consumer a test started, whether the test passed or not."""
+    yield
+    for consumer in ConsumerProcess.started:
+        if consumer.process is not None and consumer.process.poll() is None:
+            consumer.kill()
+    ConsumerProcess.started.clear()
+
+
 class ConsumerProcess:
     """`customs-kpi consume` as a child process that tests can stop, kill and restart."""
 
+    started: ClassVar[list[ConsumerProcess]] = []
+
     def __init__(self, bootstrap: str, db: Path, log: Path, *extra: str) -> None:
         self.bootstrap, self.db, self.log, self.extra = bootstrap, db, log, extra
+        ConsumerProcess.started.append(self)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
