@@ -107,13 +107,16 @@ def consume(
     group_id: Annotated[str | None, typer.Option(help="Consumer group; default derived from the database path.")] = None,
     partitions: Annotated[int, typer.Option(help="Partitions for topics created on start.")] = 6,
     max_poll_records: Annotated[int, typer.Option(help="Largest batch per poll.")] = 20_000,
+    snapshot_every: Annotated[float, typer.Option(help="Seconds between read-only snapshots for analysts (0 = none).")] = 10.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Consume the event topics into DuckDB exactly once, serving /metrics, until SIGTERM or SIGINT."""
     from streams.consume.runner import run_consumer
 
     _logging(verbose)
-    settings = ConsumerSettings(bootstrap, db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records)
+    settings = ConsumerSettings(
+        bootstrap, db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records, snapshot_every_s=snapshot_every
+    )
     run_consumer(settings)
 
 
@@ -209,6 +212,53 @@ def targets_show(
     for t in sorted(load_targets(targets).for_year(year), key=lambda t: (t.scope != "national", t.scope, t.level)):
         table.add_row(t.scope, t.level, f"{t.amount_vnd / 1e9:,.0f}", t.status, t.basis)
     Console().print(table)
+
+
+Db = Annotated[Path, typer.Option(envvar="CUSTOMS_KPI_DB", help="The consumer's DuckDB file (its snapshot is read while it runs).")]
+
+
+@app.command("sql")
+def sql(
+    query: Annotated[str | None, typer.Argument(help="One SELECT statement; omit it to type queries at a prompt.")] = None,
+    db: Db = Path("var/customs.duckdb"),
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json (lines) or parquet.")] = "table",
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of the terminal.")] = None,
+    max_rows: Annotated[int, typer.Option(help="Return at most this many rows.")] = 10_000,
+    timeout: Annotated[float, typer.Option(help="Stop a query after this many seconds.")] = 30.0,
+) -> None:
+    """Query the data read-only, whether or not the consumer is running; says how fresh the data is."""
+    from streams.query import sql_command
+
+    sql_command(db, query, fmt, output, max_rows, timeout)
+
+
+@app.command("export")
+def export(
+    name: Annotated[str, typer.Argument(help="A table or view, e.g. revenue or revenue_monthly.")],
+    output: Annotated[Path, typer.Option(help="The file to write: .parquet (default) or .csv.")],
+    db: Db = Path("var/customs.duckdb"),
+    max_rows: Annotated[int, typer.Option(help="Refuse to export more rows than this.")] = 50_000_000,
+) -> None:
+    """Export a table or view for other tools."""
+    from streams.query import export_command
+
+    rows = export_command(db, name, output, max_rows)
+    typer.echo(f"wrote {rows} rows of {name} to {output}")
+
+
+@app.command("snapshot")
+def snapshot(db: Db = Path("var/customs.duckdb")) -> None:
+    """Ask the running consumer of this database to publish a snapshot now."""
+    import os
+    import signal
+
+    from streams.consume.runner import consumer_pid_file
+
+    pid_file = consumer_pid_file(db)
+    if not pid_file.exists():
+        raise ConfigError("--db", str(db), "the database of a running consumer (no pid file next to it)")
+    os.kill(int(pid_file.read_text()), signal.SIGUSR1)
+    typer.echo(f"asked the consumer (pid {pid_file.read_text()}) for a snapshot of {db}")
 
 
 @app.command("demo")

@@ -48,6 +48,7 @@ class ConsumerSettings:
     partitions: int = 6
     max_poll_records: int = 20_000
     poll_timeout_ms: int = 500
+    snapshot_every_s: float = 10.0  # 0 turns snapshots off
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bootstrap_servers", check_bootstrap(self.bootstrap_servers))
@@ -58,6 +59,8 @@ class ConsumerSettings:
             raise ConfigError("--partitions", self.partitions, "a whole number of at least 1")
         if not 1 <= self.max_poll_records <= 100_000:
             raise ConfigError("--max-poll-records", self.max_poll_records, "a whole number from 1 to 100000")
+        if self.snapshot_every_s < 0:
+            raise ConfigError("--snapshot-every", self.snapshot_every_s, "seconds between snapshots, at least 0 (0 = none)")
         if self.targets_file is not None and not self.targets_file.is_file():
             raise ConfigError("--targets", str(self.targets_file), "an existing .csv or .yaml targets file")
 

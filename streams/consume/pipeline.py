@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from streams.consume.dlq import DlqPublisher
+from streams.consume.snapshots import Snapshotter
 from streams.consume.source import KafkaSource, Offsets, Poll, Prefetcher
 from streams.contract.events import EventSpec, spec_for_topic
 from streams.decode import DecodedBatch, decode_batch
@@ -28,6 +29,7 @@ class Pipeline:
         clock: Callable[[], datetime],
         max_poll_records: int = 20_000,
         poll_timeout_ms: int = 500,
+        snapshots: Snapshotter | None = None,
     ) -> None:
         self.source, self.store, self.dlq, self.metrics = source, store, dlq, metrics
         self.clock = clock
@@ -35,6 +37,7 @@ class Pipeline:
         self.poll_timeout_ms = poll_timeout_ms
         self.stopping = threading.Event()
         self.handled = 0
+        self.snapshots = snapshots
 
     def run(self) -> None:
         """Run until stop(); Kafka is polled on a second thread while this one decodes and writes."""
@@ -47,8 +50,12 @@ class Pipeline:
                 poll = prefetcher.get(timeout_s=0.5)
                 if poll is not None:
                     self.process(poll)
+                if self.snapshots is not None:
+                    self.snapshots.maybe_publish()
         finally:
             prefetcher.stop()
+            if self.snapshots is not None:
+                self.snapshots.maybe_publish(final=True)
             self.metrics.up.set(0)
 
     def stop(self) -> None:
@@ -85,6 +92,8 @@ class Pipeline:
         self.metrics.batch_duration.labels("write").observe(written_at - decoded_at)
         self.metrics.batch_records.observe(poll.size)
         self.metrics.last_commit.set_to_current_time()
+        if self.snapshots is not None:
+            self.snapshots.changed()
         if counts.rejected:
             self.publish_rejects()
         self.handled += poll.size

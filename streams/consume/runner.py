@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import kafka
 import polars
@@ -15,16 +17,19 @@ from prometheus_client import CollectorRegistry
 from streams.config import ConsumerSettings
 from streams.consume.dlq import DlqPublisher
 from streams.consume.pipeline import Pipeline
+from streams.consume.snapshots import Snapshotter
 from streams.consume.source import KafkaSource
 from streams.contract.events import TOPICS
 from streams.contract.reference import departments
 from streams.kafka.topics import ensure_topics
-from streams.kpi.targets import load_targets
+from streams.kpi.targets import TargetBook, load_targets
 from streams.observe.kpi_collector import KpiCollector
 from streams.observe.pipeline import PipelineMetrics
 from streams.observe.server import serve_metrics
 from streams.store import EventStore, duckdb_version, open_store
 from streams.store.queries import latest_event_time, read_snapshot
+from streams.store.reference import write_reference
+from streams.store.snapshot import snapshot_path
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +39,19 @@ def wall_clock() -> datetime:
 
 
 def build_registry(
-    store: EventStore, settings: ConsumerSettings, clock: Callable[[], datetime]
+    store: EventStore, settings: ConsumerSettings, clock: Callable[[], datetime], book: TargetBook | None = None
 ) -> tuple[CollectorRegistry, PipelineMetrics]:
     registry = CollectorRegistry()
     metrics = _metrics(registry)
     as_of = latest_event_time if settings.clock == "event" else (lambda _con: clock())
-    book = load_targets(settings.targets_file)
+    book = book or load_targets(settings.targets_file)
     codes = [d.code for d in departments()]
     registry.register(KpiCollector(lambda: read_snapshot(store, as_of), book, codes, settings.clock))
     return registry, metrics
 
 
 def build_pipeline(
-    settings: ConsumerSettings, registry: CollectorRegistry | None = None, clock: Callable[[], datetime] = wall_clock
+    settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clock
 ) -> tuple[Pipeline, CollectorRegistry, Callable[[], None]]:
     """Open the store (failing fast if another process writes it), the topics, Kafka and the metrics.
 
@@ -60,8 +65,10 @@ def build_pipeline(
             closer()
 
     try:
+        book = load_targets(settings.targets_file)
+        write_reference(store, book)  # the targets and curves the SQL views use
         ensure_topics(settings.bootstrap_servers, settings.partitions)
-        registry, metrics = build_registry(store, settings, clock) if registry is None else (registry, _metrics(registry))
+        registry, metrics = build_registry(store, settings, clock, book)
         consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
             group_id=settings.effective_group_id,
@@ -85,7 +92,12 @@ def build_pipeline(
     except BaseException:
         close()
         raise
-    pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms)
+    snapshots = None
+    if settings.snapshot_every_s > 0:
+        snapshots = Snapshotter(
+            store, snapshot_path(settings.db_path), settings.snapshot_every_s, clock, metrics.snapshot_taken, metrics.snapshot_duration
+        )
+    pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms, snapshots)
     return pipeline, registry, close
 
 
@@ -96,6 +108,7 @@ def _metrics(registry: CollectorRegistry) -> PipelineMetrics:
 def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clock) -> None:
     """Run until SIGTERM or SIGINT; the batch in hand is finished and committed before exit."""
     pipeline, registry, close = build_pipeline(settings, clock=clock)
+    pid_file = consumer_pid_file(settings.db_path)
     server = None
     try:
         server = serve_metrics(registry, settings.metrics_port, settings.metrics_host)
@@ -104,7 +117,13 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
             log.info("received %s; finishing the current batch", signal.Signals(signum).name)
             pipeline.stop()
 
+        def _snapshot(_signum: int, _frame: object) -> None:
+            if pipeline.snapshots is not None:
+                pipeline.snapshots.request()
+
         previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, _snapshot)
+        pid_file.write_text(str(os.getpid()))
         log.info(
             "consuming %s from %s into %s (group %s); metrics on http://%s:%d/metrics",
             ", ".join(TOPICS),
@@ -122,4 +141,10 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
     finally:
         if server is not None:
             server.shutdown()  # type: ignore[attr-defined]
+        pid_file.unlink(missing_ok=True)
         close()
+
+
+def consumer_pid_file(db: Path) -> Path:
+    """Where a running consumer writes its pid, so `customs-kpi snapshot` can signal it."""
+    return db.with_name(db.name + ".consumer.pid")

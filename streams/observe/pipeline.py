@@ -19,6 +19,8 @@ class PipelineMetrics:
     errors: Counter
     dlq_published: Counter
     up: Gauge
+    snapshot_taken: Gauge
+    snapshot_duration: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry, versions: dict[str, str]) -> PipelineMetrics:
@@ -48,4 +50,13 @@ class PipelineMetrics:
             errors=Counter("customs_kpi_errors", "Errors by stage (poll, write, dlq, commit).", ["stage"], registry=registry),
             dlq_published=Counter("customs_kpi_dlq_published_records", "Rejects copied to customs.dlq.", registry=registry),
             up=Gauge("customs_kpi_consumer_running", "1 while the consumer loop runs.", registry=registry),
+            snapshot_taken=Gauge(
+                "customs_kpi_snapshot_timestamp_seconds", "When the last read-only snapshot was taken.", registry=registry
+            ),
+            snapshot_duration=Histogram(
+                "customs_kpi_snapshot_duration_seconds",
+                "Time to publish a read-only snapshot.",
+                registry=registry,
+                buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            ),
         )

@@ -17,6 +17,7 @@ from streams.decode.dedupe import SOURCE, split_duplicates
 from streams.decode.result import REJECT_SCHEMA, DecodedBatch
 from streams.errors import DatabaseInUseError
 from streams.store.schema import apply_schema
+from streams.store.views import apply_views
 
 REJECT_COLUMNS = list(REJECT_SCHEMA)
 
@@ -49,6 +50,7 @@ def open_store(path: str | Path, *, read_only: bool = False) -> EventStore:
     con.execute("SET threads = 1")
     if not read_only:
         apply_schema(con)
+        apply_views(con)
     return EventStore(con, path)
 
 
@@ -153,6 +155,39 @@ class EventStore:
         )
         self._con.unregister("incoming_offsets")
 
+    def copy_to(self, path: Path, now: datetime) -> int:
+        """Copy every table, view and macro into a new database file with a snapshot_info row; returns the event rows copied."""
+        con = self._con
+        database = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        con.execute(f"ATTACH '{_quoted(path)}' AS snapshot_out")
+        try:
+            con.execute(f'COPY FROM DATABASE "{database}" TO snapshot_out')
+            con.execute(
+                "CREATE TABLE snapshot_out.snapshot_info AS SELECT CAST($now AS TIMESTAMPTZ) AS taken_at, "
+                "(SELECT max(updated_at) FROM consumer_offsets) AS last_batch_at, "
+                "(SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures) AS events",
+                {"now": now},
+            )
+            rows = con.execute("SELECT events FROM snapshot_out.snapshot_info").fetchone()[0]  # type: ignore[index]
+        finally:
+            con.execute("DETACH snapshot_out")
+        return int(rows)
+
+    def replace_tables(self, contents: dict[str, pl.DataFrame]) -> None:
+        """Replace the rows of small reference tables, all in one transaction."""
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, frame in contents.items():
+                con.register("incoming_reference", frame.to_arrow())
+                con.execute(f"DELETE FROM {table}")
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_reference")
+                con.unregister("incoming_reference")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
     def unpublished_rejects(self, limit: int = 10_000) -> pl.DataFrame:
         """Rejects not yet copied to the DLQ topic, oldest first."""
         relation = self._con.sql(
@@ -202,6 +237,10 @@ def _event_sql_for(event_type: str) -> _EventSql:
             f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming ON CONFLICT DO NOTHING RETURNING event_id"
         ),
     )
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _count(result: duckdb.DuckDBPyConnection) -> int:

@@ -1,0 +1,3 @@
+-- Vietnam local time (UTC+7, no daylight saving) as a naive TIMESTAMP, and back.
+CREATE OR REPLACE MACRO local_time(t) AS timezone('UTC', CAST(t AS TIMESTAMPTZ)) + INTERVAL 7 HOUR;
+CREATE OR REPLACE MACRO from_local_time(lt) AS timezone('UTC', CAST(lt AS TIMESTAMP) - INTERVAL 7 HOUR);

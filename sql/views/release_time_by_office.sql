@@ -1,0 +1,8 @@
+-- Median and 90th percentile release time (hours) per customs office.
+CREATE OR REPLACE VIEW release_time_by_office AS
+SELECT office_code, department_code, count(*) AS cleared,
+       quantile_cont(release_hours, 0.5) AS median_hours, quantile_cont(release_hours, 0.9) AS p90_hours
+FROM release_times
+WHERE office_code IS NOT NULL
+GROUP BY ALL
+ORDER BY office_code;

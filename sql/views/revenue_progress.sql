@@ -1,0 +1,25 @@
+-- Revenue progress of every department at as_of, one row per target level (level is NULL where the
+-- department has no target for the year). Same formulas as /metrics: ytd is net revenue from the
+-- start of the local year up to as_of; plan_to_date = target x plan_share; pace = ytd / plan;
+-- projection = ytd / plan_share. Usage: SELECT * FROM revenue_progress(TIMESTAMPTZ '2021-06-30 17:00:00+00').
+CREATE OR REPLACE MACRO revenue_progress(as_of) AS TABLE
+WITH ytd AS (
+    SELECT d.code AS department_code, d.name_en AS department,
+           coalesce(sum(CASE r.kind WHEN 'refund' THEN -r.amount_vnd ELSE r.amount_vnd END), 0) AS ytd_vnd
+    FROM departments d
+    LEFT JOIN revenue r
+      ON r.department_code = d.code
+     AND r.occurred_at >= from_local_time(make_timestamp(year(local_time(as_of)), 1, 1, 0, 0, 0))
+     AND r.occurred_at <= CAST(as_of AS TIMESTAMPTZ)
+    GROUP BY ALL
+), shares AS (
+    SELECT *, plan_share(as_of, department_code) AS plan_share FROM ytd
+)
+SELECT s.department_code, s.department, t.level, t.status AS target_status, CAST(as_of AS TIMESTAMPTZ) AS as_of,
+       s.ytd_vnd, t.amount_vnd AS target_vnd, s.plan_share,
+       t.amount_vnd * s.plan_share AS plan_to_date_vnd,
+       s.ytd_vnd / nullif(t.amount_vnd * s.plan_share, 0) AS pace_ratio,
+       s.ytd_vnd / nullif(s.plan_share, 0) AS projected_year_end_vnd
+FROM shares s
+LEFT JOIN targets t ON t.scope = s.department_code AND t.year = year(local_time(as_of))
+ORDER BY s.department_code, t.level;

@@ -1,0 +1,13 @@
+-- Enterprises by net revenue per local year, ranked (1 = largest).
+CREATE OR REPLACE VIEW top_enterprises AS
+WITH totals AS (
+    SELECT year(local_time(occurred_at)) AS year, enterprise_tax_code,
+           coalesce(sum(amount_vnd) FILTER (kind = 'collection'), 0) AS gross_vnd,
+           coalesce(sum(amount_vnd) FILTER (kind = 'refund'), 0) AS refunded_vnd,
+           sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) AS net_vnd
+    FROM revenue
+    GROUP BY ALL
+)
+SELECT *, rank() OVER (PARTITION BY year ORDER BY net_vnd DESC) AS rank
+FROM totals
+ORDER BY year, rank, enterprise_tax_code;

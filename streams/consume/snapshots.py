@@ -1,0 +1,50 @@
+"""When the consumer publishes read-only snapshots: every N seconds if data changed, on request, at exit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from prometheus_client import Gauge, Histogram
+
+from streams.store import EventStore
+from streams.store.snapshot import publish_snapshot
+
+log = logging.getLogger(__name__)
+
+
+class Snapshotter:
+    """Runs on the writer thread, between batches, so a snapshot never holds half a batch."""
+
+    def __init__(
+        self, store: EventStore, target: Path, every_s: float, clock: Callable[[], datetime], taken: Gauge, duration: Histogram
+    ) -> None:
+        self.store, self.target, self.every_s, self.clock = store, target, every_s, clock
+        self._taken, self._duration = taken, duration
+        self._dirty = True  # publish once at start, so readers have something
+        self._requested = False
+        self._last = 0.0
+
+    def changed(self) -> None:
+        self._dirty = True
+
+    def request(self) -> None:
+        """Ask for a snapshot at the next opportunity (safe to call from a signal handler)."""
+        self._requested = True
+
+    def maybe_publish(self, final: bool = False) -> bool:
+        due = self._dirty and (final or time.monotonic() - self._last >= self.every_s)
+        if not (due or self._requested):
+            return False
+        self._requested = False
+        self._dirty = False
+        started = time.monotonic()
+        info = publish_snapshot(self.store, self.target, self.clock())
+        self._last = time.monotonic()
+        self._duration.observe(self._last - started)
+        self._taken.set(info.taken_at.timestamp())
+        log.info("snapshot %s: %d events in %.2f s", info.path, info.rows, self._last - started)
+        return True

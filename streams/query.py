@@ -1,0 +1,107 @@
+"""`customs-kpi sql` and `customs-kpi export`: analysts' read-only access, from the CLI."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from streams.errors import ConfigError
+from streams.store.sandbox import QueryResult, Source, open_sandbox, run_query
+
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+def freshness(source: Source, now: datetime | None = None) -> str:
+    if source.live:
+        return f"read {source.path} directly (no consumer is writing it): data is current"
+    if source.taken_at is None:
+        return f"read snapshot {source.path} (age unknown)"
+    age = ((now or datetime.now(UTC)) - source.taken_at).total_seconds()
+    return f"read snapshot {source.path} taken {source.taken_at.isoformat(timespec='seconds')} ({age:.0f} s ago)"
+
+
+def write_result(result: QueryResult, fmt: str, output: Path | None) -> None:
+    frame = result.frame
+    if fmt == "table":
+        if output is not None:
+            raise ConfigError("--output", str(output), "no --output with --format table (use csv, json or parquet)")
+        table = Table(*frame.columns, show_lines=False)
+        for row in frame.iter_rows():
+            table.add_row(*("" if v is None else str(v) for v in row))
+        Console(width=max(100, Console().width)).print(table)
+        return
+    if fmt == "parquet":
+        if output is None:
+            raise ConfigError("--output", None, "a file path: Parquet is binary")
+        frame.write_parquet(output)
+    elif fmt == "csv":
+        text = frame.write_csv()
+        _emit(text, output)
+    elif fmt == "json":
+        _emit(frame.write_ndjson(), output)
+    else:
+        raise ConfigError("--format", fmt, f"one of {', '.join(FORMATS)}")
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def sql_command(db: Path, query: str | None, fmt: str, output: Path | None, max_rows: int, timeout_s: float) -> None:
+    """Run one query, or read queries from the terminal until an empty line or end of input."""
+    if fmt not in FORMATS:
+        raise ConfigError("--format", fmt, f"one of {', '.join(FORMATS)}")
+    con, source = open_sandbox(db)
+    err = Console(stderr=True)
+    try:
+        err.print(freshness(source))
+        if query is not None:
+            _one(con, source, query, fmt, output, max_rows, timeout_s, err)
+            return
+        while True:
+            try:
+                line = input("sql> ").strip()
+            except EOFError:
+                return
+            if not line:
+                return
+            try:
+                _one(con, source, line, fmt, None, max_rows, timeout_s, err)
+            except Exception as exc:
+                err.print(f"error: {exc}")
+    finally:
+        con.close()
+
+
+def _one(con, source, query, fmt, output, max_rows, timeout_s, err) -> None:  # type: ignore[no-untyped-def]
+    result = run_query(con, source, query, max_rows=max_rows, timeout_s=timeout_s)
+    write_result(result, fmt, output)
+    if result.truncated:
+        err.print(f"only the first {max_rows} rows are shown (--max-rows)")
+
+
+def export_command(db: Path, name: str, output: Path, max_rows: int) -> int:
+    """Write one table or view to Parquet (or CSV by the file's ending); returns the rows written."""
+    con, source = open_sandbox(db)
+    try:
+        listing = "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        known = set(run_query(con, source, listing, max_rows=10_000).frame.to_series().to_list())
+        if name not in known:
+            raise ConfigError("NAME", name, f"a table or view: {', '.join(sorted(known))}")
+        result = run_query(con, source, f'SELECT * FROM "{name}"', max_rows=max_rows, timeout_s=600)
+    finally:
+        con.close()
+    if result.truncated:
+        raise ConfigError("--max-rows", max_rows, f"at least the number of rows in {name}")
+    if output.suffix.lower() == ".csv":
+        result.frame.write_csv(output)
+    else:
+        result.frame.write_parquet(output)
+    return result.frame.height

@@ -1,0 +1,123 @@
+"""Run analysts' SQL read-only: no files, no network, no extensions, no settings, no writes, bounded.
+
+Three layers: the database is opened read-only; DuckDB's own switches turn off file and network
+access, extension loading and (after opening) any further configuration; and only SELECT-like
+statements are let through, one at a time, with a time limit and a row limit.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from streams.errors import CustomsKpiError
+from streams.store.snapshot import snapshot_path
+
+ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+SANDBOX_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+}
+
+
+@dataclass
+class QueryRefused(CustomsKpiError):
+    """The statement is not allowed, failed, or ran out of time."""
+
+    reason: str
+    exit_code = 5
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    live: bool  # the database itself (no consumer running) rather than a snapshot
+    taken_at: datetime | None  # when the snapshot was taken; None for the live database
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    frame: pl.DataFrame
+    truncated: bool
+    source: Source
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), read_only=True, config=dict(SANDBOX_CONFIG))
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def open_sandbox(db: Path) -> tuple[duckdb.DuckDBPyConnection, Source]:
+    """The live database if no consumer holds it, else the consumer's latest snapshot."""
+    if db.exists():
+        try:
+            return _connect(db), Source(db, True, None)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+    snap = snapshot_path(db)
+    if not snap.exists():
+        raise QueryRefused(
+            f"{db} is held by a running consumer and no snapshot exists yet at {snap}; "
+            "the consumer publishes one every --snapshot-every seconds"
+            if db.exists()
+            else f"no database at {db}"
+        )
+    con = _connect(snap)
+    taken = con.execute("SELECT taken_at FROM snapshot_info").fetchone()
+    return con, Source(snap, False, taken[0] if taken else None)
+
+
+def check_statement(sql: str) -> None:
+    """Refuse anything but one SELECT (or EXPLAIN), naming what was not allowed."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the query does not parse: {str(exc).splitlines()[0]}") from exc
+    if len(statements) != 1:
+        raise QueryRefused(f"give exactly one statement; got {len(statements)}")
+    kind = statements[0].type
+    if kind not in ALLOWED:
+        words = statements[0].query.split()
+        name = words[0].upper() if words else kind.name
+        raise QueryRefused(f"{name} statements are not allowed: only SELECT queries run here (the data is read-only)")
+
+
+def run_query(con: duckdb.DuckDBPyConnection, source: Source, sql: str, *, max_rows: int = 10_000, timeout_s: float = 30.0) -> QueryResult:
+    """Run one checked statement; at most max_rows rows are returned, interrupted after timeout_s."""
+    check_statement(sql)
+    timer = threading.Timer(timeout_s, con.interrupt)
+    timer.start()
+    try:
+        reader = con.sql(sql).to_arrow_reader(batch_size=min(max_rows + 1, 100_000))
+        batches, rows = [], 0
+        for batch in reader:
+            batches.append(batch)
+            rows += batch.num_rows
+            if rows > max_rows:
+                break
+    except duckdb.InterruptException as exc:
+        raise QueryRefused(f"the query ran longer than the {timeout_s:g} s limit and was stopped") from exc
+    except duckdb.PermissionException as exc:
+        raise QueryRefused(f"not allowed: {str(exc).splitlines()[0]} (files, network and extensions are off)") from exc
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the query failed: {str(exc).splitlines()[0]}") from exc
+    finally:
+        timer.cancel()
+    table = pa.Table.from_batches(batches, schema=reader.schema) if batches else reader.schema.empty_table()
+    frame = pl.DataFrame(pl.from_arrow(table))
+    return QueryResult(frame.head(max_rows), frame.height > max_rows, source)

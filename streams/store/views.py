@@ -1,0 +1,32 @@
+"""Create the curated views and macros of sql/views/ (CREATE OR REPLACE; applied on every start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from streams.store.schema import sql_dir
+
+
+def view_files() -> list[Path]:
+    return sorted((sql_dir() / "views").glob("*.sql"))
+
+
+def apply_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create every view; a view that needs another is retried after it. Returns the file names applied."""
+    pending = view_files()
+    applied: list[str] = []
+    while pending:
+        failed: list[tuple[Path, Exception]] = []
+        for path in pending:
+            try:
+                con.execute(path.read_text("utf-8"))
+                applied.append(path.name)
+            except duckdb.CatalogException as exc:  # depends on a view not created yet
+                failed.append((path, exc))
+        if len(failed) == len(pending):
+            names = ", ".join(f"{p.name}: {str(e).splitlines()[0]}" for p, e in failed)
+            raise RuntimeError(f"views could not be created: {names}")
+        pending = [p for p, _ in failed]
+    return applied

@@ -1,0 +1,81 @@
+"""Analysts' SQL runs read-only: hostile statements are refused with a clear message and change nothing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.store import open_store
+from streams.store.sandbox import QueryRefused, open_sandbox, run_query
+from tests.unit.test_store import write
+from tests.factories import revenue
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "db.duckdb"
+    store = open_store(path)
+    write(store, [revenue(amount_vnd=7), revenue(amount_vnd=35)])
+    store.close()
+    return path
+
+
+HOSTILE = [
+    ("SELECT * FROM read_csv('/etc/passwd')", "not allowed"),
+    ("SELECT * FROM read_text('/etc/hostname')", "not allowed"),
+    ("SELECT * FROM glob('/etc/*')", "not allowed"),
+    ("COPY revenue TO '/tmp/stolen.csv'", "COPY statements are not allowed"),
+    ("ATTACH '/tmp/other.duckdb' AS other", "ATTACH statements are not allowed"),
+    ("INSTALL httpfs", "INSTALL statements are not allowed"),
+    ("LOAD httpfs", "LOAD statements are not allowed"),
+    ("SET threads = 1", "SET statements are not allowed"),
+    ("PRAGMA enable_profiling", "PRAGMA statements are not allowed"),
+    ("CREATE TABLE x AS SELECT 1", "CREATE statements are not allowed"),
+    ("DROP TABLE revenue", "DROP statements are not allowed"),
+    ("DELETE FROM revenue", "DELETE statements are not allowed"),
+    ("UPDATE revenue SET amount_vnd = 0", "UPDATE statements are not allowed"),
+    ("INSERT INTO revenue SELECT * FROM revenue", "INSERT statements are not allowed"),
+    ("EXPORT DATABASE '/tmp/out'", "EXPORT statements are not allowed"),
+    ("SELECT 1; DROP TABLE revenue", "exactly one statement"),
+    ("SELECT * FROM 'https://example.org/x.parquet'", "not allowed"),
+]
+
+
+@pytest.mark.parametrize(("sql", "message"), HOSTILE, ids=[s[:30] for s, _ in HOSTILE])
+def test_hostile_sql_is_refused(db: Path, sql: str, message: str) -> None:
+    """Each statement is refused, the message says what is not allowed, and the data is unchanged."""
+    con, source = open_sandbox(db)
+    with pytest.raises(QueryRefused) as info:
+        run_query(con, source, sql)
+    assert message in str(info.value)
+    assert run_query(con, source, "SELECT count(*) AS n, sum(amount_vnd) AS s FROM revenue").frame.row(0) == (2, 42)
+    con.close()
+    assert not Path("/tmp/stolen.csv").exists()
+
+
+def test_long_query_is_stopped(db: Path) -> None:
+    """A query over the time limit is interrupted with a message naming the limit."""
+    con, source = open_sandbox(db)
+    started = time.monotonic()
+    with pytest.raises(QueryRefused, match="longer than the 0.5 s limit"):
+        run_query(con, source, "SELECT count(*) FROM range(10000000000) a, range(10) b WHERE a.range % 7 = b.range", timeout_s=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_row_limit(db: Path) -> None:
+    """At most max_rows rows come back, and the result says it was cut."""
+    con, source = open_sandbox(db)
+    result = run_query(con, source, "SELECT * FROM range(1000)", max_rows=10)
+    assert result.frame.height == 10 and result.truncated
+    whole = run_query(con, source, "SELECT * FROM range(10)", max_rows=10)
+    assert whole.frame.height == 10 and not whole.truncated
+
+
+def test_views_and_select_work(db: Path) -> None:
+    """Ordinary queries over tables and views run and return exact numbers."""
+    con, source = open_sandbox(db)
+    assert source.live and source.taken_at is None
+    frame = run_query(con, source, "SELECT department_code, net_vnd FROM revenue_monthly").frame
+    assert frame.rows() == [("03", 42)]
