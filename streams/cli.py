@@ -232,6 +232,24 @@ def sql(
     sql_command(db, query, fmt, output, max_rows, timeout)
 
 
+@app.command("query")
+def query(
+    name: Annotated[
+        str,
+        typer.Argument(help="A ready query of sql/queries: behind_pace, shortfall_by_tax_type, red_channel_share_month, slowest_offices."),
+    ],
+    as_of: Annotated[str | None, typer.Option(help="now, or a timestamp; default: the latest event in the data.")] = None,
+    db: Db = Path("var/customs.duckdb"),
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json (lines) or parquet.")] = "table",
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of the terminal.")] = None,
+    max_rows: Annotated[int, typer.Option(help="Return at most this many rows.")] = 10_000,
+) -> None:
+    """Run a ready query that answers a question operations ask."""
+    from streams.query import query_command
+
+    query_command(db, name, as_of, fmt, output, max_rows, 60.0)
+
+
 @app.command("export")
 def export(
     name: Annotated[str, typer.Argument(help="A table or view, e.g. revenue or revenue_monthly.")],

@@ -10,7 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from streams.errors import ConfigError
+from streams.kpi.clock import VIETNAM
+from streams.store.queries import latest_event_time
 from streams.store.sandbox import QueryResult, Source, open_sandbox, run_query
+from streams.store.schema import sql_dir
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -85,6 +88,42 @@ def _one(con, source, query, fmt, output, max_rows, timeout_s, err) -> None:  # 
     write_result(result, fmt, output)
     if result.truncated:
         err.print(f"only the first {max_rows} rows are shown (--max-rows)")
+
+
+def queries_dir() -> Path:
+    return sql_dir() / "queries"
+
+
+def ready_queries() -> list[str]:
+    return sorted(p.stem for p in queries_dir().glob("*.sql"))
+
+
+def query_command(db: Path, name: str, as_of: str | None, fmt: str, output: Path | None, max_rows: int, timeout_s: float) -> None:
+    """Run one of sql/queries/NAME.sql with $as_of (default: the latest event in the data)."""
+    if name not in ready_queries():
+        raise ConfigError("NAME", name, f"one of {', '.join(ready_queries())}")
+    con, source = open_sandbox(db)
+    err = Console(stderr=True)
+    try:
+        when = _as_of(as_of) if as_of else latest_event_time(con)
+        if when is None:
+            raise ConfigError("--as-of", as_of, "a timestamp; the database has no events to take the time from")
+        err.print(f"{freshness(source)}; as_of {when.isoformat()}")
+        sql = (queries_dir() / f"{name}.sql").read_text("utf-8")
+        result = run_query(con, source, sql, max_rows=max_rows, timeout_s=timeout_s, params={"as_of": when})
+        write_result(result, fmt, output)
+    finally:
+        con.close()
+
+
+def _as_of(text: str) -> datetime:
+    if text == "now":
+        return datetime.now(UTC)
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError("--as-of", text, "now or an ISO timestamp such as 2021-06-30T17:00:00+07:00") from exc
+    return t if t.tzinfo else t.replace(tzinfo=VIETNAM)
 
 
 def export_command(db: Path, name: str, output: Path, max_rows: int) -> int:

@@ -1,7 +1,7 @@
 -- National revenue progress at as_of per target level: the national targets against the sum of all departments.
 CREATE OR REPLACE MACRO national_progress(as_of) AS TABLE
 WITH ytd AS (
-    SELECT coalesce(sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END), 0) AS ytd_vnd
+    SELECT coalesce(CAST(sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) AS BIGINT), 0) AS ytd_vnd
     FROM revenue
     WHERE occurred_at >= from_local_time(make_timestamp(year(local_time(as_of)), 1, 1, 0, 0, 0))
       AND occurred_at <= CAST(as_of AS TIMESTAMPTZ)

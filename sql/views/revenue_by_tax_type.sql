@@ -1,9 +1,9 @@
 -- Gross, refunded and net revenue per local month, department and tax type.
 CREATE OR REPLACE VIEW revenue_by_tax_type AS
 SELECT year(local_time(occurred_at)) AS year, month(local_time(occurred_at)) AS month, department_code, tax_type,
-       coalesce(sum(amount_vnd) FILTER (kind = 'collection'), 0) AS gross_vnd,
-       coalesce(sum(amount_vnd) FILTER (kind = 'refund'), 0) AS refunded_vnd,
-       sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) AS net_vnd
+       coalesce(CAST(sum(amount_vnd) FILTER (kind = 'collection') AS BIGINT), 0) AS gross_vnd,
+       coalesce(CAST(sum(amount_vnd) FILTER (kind = 'refund') AS BIGINT), 0) AS refunded_vnd,
+       CAST(sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) AS BIGINT) AS net_vnd
 FROM revenue
 GROUP BY ALL
 ORDER BY year, month, department_code, tax_type;

@@ -5,7 +5,7 @@
 CREATE OR REPLACE MACRO revenue_progress(as_of) AS TABLE
 WITH ytd AS (
     SELECT d.code AS department_code, d.name_en AS department,
-           coalesce(sum(CASE r.kind WHEN 'refund' THEN -r.amount_vnd ELSE r.amount_vnd END), 0) AS ytd_vnd
+           coalesce(CAST(sum(CASE r.kind WHEN 'refund' THEN -r.amount_vnd ELSE r.amount_vnd END) AS BIGINT), 0) AS ytd_vnd
     FROM departments d
     LEFT JOIN revenue r
       ON r.department_code = d.code

@@ -7,10 +7,10 @@ WITH bounds AS (
            from_local_time(local_time(as_of) - INTERVAL 1 YEAR) AS last_end
 )
 SELECT d.code AS department_code,
-       coalesce(sum(CASE r.kind WHEN 'refund' THEN -r.amount_vnd ELSE r.amount_vnd END)
-                FILTER (r.occurred_at >= b.this_start AND r.occurred_at <= b.this_end), 0) AS this_year_vnd,
-       coalesce(sum(CASE r.kind WHEN 'refund' THEN -r.amount_vnd ELSE r.amount_vnd END)
-                FILTER (r.occurred_at >= b.last_start AND r.occurred_at <= b.last_end), 0) AS last_year_vnd,
+       coalesce(CAST(sum(CASE r.kind WHEN 'refund' THEN -r.amount_vnd ELSE r.amount_vnd END)
+                FILTER (r.occurred_at >= b.this_start AND r.occurred_at <= b.this_end) AS BIGINT), 0) AS this_year_vnd,
+       coalesce(CAST(sum(CASE r.kind WHEN 'refund' THEN -r.amount_vnd ELSE r.amount_vnd END)
+                FILTER (r.occurred_at >= b.last_start AND r.occurred_at <= b.last_end) AS BIGINT), 0) AS last_year_vnd,
        this_year_vnd / nullif(last_year_vnd, 0) - 1 AS growth
 FROM departments d CROSS JOIN bounds b
 LEFT JOIN revenue r ON r.department_code = d.code AND r.occurred_at >= b.last_start AND r.occurred_at <= b.this_end

@@ -7,7 +7,7 @@ WITH s AS (
 SELECT CASE WHEN day(day) >= 16 THEN CAST(date_trunc('month', day) + INTERVAL 1 MONTH + INTERVAL 14 DAY AS DATE)
             ELSE CAST(date_trunc('month', day) + INTERVAL 14 DAY AS DATE) END AS period_end,
        department_code, category,
-       count(*) AS cases, sum(goods_value_vnd) AS goods_value_vnd, sum(budget_collected_vnd) AS budget_collected_vnd,
+       count(*) AS cases, CAST(sum(goods_value_vnd) AS BIGINT) AS goods_value_vnd, CAST(sum(budget_collected_vnd) AS BIGINT) AS budget_collected_vnd,
        count(*) FILTER (prosecuted) AS prosecuted, count(*) FILTER (transferred) AS transferred
 FROM s
 GROUP BY ALL

@@ -2,9 +2,9 @@
 CREATE OR REPLACE VIEW top_enterprises AS
 WITH totals AS (
     SELECT year(local_time(occurred_at)) AS year, enterprise_tax_code,
-           coalesce(sum(amount_vnd) FILTER (kind = 'collection'), 0) AS gross_vnd,
-           coalesce(sum(amount_vnd) FILTER (kind = 'refund'), 0) AS refunded_vnd,
-           sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) AS net_vnd
+           coalesce(CAST(sum(amount_vnd) FILTER (kind = 'collection') AS BIGINT), 0) AS gross_vnd,
+           coalesce(CAST(sum(amount_vnd) FILTER (kind = 'refund') AS BIGINT), 0) AS refunded_vnd,
+           CAST(sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) AS BIGINT) AS net_vnd
     FROM revenue
     GROUP BY ALL
 )

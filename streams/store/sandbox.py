@@ -97,13 +97,21 @@ def check_statement(sql: str) -> None:
         raise QueryRefused(f"{name} statements are not allowed: only SELECT queries run here (the data is read-only)")
 
 
-def run_query(con: duckdb.DuckDBPyConnection, source: Source, sql: str, *, max_rows: int = 10_000, timeout_s: float = 30.0) -> QueryResult:
+def run_query(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    sql: str,
+    *,
+    max_rows: int = 10_000,
+    timeout_s: float = 30.0,
+    params: dict[str, object] | None = None,
+) -> QueryResult:
     """Run one checked statement; at most max_rows rows are returned, interrupted after timeout_s."""
     check_statement(sql)
     timer = threading.Timer(timeout_s, con.interrupt)
     timer.start()
     try:
-        reader = con.sql(sql).to_arrow_reader(batch_size=min(max_rows + 1, 100_000))
+        reader = con.sql(sql, params=params or None).to_arrow_reader(batch_size=min(max_rows + 1, 100_000))
         batches, rows = [], 0
         for batch in reader:
             batches.append(batch)
