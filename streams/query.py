@@ -62,7 +62,7 @@ def sql_command(db: Path, query: str | None, fmt: str, output: Path | None, max_
     if fmt not in FORMATS:
         raise ConfigError("--format", fmt, f"one of {', '.join(FORMATS)}")
     con, source = open_sandbox(db)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         err.print(freshness(source))
         if query is not None:
@@ -103,7 +103,7 @@ def query_command(db: Path, name: str, as_of: str | None, fmt: str, output: Path
     if name not in ready_queries():
         raise ConfigError("NAME", name, f"one of {', '.join(ready_queries())}")
     con, source = open_sandbox(db)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         when = _as_of(as_of) if as_of else latest_event_time(con)
         if when is None:

@@ -32,8 +32,8 @@ def latest_event_time(con: duckdb.DuckDBPyConnection) -> datetime | None:
     row = con.execute(
         "SELECT max(t) FROM (SELECT max(occurred_at) t FROM declarations UNION ALL "
         "SELECT max(occurred_at) FROM revenue UNION ALL SELECT max(occurred_at) FROM seizures)"
-    ).fetchone()
-    return row[0] if row else None
+    ).fetchall()  # fetch to the end: DuckDB keeps an unfinished result open otherwise
+    return row[0][0] if row else None
 
 
 def net_revenue_between(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> dict[str, int]:

@@ -78,8 +78,8 @@ def open_sandbox(db: Path) -> tuple[duckdb.DuckDBPyConnection, Source]:
             else f"no database at {db}"
         )
     con = _connect(snap)
-    taken = con.execute("SELECT taken_at FROM snapshot_info").fetchone()
-    return con, Source(snap, False, taken[0] if taken else None)
+    taken = con.execute("SELECT taken_at FROM snapshot_info").fetchall()
+    return con, Source(snap, False, taken[0][0] if taken else None)
 
 
 def check_statement(sql: str) -> None:

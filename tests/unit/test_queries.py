@@ -25,20 +25,50 @@ def db(tmp_path: Path) -> Path:
     s = open_store(path)
     write_reference(s, load_targets())
     bn = 10**9
-    _load(s, [
-        revenue(department_code="03", office_code=None, amount_vnd=9_000 * bn, tax_type="vat", occurred_at="2021-02-01T10:00:00+07:00"),
-        revenue(department_code="03", office_code=None, amount_vnd=1_000 * bn, tax_type="import_duty", occurred_at="2021-02-01T10:00:00+07:00"),
-        revenue(department_code="02", office_code=None, amount_vnd=30_000 * bn, tax_type="vat", occurred_at="2021-02-01T10:00:00+07:00"),
-        revenue(department_code="02", office_code=None, amount_vnd=10_000 * bn, tax_type="import_duty", occurred_at="2021-02-01T10:00:00+07:00"),
-    ], "revenue")
+    _load(
+        s,
+        [
+            revenue(department_code="03", office_code=None, amount_vnd=9_000 * bn, tax_type="vat", occurred_at="2021-02-01T10:00:00+07:00"),
+            revenue(
+                department_code="03",
+                office_code=None,
+                amount_vnd=1_000 * bn,
+                tax_type="import_duty",
+                occurred_at="2021-02-01T10:00:00+07:00",
+            ),
+            revenue(
+                department_code="02", office_code=None, amount_vnd=30_000 * bn, tax_type="vat", occurred_at="2021-02-01T10:00:00+07:00"
+            ),
+            revenue(
+                department_code="02",
+                office_code=None,
+                amount_vnd=10_000 * bn,
+                tax_type="import_duty",
+                occurred_at="2021-02-01T10:00:00+07:00",
+            ),
+        ],
+        "revenue",
+    )
     decl = []
     for i, (month, channel) in enumerate([(2, "red"), (2, "green"), (2, "green"), (2, "green"), (3, "red"), (3, "red"), (3, "green")]):
-        decl.append(declaration(declaration_no=f"1000000000{i:02d}", office_code="03CC", channel=channel,
-                                occurred_at=f"2021-0{month}-0{i % 9 + 1}T08:00:00+07:00"))
-    decl.append(declaration(declaration_no="100000000004", office_code="03CC", channel="red", status="cleared",
-                            occurred_at="2021-03-06T08:00:00+07:00"))  # 24 h
-    decl.append(declaration(declaration_no="100000000006", office_code="03CC", channel="green", status="cleared",
-                            occurred_at="2021-03-07T10:00:00+07:00"))  # 2 h
+        decl.append(
+            declaration(
+                declaration_no=f"1000000000{i:02d}",
+                office_code="03CC",
+                channel=channel,
+                occurred_at=f"2021-0{month}-0{i % 9 + 1}T08:00:00+07:00",
+            )
+        )
+    decl.append(
+        declaration(
+            declaration_no="100000000004", office_code="03CC", channel="red", status="cleared", occurred_at="2021-03-06T08:00:00+07:00"
+        )
+    )  # 24 h
+    decl.append(
+        declaration(
+            declaration_no="100000000006", office_code="03CC", channel="green", status="cleared", occurred_at="2021-03-07T10:00:00+07:00"
+        )
+    )  # 2 h
     _load(s, decl, "declaration")
     s.close()
     return path
