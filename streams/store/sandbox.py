@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from streams.errors import CustomsKpiError
 from streams.store.snapshot import snapshot_path
+from streams.store.views import view_files
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 SANDBOX_CONFIG = {
@@ -82,6 +83,17 @@ def open_sandbox(db: Path) -> tuple[duckdb.DuckDBPyConnection, Source]:
     return con, Source(snap, False, taken[0][0] if taken else None)
 
 
+def _upgrade_hint(con: duckdb.DuckDBPyConnection) -> str:
+    """Say so when the file predates the views (they are created by the consumer, which writes)."""
+    try:
+        views = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall()[0][0]
+    except duckdb.Error:
+        return ""
+    if views < len(view_files()) - 2:  # two files hold macros only
+        return " (this database has no curated views yet: run `customs-kpi consume` on it once to create them)"
+    return ""
+
+
 def check_statement(sql: str) -> None:
     """Refuse anything but one SELECT (or EXPLAIN), naming what was not allowed."""
     try:
@@ -122,6 +134,8 @@ def run_query(
         raise QueryRefused(f"the query ran longer than the {timeout_s:g} s limit and was stopped") from exc
     except duckdb.PermissionException as exc:
         raise QueryRefused(f"not allowed: {str(exc).splitlines()[0]} (files, network and extensions are off)") from exc
+    except duckdb.CatalogException as exc:
+        raise QueryRefused(f"the query failed: {str(exc).splitlines()[0]}{_upgrade_hint(con)}") from exc
     except duckdb.Error as exc:
         raise QueryRefused(f"the query failed: {str(exc).splitlines()[0]}") from exc
     finally:

@@ -59,7 +59,7 @@ def test_long_query_is_stopped(db: Path) -> None:
     """A query over the time limit is interrupted with a message naming the limit."""
     con, source = open_sandbox(db)
     started = time.monotonic()
-    with pytest.raises(QueryRefused, match="longer than the 0.5 s limit"):
+    with pytest.raises(QueryRefused, match=r"longer than the 0\.5 s limit"):
         run_query(con, source, "SELECT count(*) FROM range(10000000000) a, range(10) b WHERE a.range % 7 = b.range", timeout_s=0.5)
     assert time.monotonic() - started < 5
 
