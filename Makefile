@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-unit lint kafka-up kafka-down bench clean
+.PHONY: install tools demo test test-unit lint kafka-up kafka-down bench clean
 
 install: $(STAMP)
 
@@ -14,10 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+tools:
+	bash scripts/install-tools.sh
+
 demo: install
 	$(BIN)/customs-kpi demo
 
-test: install
+test: install tools
 	$(BIN)/python -m pytest -q
 
 test-unit: install
