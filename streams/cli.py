@@ -134,7 +134,10 @@ def simulate(
     behind: Annotated[
         list[str] | None, typer.Option(help="DEPT=FACTOR: that department collects FACTOR of its share (repeatable).")
     ] = None,
-    silent: Annotated[list[str] | None, typer.Option(help="DEPT: that department sends nothing (repeatable).")] = None,
+    silent: Annotated[
+        list[str] | None,
+        typer.Option(help="DEPT or DEPT@TIME: that department sends nothing (from TIME, e.g. 03@2021-03-05T12:00) (repeatable)."),
+    ] = None,
     targets: Annotated[Path | None, typer.Option("--targets", help="Targets file to calibrate to.")] = None,
 ) -> None:
     """Send seeded synthetic events (ILLUSTRATIVE figures) for all 35 departments."""
@@ -161,15 +164,21 @@ def _plan(start: str, end: str, events_per_day: int, seed: int, performance: flo
         if code not in department_codes() or not 0 <= value <= 10:
             raise ConfigError("--behind", item, "DEPT=FACTOR with a department code and a factor from 0 to 10, e.g. 03=0.8")
         factors[code] = value
-    for code in silent:
+    never, stop_at = set(), {}
+    for item in silent:
+        code, at, when = item.partition("@")
         if code not in department_codes():
-            raise ConfigError("--silent", code, "a department code from reference/departments.csv, e.g. 03")
+            raise ConfigError("--silent", item, "DEPT or DEPT@TIME with a department code from reference/departments.csv, e.g. 03")
+        if at:
+            stop_at[code] = _parse_time(when, "--silent")
+        else:
+            never.add(code)
     if events_per_day < 1:
         raise ConfigError("--events-per-day", events_per_day, "a whole number of at least 1")
     first, last = _parse_time(start, "--start"), _parse_time(end, "--end")
     if last <= first:
         raise ConfigError("--end", end, f"a time after --start {start}")
-    return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(silent))
+    return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(never), stop_at)
 
 
 @produce_app.command("replay")

@@ -34,6 +34,7 @@ def _families() -> dict[str, Metric]:
         "last_event": g(
             "customs_last_event_timestamp_seconds", "Latest occurred_at accepted, Unix seconds.", labels=["department", "stream"]
         ),
+        "events": c("customs_kpi_events", "Accepted events by department and stream, from DuckDB.", labels=["department", "stream"]),
         "as_of": g(
             "customs_kpi_as_of_timestamp_seconds", "The as_of time the pace figures are computed for, Unix seconds.", labels=["clock"]
         ),
@@ -75,6 +76,8 @@ class KpiCollector(Collector):
             f["seizure_value"].add_metric([d, category], value)
         for d, stream, t in snap.last_event:
             f["last_event"].add_metric([d, stream], t)
+        for d, stream, n in snap.events:
+            f["events"].add_metric([d, stream], n)
         for topic, outcome, n in snap.records:
             f["records"].add_metric([topic, outcome], n)
         for topic, reason, n in snap.rejects:

@@ -31,6 +31,7 @@ class SimulationPlan:
     performance: float = 1.0  # national collections relative to the target
     behind: dict[str, float] = field(default_factory=dict)  # department -> factor on its collections
     silent: frozenset[str] = frozenset()  # departments that send nothing
+    silent_from: dict[str, datetime] = field(default_factory=dict)  # department -> its streams stop here
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class Simulator:
             day_end = day + DAY
             while pending and pending[0][0] < day_end:
                 t, _, event = heapq.heappop(pending)
-                if self.plan.start <= t < self.plan.end:
+                stop = self.plan.silent_from.get(event.key)
+                if self.plan.start <= t < self.plan.end and (stop is None or t < stop):
                     yield event
             day = day_end
 

@@ -23,6 +23,7 @@ class KpiSnapshot:
     declarations: list[tuple[str, str, str, int]]  # department, flow, channel, registered count
     seizures: list[tuple[str, str, int, int]]  # department, category, cases, goods value
     last_event: list[tuple[str, str, float]]  # department, stream, epoch seconds
+    events: list[tuple[str, str, int]]  # department, stream, accepted events
     records: list[tuple[str, str, int]]  # topic, outcome, count
     rejects: list[tuple[str, str, int]]  # topic, reason, count
 
@@ -64,9 +65,9 @@ def read_snapshot(store: EventStore, as_of: Callable[[duckdb.DuckDBPyConnection]
                 "SELECT department_code, category, count(*), sum(goods_value_vnd) FROM seizures GROUP BY ALL ORDER BY ALL"
             ).fetchall()
             last_event = con.execute(
-                "SELECT department_code, 'declarations', epoch(max(occurred_at)) FROM declarations GROUP BY 1 UNION ALL "
-                "SELECT department_code, 'revenue', epoch(max(occurred_at)) FROM revenue GROUP BY 1 UNION ALL "
-                "SELECT department_code, 'seizures', epoch(max(occurred_at)) FROM seizures GROUP BY 1"
+                "SELECT department_code, 'declarations', epoch(max(occurred_at)), count(*) FROM declarations GROUP BY 1 UNION ALL "
+                "SELECT department_code, 'revenue', epoch(max(occurred_at)), count(*) FROM revenue GROUP BY 1 UNION ALL "
+                "SELECT department_code, 'seizures', epoch(max(occurred_at)), count(*) FROM seizures GROUP BY 1"
             ).fetchall()
             records = con.execute(
                 "SELECT source_topic, 'accepted', count(*) FROM declarations GROUP BY 1 UNION ALL "
@@ -85,7 +86,8 @@ def read_snapshot(store: EventStore, as_of: Callable[[duckdb.DuckDBPyConnection]
         ytd=ytd,
         declarations=[(d, f, c, int(n)) for d, f, c, n in declarations],
         seizures=[(d, c, int(n), int(v or 0)) for d, c, n, v in seizures],
-        last_event=[(d, s, float(t)) for d, s, t in last_event],
+        last_event=[(d, s, float(t)) for d, s, t, _ in last_event],
+        events=[(d, s, int(n)) for d, s, _, n in last_event],
         records=[(t, o, int(n)) for t, o, n in records],
         rejects=[(t, r, int(n)) for t, r, n in rejects],
     )

@@ -75,6 +75,17 @@ def test_behind_and_silent_departments() -> None:
     assert slow["02"] == pytest.approx(normal["02"], rel=1e-6)
 
 
+def test_a_stream_that_stops() -> None:
+    """silent_from stops every stream of one department at a moment; the others go on."""
+    stop = datetime(2021, 1, 20, 12, tzinfo=ICT)
+    events = _events(silent_from={"02": stop})
+    last = {}
+    for e in events:
+        last[e.key] = max(last.get(e.key, e.occurred_at), e.occurred_at)
+    assert stop - timedelta(days=1) < last["02"] < stop
+    assert last["01"] > datetime(2021, 2, 27, tzinfo=ICT)
+
+
 def test_tet_month_is_weak() -> None:
     """February 2021 (Tết on 12 Feb) collects less than January."""
     events = _events(end=datetime(2021, 3, 1, tzinfo=ICT))

@@ -1,0 +1,147 @@
+"""The shipped rules and Alertmanager configuration, checked with promtool, amtool and a real Alertmanager."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import free_port
+from tests.monitoring import PROMETHEUS_DIR, Alertmanager, alertmanager_config, tool
+
+RULES = sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))
+RULE_TESTS = sorted((PROMETHEUS_DIR / "tests").glob("*.yml"))
+AM_CONFIG = PROMETHEUS_DIR / "alertmanager" / "alertmanager.yml"
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_rule_files_are_valid() -> None:
+    """promtool check rules: 36 revenue and 7 pipeline rules."""
+    result = run(tool("promtool"), "check", "rules", *RULES)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 7 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
+
+
+def test_rule_unit_tests_pass() -> None:
+    """promtool test rules on every test file of prometheus/tests."""
+    assert [p.name for p in RULE_TESTS] == ["pipeline.test.yml", "revenue.test.yml"]
+    result = run(tool("promtool"), "test", "rules", *RULE_TESTS, cwd=PROMETHEUS_DIR)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == 2
+
+
+# A wrong threshold, window or guard in the rules must make a rule test fail.
+MUTATIONS = [
+    ("revenue", "customs_department:revenue_pace:ratio3d < 0.5", "customs_department:revenue_pace:ratio3d < 0.3"),
+    ("revenue", "customs_department:revenue_pace:ratio7d < 0.8", "customs_department:revenue_pace:ratio7d < 0.35"),
+    ("revenue", 'customs_revenue_pace_ratio{level="estimate"}) < 0.95', 'customs_revenue_pace_ratio{level="estimate"}) < 0.35'),
+    ("revenue", "customs_national:revenue_pace:ratio7d < 0.8", "customs_national:revenue_pace:ratio7d < 0.6"),
+    ("revenue", "revenue_plan_vnd:increase3d >= 5e9", "revenue_plan_vnd:increase3d >= 1e9"),
+    ("revenue", "          and customs_department:revenue_window_seen:3d\n", ""),
+    ("revenue", "group_right customs_revenue_target_vnd < 0.95", "group_right customs_revenue_target_vnd < 0.6"),
+    ("revenue", "customs_revenue_target_vnd > 0.1)", "customs_revenue_target_vnd > 0.01)"),
+    ("pipeline", '{stream=~"revenue|declarations"}[18h]', '{stream=~"revenue|declarations"}[12h]'),
+    ("pipeline", "[7d] offset 18h) >= 200", "[7d] offset 18h) >= 100"),
+    ("pipeline", "sum(customs_kpi_consumer_lag_records) > 100000", "sum(customs_kpi_consumer_lag_records) > 200000"),
+    ("pipeline", "[30m])) > 0.05", "[30m])) > 0.1"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new"), MUTATIONS, ids=[f"{m[0]}:{m[2].strip()[-40:]}" for m in MUTATIONS])
+def test_a_wrong_rule_fails_its_tests(tmp_path: Path, name: str, old: str, new: str) -> None:
+    shutil.copytree(PROMETHEUS_DIR / "rules", tmp_path / "rules")
+    shutil.copytree(PROMETHEUS_DIR / "tests", tmp_path / "tests")
+    path = tmp_path / "rules" / f"{name}.rules.yml"
+    text = path.read_text()
+    assert text.count(old) == 1, f"mutation target {old!r} must occur exactly once"
+    path.write_text(text.replace(old, new))
+    assert run(tool("promtool"), "check", "rules", path).returncode == 0  # still a valid rule file
+    result = run(tool("promtool"), "test", "rules", f"tests/{name}.test.yml", cwd=tmp_path)
+    assert result.returncode != 0, f"promtool test rules passed with {new!r} in place of {old!r}"
+    assert "FAILED" in result.stdout + result.stderr
+
+
+def test_alertmanager_config_is_valid() -> None:
+    result = run(tool("amtool"), "check-config", AM_CONFIG)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Found:\n - global config\n - route\n - 4 inhibit rules\n - 5 receivers" in result.stdout
+
+
+ROUTES = [
+    ({"alertname": "CustomsKpiWatchdog", "severity": "none"}, "watchdog"),
+    ({"alertname": "CustomsRevenueBehindPaceCritical", "severity": "critical", "department": "03"}, "page"),
+    ({"alertname": "CustomsKpiExporterDown", "severity": "critical"}, "page"),
+    ({"alertname": "CustomsRevenueBehindPaceWarning", "severity": "warning", "department": "03"}, "chat"),
+    ({"alertname": "CustomsDataSilence", "severity": "warning", "department": "03", "stream": "revenue"}, "chat"),
+    ({"alertname": "CustomsRevenueBehindPaceTicket", "severity": "ticket", "department": "03"}, "ticket"),
+    ({"alertname": "CustomsRevenueProjectionBelowTarget", "severity": "ticket", "department": "15", "level": "assigned"}, "ticket"),
+    ({"alertname": "SomethingElse", "severity": "info"}, "catch-all"),
+    ({"alertname": "NoSeverity"}, "catch-all"),
+]
+
+
+@pytest.mark.parametrize(("labels", "receiver"), ROUTES, ids=[r[1] + ":" + r[0]["alertname"] for r in ROUTES])
+def test_routing(labels: dict[str, str], receiver: str) -> None:
+    result = run(tool("amtool"), "config", "routes", "test", f"--config.file={AM_CONFIG}", *(f"{k}={v}" for k, v in labels.items()))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == receiver
+
+
+def _alert(name: str, **labels: str) -> dict[str, object]:
+    return {"labels": {"alertname": name, **labels}, "annotations": {"summary": name}}
+
+
+def test_inhibitions_on_a_real_alertmanager(tmp_path: Path) -> None:
+    """Silence holds back its own department's pace alerts only; a higher tier holds back lower ones; a dead exporter the rest."""
+    config = alertmanager_config(tmp_path / "am.yml", 9, group_wait="1s")
+    am = Alertmanager(config, tmp_path, free_port())
+    try:
+        am.post(
+            [
+                _alert("CustomsDataSilence", severity="warning", department="01", stream="revenue"),
+                _alert("CustomsRevenueBehindPaceCritical", severity="critical", tier="critical", department="01"),
+                _alert("CustomsRevenueBehindPaceCritical", severity="critical", tier="critical", department="03"),
+                _alert("CustomsRevenueBehindPaceWarning", severity="warning", tier="warning", department="03"),
+                _alert("CustomsRevenueBehindPaceTicket", severity="ticket", tier="ticket", department="03"),
+                _alert("CustomsRevenueBehindPaceTicket", severity="ticket", tier="ticket", department="02"),
+                _alert("CustomsNationalRevenueBehindPaceWarning", severity="warning", tier="warning", department="national"),
+                _alert("CustomsNationalRevenueBehindPaceTicket", severity="ticket", tier="ticket", department="national"),
+                _alert("CustomsRevenueProjectionBelowTarget", severity="ticket", department="03", level="estimate"),
+            ]
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            state = {
+                (a["labels"]["alertname"], a["labels"].get("department")): (a["status"]["state"], len(a["status"]["inhibitedBy"]))
+                for a in am.alerts()
+            }
+            if (len(state) == 9 and all(s != "unprocessed" for s, _ in state.values())) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert state == {
+            ("CustomsDataSilence", "01"): ("active", 0),
+            ("CustomsRevenueBehindPaceCritical", "01"): ("suppressed", 1),  # silence explains it
+            ("CustomsRevenueBehindPaceCritical", "03"): ("active", 0),  # another department's silence does not
+            ("CustomsRevenueBehindPaceWarning", "03"): ("suppressed", 1),
+            ("CustomsRevenueBehindPaceTicket", "03"): ("suppressed", 1),  # by critical (and warning)
+            ("CustomsRevenueBehindPaceTicket", "02"): ("active", 0),
+            ("CustomsNationalRevenueBehindPaceWarning", "national"): ("active", 0),
+            ("CustomsNationalRevenueBehindPaceTicket", "national"): ("suppressed", 1),
+            ("CustomsRevenueProjectionBelowTarget", "03"): ("active", 0),
+        }
+        am.post([_alert("CustomsKpiExporterDown", severity="critical", instance="127.0.0.1:9464")])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            active = sorted(a["labels"]["alertname"] for a in am.alerts() if a["status"]["state"] == "active")
+            if active == ["CustomsKpiExporterDown"]:
+                break
+            time.sleep(0.2)
+        assert active == ["CustomsKpiExporterDown"]
+    finally:
+        am.stop()
