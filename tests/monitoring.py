@@ -1,15 +1,13 @@
-"""Real Prometheus and Alertmanager servers on loopback for tests, and a webhook receiver."""
+"""Monitoring tools for tests: promtool/amtool lookup and a real Alertmanager on loopback."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
-import threading
 import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -86,62 +84,6 @@ class Alertmanager(Server):
 
     def alerts(self) -> list[dict[str, Any]]:
         return http_json(self.url("/api/v2/alerts"))
-
-
-class Prometheus(Server):
-    def __init__(self, config: Path, workdir: Path, port: int) -> None:
-        super().__init__(
-            [
-                tool("prometheus"),
-                f"--config.file={config}",
-                f"--storage.tsdb.path={workdir / 'prom-data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            port,
-            "/-/ready",
-            workdir / "prometheus.log",
-        )
-
-    def query(self, promql: str) -> list[dict[str, Any]]:
-        answer = http_json(self.url("/api/v1/query?" + urllib.parse.urlencode({"query": promql})))
-        assert answer["status"] == "success", answer
-        return answer["data"]["result"]
-
-    def alerts(self) -> list[dict[str, Any]]:
-        return http_json(self.url("/api/v1/alerts"))["data"]["alerts"]
-
-
-class WebhookReceiver:
-    """Alertmanager's webhook target: records each notification with the receiver path it came to."""
-
-    def __init__(self) -> None:
-        self.notifications: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with receiver._lock:
-                    receiver.notifications.append((self.path.strip("/"), body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def alerts(self, status: str = "firing") -> list[tuple[str, dict[str, str]]]:
-        """(receiver, labels) of every alert notified with that status."""
-        with self._lock:
-            return [(path, a["labels"]) for path, body in self.notifications for a in body["alerts"] if a["status"] == status]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def alertmanager_config(target: Path, webhook_port: int, **timings: str) -> Path:

@@ -59,10 +59,10 @@ class TimeScale:
 
     def expr(self, promql: str) -> str:
         def ranged(m: re.Match[str]) -> str:
-            if m.group(0).find(":") < 0:
-                return f"[{self.window(m.group(1))}]"
-            step = self.period(m.group(2)) if m.group(2) else ""
-            return f"[{self.window(m.group(1))}:{step}]"
+            window = self.window(m.group(1))
+            if ":" not in m.group(0):
+                return f"[{window}]"
+            return f"[{window}:{self.period(m.group(2)) if m.group(2) else ''}]"
 
         promql = _RANGE.sub(ranged, promql)
         return _OFFSET.sub(lambda m: f"offset {m.group(1)}{self.window(m.group(2))}", promql)

@@ -97,6 +97,21 @@ def _alert(name: str, **labels: str) -> dict[str, object]:
     return {"labels": {"alertname": name, **labels}, "annotations": {"summary": name}}
 
 
+def _settle(read, done, timeout: float = 20):  # type: ignore[no-untyped-def]
+    """Poll read() until done(value) or the timeout; returns the last value for the assertion."""
+    deadline = time.monotonic() + timeout
+    while not done(value := read()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return value
+
+
+def _states(am: Alertmanager) -> dict[tuple[str, str | None], tuple[str, int]]:
+    return {
+        (a["labels"]["alertname"], a["labels"].get("department")): (a["status"]["state"], len(a["status"]["inhibitedBy"]))
+        for a in am.alerts()
+    }
+
+
 def test_inhibitions_on_a_real_alertmanager(tmp_path: Path) -> None:
     """Silence holds back its own department's pace alerts only; a higher tier holds back lower ones; a dead exporter the rest."""
     config = alertmanager_config(tmp_path / "am.yml", 9, group_wait="1s")
@@ -115,15 +130,7 @@ def test_inhibitions_on_a_real_alertmanager(tmp_path: Path) -> None:
                 _alert("CustomsRevenueProjectionBelowTarget", severity="ticket", department="03", level="estimate"),
             ]
         )
-        deadline = time.monotonic() + 20
-        while True:
-            state = {
-                (a["labels"]["alertname"], a["labels"].get("department")): (a["status"]["state"], len(a["status"]["inhibitedBy"]))
-                for a in am.alerts()
-            }
-            if (len(state) == 9 and all(s != "unprocessed" for s, _ in state.values())) or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        state = _settle(lambda: _states(am), lambda st: len(st) == 9 and all(s != "unprocessed" for s, _ in st.values()))
         assert state == {
             ("CustomsDataSilence", "01"): ("active", 0),
             ("CustomsRevenueBehindPaceCritical", "01"): ("suppressed", 1),  # silence explains it
@@ -136,12 +143,10 @@ def test_inhibitions_on_a_real_alertmanager(tmp_path: Path) -> None:
             ("CustomsRevenueProjectionBelowTarget", "03"): ("active", 0),
         }
         am.post([_alert("CustomsKpiExporterDown", severity="critical", instance="127.0.0.1:9464")])
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            active = sorted(a["labels"]["alertname"] for a in am.alerts() if a["status"]["state"] == "active")
-            if active == ["CustomsKpiExporterDown"]:
-                break
-            time.sleep(0.2)
+        active = _settle(
+            lambda: sorted(a["labels"]["alertname"] for a in am.alerts() if a["status"]["state"] == "active"),
+            lambda names: names == ["CustomsKpiExporterDown"],
+        )
         assert active == ["CustomsKpiExporterDown"]
     finally:
         am.stop()

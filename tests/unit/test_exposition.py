@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 from prometheus_client import generate_latest
 
+from tests.monitoring import tool
 from tests.unit.test_collector import _registry
 
 
 def test_promtool_accepts_the_exposition(tmp_path: Path) -> None:
     """Every metric family on /metrics (KPI and pipeline) is well formed and follows the naming rules."""
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: `make test` installs it (scripts/install-tools.sh)"
+    promtool = tool("promtool")
     registry, _ = _registry(tmp_path)
     text = generate_latest(registry)
     assert b"customs_revenue_pace_ratio" in text and b"customs_kpi_build_info" in text
