@@ -1,13 +1,16 @@
-"""Monitoring tools for tests: promtool/amtool lookup and a real Alertmanager on loopback."""
+"""Monitoring tools for tests: promtool/amtool lookup, real Prometheus and Alertmanager servers on
+loopback, and a webhook receiver that records what Alertmanager delivers."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +99,75 @@ def alertmanager_config(target: Path, webhook_port: int, **timings: str) -> Path
     doc["route"].update(timings)
     target.write_text(yaml.safe_dump(doc, sort_keys=False))
     return target
+
+
+class Prometheus(Server):
+    def __init__(self, config: Path, workdir: Path, port: int) -> None:
+        super().__init__(
+            [
+                tool("prometheus"),
+                f"--config.file={config}",
+                f"--storage.tsdb.path={workdir / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                # Resend firing alerts every 2 s instead of every minute: an alert that fires before
+                # Prometheus has found its Alertmanager (a few seconds after start) is not held back.
+                "--rules.alert.resend-delay=2s",
+            ],
+            port,
+            "/-/ready",
+            workdir / "prometheus.log",
+        )
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        """An instant query's result vector (raises on a query error)."""
+        answer = http_json(self.url("/api/v1/query?" + urllib.parse.urlencode({"query": promql})))
+        assert answer["status"] == "success", answer
+        return answer["data"]["result"]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Active alerts (pending and firing) as Prometheus sees them."""
+        return http_json(self.url("/api/v1/alerts"))["data"]["alerts"]
+
+
+def prometheus_config(target: Path, metrics_port: int, alertmanager_port: int, rule_files: list[Path], interval: str = "1s") -> Path:
+    """Scrape one customs-kpi exporter, load the given rule files and send alerts to one Alertmanager."""
+    doc = {
+        "global": {"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": interval},
+        "rule_files": [str(p) for p in rule_files],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]},
+        "scrape_configs": [{"job_name": "customs-kpi", "static_configs": [{"targets": [f"127.0.0.1:{metrics_port}"]}]}],
+    }
+    target.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return target
+
+
+class WebhookReceiver:
+    """An HTTP server in the test process recording every Alertmanager notification as (path, alert)."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                with receiver._lock:
+                    receiver.deliveries.extend((self.path, alert) for alert in body["alerts"])
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def received(self) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            return list(self.deliveries)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
