@@ -62,7 +62,10 @@ ALLOWED = {
 def stack(bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Backlog ingested, then Alertmanager (webhooks to the test) and Prometheus on the scaled rules."""
     consumer = ConsumerProcess(bootstrap, tmp_path / "customs.duckdb", tmp_path / "consumer.log", "--clock", "event").start()
-    backlog = cli("produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", LIVE_START, "--events-per-day", BACKLOG_EVENTS_PER_DAY, *SIMULATION)
+    backlog = cli(
+        "produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", LIVE_START,
+        "--events-per-day", BACKLOG_EVENTS_PER_DAY, *SIMULATION,
+    )  # fmt: skip
     sent = int(re.search(r"sent (\d+), failed 0", backlog.stdout).group(1))  # type: ignore[union-attr]
     consumer.wait_for_records(sent, timeout=180)
 
@@ -90,7 +93,8 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
     receiver: WebhookReceiver = stack["receiver"]
     live = subprocess.Popen(
         [sys.executable, "-m", "streams", "produce", "simulate", "-b", stack["bootstrap"], "--start", LIVE_START, "--end", LIVE_END,
-         "--days-per-second", str(1 / 30), "--seed", "2022", "--silent", f"01@{STOP_01}", "--events-per-day", LIVE_EVENTS_PER_DAY, *SIMULATION],
+         "--days-per-second", str(1 / 30), "--seed", "2022", "--silent", f"01@{STOP_01}",
+         "--events-per-day", LIVE_EVENTS_PER_DAY, *SIMULATION],
         stdout=open(tmp_path / "live.log", "wb"), stderr=subprocess.STDOUT, cwd=ROOT,  # noqa: SIM115
     )  # fmt: skip
     started = time.monotonic()
