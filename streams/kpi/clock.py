@@ -24,3 +24,12 @@ def month_bounds(t: datetime) -> tuple[datetime, datetime]:
     start = datetime(lt.year, lt.month, 1, tzinfo=VIETNAM)
     end = datetime(lt.year + (lt.month == 12), lt.month % 12 + 1, 1, tzinfo=VIETNAM)
     return start, end
+
+
+def reporting_period(t: datetime) -> tuple[datetime, datetime]:
+    """The seizure reporting period containing t: from the 16th of a month (local midnight) to the 16th of the next."""
+    lt = local(t)
+    year, month = (lt.year, lt.month) if lt.day >= 16 else (lt.year - (lt.month == 1), (lt.month - 2) % 12 + 1)
+    start = datetime(year, month, 16, tzinfo=VIETNAM)
+    end = datetime(year + (month == 12), month % 12 + 1, 16, tzinfo=VIETNAM)
+    return start, end

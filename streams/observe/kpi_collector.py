@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from streams.kpi.clock import local
 from streams.kpi.pace import all_figures
 from streams.kpi.targets import NATIONAL, TargetBook
-from streams.store.queries import KpiSnapshot
+from streams.store.queries import RELEASE_BUCKETS_S, KpiSnapshot
 
 
 def _families() -> dict[str, Metric]:
@@ -31,6 +32,21 @@ def _families() -> dict[str, Metric]:
         "declarations": c("customs_declarations", "Registered declarations.", labels=["department", "flow", "channel"]),
         "seizures": c("customs_seizures", "Seizure cases.", labels=["department", "category"]),
         "seizure_value": c("customs_seizure_goods_value_vnd", "Value of seized goods, VND.", labels=["department", "category"]),
+        # Beyond the contract's fixed names (additions, same conventions):
+        "tax_type": c(
+            "customs_revenue_by_tax_type_vnd",
+            "Collections and refunds by tax type, all time, VND.",
+            labels=["department", "tax_type", "kind"],
+        ),
+        "release": HistogramMetricFamily(
+            "customs_declaration_release_seconds", "Release time (cleared minus registered) of cleared declarations.", labels=["channel"]
+        ),
+        "prosecuted": c("customs_seizures_prosecuted", "Seizure cases with criminal proceedings.", labels=["department", "category"]),
+        "period_cases": g(
+            "customs_seizures_reporting_period_cases",
+            "Seizure cases in the reporting period (16th to 15th, local time) that contains as_of.",
+            labels=["department", "category"],
+        ),
         "last_event": g(
             "customs_last_event_timestamp_seconds", "Latest occurred_at accepted, Unix seconds.", labels=["department", "stream"]
         ),
@@ -71,9 +87,17 @@ class KpiCollector(Collector):
             f["refunded"].add_metric([d], snap.refunded.get(d, 0))
         for d, flow, channel, n in snap.declarations:
             f["declarations"].add_metric([d, flow, channel], n)
-        for d, category, n, value in snap.seizures:
+        for d, category, n, value, prosecuted in snap.seizures:
             f["seizures"].add_metric([d, category], n)
             f["seizure_value"].add_metric([d, category], value)
+            f["prosecuted"].add_metric([d, category], prosecuted)
+        for d, tax_type, kind, amount in snap.tax_types:
+            f["tax_type"].add_metric([d, tax_type, kind], amount)
+        for channel, cumulative, n, total in snap.release:
+            buckets = [(floatToGoString(b), c) for b, c in zip(RELEASE_BUCKETS_S, cumulative, strict=True)] + [("+Inf", n)]
+            f["release"].add_metric([channel], buckets, total)
+        for d, category, n in snap.period_cases:
+            f["period_cases"].add_metric([d, category], n)
         for d, stream, t in snap.last_event:
             f["last_event"].add_metric([d, stream], t)
         for d, stream, n in snap.events:

@@ -8,8 +8,11 @@ from datetime import datetime
 
 import duckdb
 
-from streams.kpi.clock import year_start
+from streams.kpi.clock import reporting_period, year_start
 from streams.store.database import EventStore
+
+# Release-time histogram buckets, seconds: 15 min to 8 days (WCO Time Release Study scale).
+RELEASE_BUCKETS_S = (900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 86400, 2 * 86400, 4 * 86400, 8 * 86400)
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,10 @@ class KpiSnapshot:
     refunded: dict[str, int]
     ytd: dict[str, int]
     declarations: list[tuple[str, str, str, int]]  # department, flow, channel, registered count
-    seizures: list[tuple[str, str, int, int]]  # department, category, cases, goods value
+    seizures: list[tuple[str, str, int, int, int]]  # department, category, cases, goods value, prosecuted cases
+    tax_types: list[tuple[str, str, str, int]]  # department, tax type, kind, amount
+    release: list[tuple[str, list[int], int, float]]  # channel, cumulative counts per RELEASE_BUCKETS_S, count, sum of seconds
+    period_cases: list[tuple[str, str, int]]  # department, category, cases in the reporting period of as_of
     last_event: list[tuple[str, str, float]]  # department, stream, epoch seconds
     events: list[tuple[str, str, int]]  # department, stream, accepted events
     records: list[tuple[str, str, int]]  # topic, outcome, count
@@ -62,8 +68,25 @@ def read_snapshot(store: EventStore, as_of: Callable[[duckdb.DuckDBPyConnection]
                 "SELECT department_code, flow, channel, count(*) FROM declarations WHERE status = 'registered' GROUP BY ALL ORDER BY ALL"
             ).fetchall()
             seizures = con.execute(
-                "SELECT department_code, category, count(*), sum(goods_value_vnd) FROM seizures GROUP BY ALL ORDER BY ALL"
+                "SELECT department_code, category, count(*), sum(goods_value_vnd), count(*) FILTER (prosecuted) "
+                "FROM seizures GROUP BY ALL ORDER BY ALL"
             ).fetchall()
+            tax_types = con.execute(
+                "SELECT department_code, tax_type, kind, sum(amount_vnd) FROM revenue GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+            buckets = ", ".join(f"count(*) FILTER (release_s <= {b})" for b in RELEASE_BUCKETS_S)
+            release = con.execute(
+                f"SELECT channel, count(*), coalesce(sum(release_s), 0), {buckets} "
+                "FROM (SELECT channel, release_hours * 3600 AS release_s FROM release_times) GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+            period_cases = []
+            if when is not None:
+                start, end = reporting_period(when)
+                period_cases = con.execute(
+                    "SELECT department_code, category, count(*) FROM seizures "
+                    "WHERE occurred_at >= $start AND occurred_at < $end AND occurred_at <= $when GROUP BY ALL ORDER BY ALL",
+                    {"start": start, "end": end, "when": when},
+                ).fetchall()
             last_event = con.execute(
                 "SELECT department_code, 'declarations', epoch(max(occurred_at)), count(*) FROM declarations GROUP BY 1 UNION ALL "
                 "SELECT department_code, 'revenue', epoch(max(occurred_at)), count(*) FROM revenue GROUP BY 1 UNION ALL "
@@ -85,7 +108,10 @@ def read_snapshot(store: EventStore, as_of: Callable[[duckdb.DuckDBPyConnection]
         refunded={d: int(r or 0) for d, _, r in totals},
         ytd=ytd,
         declarations=[(d, f, c, int(n)) for d, f, c, n in declarations],
-        seizures=[(d, c, int(n), int(v or 0)) for d, c, n, v in seizures],
+        seizures=[(d, c, int(n), int(v or 0), int(p)) for d, c, n, v, p in seizures],
+        tax_types=[(d, t, k, int(v)) for d, t, k, v in tax_types],
+        release=[(c, [int(n) for n in rest], int(n), float(total)) for c, n, total, *rest in release],
+        period_cases=[(d, c, int(n)) for d, c, n in period_cases],
         last_event=[(d, s, float(t)) for d, s, t, _ in last_event],
         events=[(d, s, int(n)) for d, s, _, n in last_event],
         records=[(t, o, int(n)) for t, o, n in records],

@@ -30,7 +30,13 @@ def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
             revenue(
                 department_code="03", office_code="03CC", kind="refund", amount_vnd=200_000_000_000, occurred_at="2021-03-01T08:00:00+07:00"
             ),
-            revenue(department_code="15", office_code="15BB", amount_vnd=300_000_000_000, occurred_at="2021-03-09T08:00:00+07:00"),
+            revenue(
+                department_code="15",
+                office_code="15BB",
+                tax_type="import_duty",
+                amount_vnd=300_000_000_000,
+                occurred_at="2021-03-09T08:00:00+07:00",
+            ),
             # last year (local): counts in the all-time counter, not in ytd
             revenue(department_code="15", office_code="15BB", amount_vnd=7_000_000, occurred_at="2020-12-31T16:59:59Z"),
             # after as_of: not in ytd
@@ -41,10 +47,15 @@ def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
             declaration(channel="red", occurred_at=EARLIER),
             declaration(status="cleared", channel="red", occurred_at=EARLIER),
             declaration(department_code="15", office_code=None, flow="export", type_code="B11", channel="green", occurred_at=EARLIER),
+            # released 3.5 hours after registration
+            declaration(declaration_no="109999999999", channel="green", occurred_at="2021-03-05T10:00:00+07:00"),
+            declaration(declaration_no="109999999999", status="cleared", channel="green", occurred_at="2021-03-05T13:30:00+07:00"),
         ],
         "seizure": [
-            seizure(category="drugs", drug_quantity=1.5, drug_unit="kg", goods_value_vnd=900, occurred_at=EARLIER),
+            seizure(category="drugs", drug_quantity=1.5, drug_unit="kg", goods_value_vnd=900, prosecuted=True, occurred_at=EARLIER),
             seizure(goods_value_vnd=100, occurred_at=EARLIER),
+            # the reporting period before the one of as_of (16 January to 15 February)
+            seizure(category="wildlife", goods_value_vnd=5, occurred_at="2021-02-15T23:59:59+07:00"),
         ],
     }
     decoded = []
@@ -102,6 +113,41 @@ def test_counters_are_all_time_totals(tmp_path: Path) -> None:
         v("customs_last_event_timestamp_seconds", {"department": "03", "stream": "revenue"})
         == datetime(2021, 3, 10, 5, 0, 1, tzinfo=UTC).timestamp()
     )
+
+
+def test_tax_types_release_times_prosecutions_and_reporting_period(tmp_path: Path) -> None:
+    """The additions beyond the contract's names: by tax type, the release-time histogram, prosecutions, period cases."""
+    registry, _ = _registry(tmp_path)
+    v = registry.get_sample_value
+    assert v("customs_revenue_by_tax_type_vnd_total", {"department": "03", "tax_type": "vat", "kind": "collection"}) == 5_000_000_000_011
+    assert v("customs_revenue_by_tax_type_vnd_total", {"department": "03", "tax_type": "vat", "kind": "refund"}) == 200_000_000_000
+    assert v("customs_revenue_by_tax_type_vnd_total", {"department": "15", "tax_type": "import_duty", "kind": "collection"}) == 3e11
+    # The factories' default declaration number is registered three times (two red, one green) and
+    # cleared once at the same instant: three releases of 0 s; plus one green release of 3.5 h.
+    assert v("customs_declaration_release_seconds_bucket", {"channel": "red", "le": "900.0"}) == 2
+    assert v("customs_declaration_release_seconds_count", {"channel": "red"}) == 2
+    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "7200.0"}) == 1
+    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "14400.0"}) == 2
+    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "+Inf"}) == 2
+    assert v("customs_declaration_release_seconds_sum", {"channel": "green"}) == 3.5 * 3600
+    assert v("customs_seizures_prosecuted_total", {"department": "03", "category": "drugs"}) == 1
+    assert v("customs_seizures_prosecuted_total", {"department": "03", "category": "smuggling"}) == 0
+    # as_of 10 March: the period from 16 February; the wildlife case on 15 February is the period before
+    assert v("customs_seizures_reporting_period_cases", {"department": "03", "category": "drugs"}) == 1
+    assert v("customs_seizures_reporting_period_cases", {"department": "03", "category": "wildlife"}) is None
+    assert v("customs_seizures_total", {"department": "03", "category": "wildlife"}) == 1
+
+
+def test_reporting_periods_run_from_the_16th() -> None:
+    from streams.kpi.clock import reporting_period
+
+    assert reporting_period(datetime(2021, 1, 15, 23, 59, tzinfo=ICT)) == (
+        datetime(2020, 12, 16, tzinfo=ICT),
+        datetime(2021, 1, 16, tzinfo=ICT),
+    )
+    assert reporting_period(datetime(2021, 12, 16, tzinfo=ICT)) == (datetime(2021, 12, 16, tzinfo=ICT), datetime(2022, 1, 16, tzinfo=ICT))
+    # 16 March 00:00 local is 15 March 17:00 UTC
+    assert reporting_period(datetime(2021, 3, 15, 17, 0, tzinfo=UTC))[0] == datetime(2021, 3, 16, tzinfo=ICT)
 
 
 def test_event_clock_uses_the_latest_event(tmp_path: Path) -> None:
