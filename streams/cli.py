@@ -25,7 +25,9 @@ produce_app = typer.Typer(help="Send events to Kafka.", no_args_is_help=True)
 targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(produce_app, name="produce")
+dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
 app.add_typer(targets_app, name="targets")
+app.add_typer(dashboards_app, name="dashboards")
 
 DEFAULT_DATA = Path("var/kafka")
 Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", "-b", envvar="CUSTOMS_KPI_BOOTSTRAP_SERVERS", help="Kafka HOST:PORT list.")]
@@ -221,6 +223,28 @@ def targets_show(
     for t in sorted(load_targets(targets).for_year(year), key=lambda t: (t.scope != "national", t.scope, t.level)):
         table.add_row(t.scope, t.level, f"{t.amount_vnd / 1e9:,.0f}", t.status, t.basis)
     Console().print(table)
+
+
+@dashboards_app.command("build")
+def dashboards_build(
+    out: Annotated[Path, typer.Option(help="Folder for the dashboard JSON files.")] = Path("dashboards"),
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a committed file differs from the code.")] = False,
+) -> None:
+    """Render the Grafana dashboards (grafana-foundation-sdk) to JSON files that Grafana provisions."""
+    try:
+        from streams import dashboards
+    except ImportError:
+        typer.echo("grafana-foundation-sdk is not installed: pip install -e '.[dashboards]' (make install does)", err=True)
+        raise typer.Exit(2) from None
+    if check:
+        stale = dashboards.stale(out)
+        if stale:
+            typer.echo(f"out of date in {out}: {', '.join(stale)}; run `customs-kpi dashboards build`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{out}: up to date")
+        return
+    for path in dashboards.write(out):
+        typer.echo(f"wrote {path}")
 
 
 Db = Annotated[Path, typer.Option(envvar="CUSTOMS_KPI_DB", help="The consumer's DuckDB file (its snapshot is read while it runs).")]

@@ -171,3 +171,22 @@ class WebhookReceiver:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+DASHBOARDS_DIR = ROOT / "dashboards"
+# What Grafana puts in place of its variables when the dashboards are evaluated in tests.
+GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h", "$department": "20"}
+
+
+def dashboard_queries() -> list[tuple[str, str, str]]:
+    """(dashboard uid, panel title, PromQL with Grafana's variables substituted) for every panel target."""
+    out = []
+    for path in sorted(DASHBOARDS_DIR.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for panel in doc["panels"]:
+            for target in panel.get("targets", []):
+                expr = target["expr"]
+                for name, value in GRAFANA_VARIABLES.items():
+                    expr = expr.replace(name, value)
+                out.append((doc["uid"], panel["title"], expr))
+    return out

@@ -8,6 +8,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from streams.contract.events import TOPICS
+from streams.decode.reasons import RejectReason
 from streams.kpi.clock import local
 from streams.kpi.pace import all_figures
 from streams.kpi.targets import NATIONAL, TargetBook
@@ -104,7 +106,9 @@ class KpiCollector(Collector):
             f["events"].add_metric([d, stream], n)
         for topic, outcome, n in snap.records:
             f["records"].add_metric([topic, outcome], n)
-        for topic, reason, n in snap.rejects:
+        rejects = dict.fromkeys(((topic, reason) for topic in TOPICS for reason in RejectReason), 0)  # every reason from 0
+        rejects.update({(topic, reason): n for topic, reason, n in snap.rejects})
+        for (topic, reason), n in rejects.items():
             f["rejects"].add_metric([topic, reason], n)
         if snap.as_of is not None:
             self._add_pace(f, snap)

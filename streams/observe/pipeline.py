@@ -9,6 +9,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 import streams
 
+ERROR_STAGES = ("write", "dlq")
+
 
 @dataclass
 class PipelineMetrics:
@@ -26,7 +28,7 @@ class PipelineMetrics:
     def create(cls, registry: CollectorRegistry, versions: dict[str, str]) -> PipelineMetrics:
         build = Gauge("customs_kpi_build_info", "Build information; always 1.", ["version", "python", *versions], registry=registry)
         build.labels(streams.__version__, platform.python_version(), *versions.values()).set(1)
-        return cls(
+        metrics = cls(
             batch_duration=Histogram(
                 "customs_kpi_batch_duration_seconds",
                 "Time to decode and write one polled batch, with its offsets.",
@@ -47,7 +49,12 @@ class PipelineMetrics:
                 registry=registry,
             ),
             last_commit=Gauge("customs_kpi_last_commit_timestamp_seconds", "Wall time of the last committed batch.", registry=registry),
-            errors=Counter("customs_kpi_errors", "Errors by stage (poll, write, dlq, commit).", ["stage"], registry=registry),
+            errors=Counter(
+                "customs_kpi_errors",
+                "Errors by stage (write: storing a batch in DuckDB; dlq: copying rejects to customs.dlq).",
+                ["stage"],
+                registry=registry,
+            ),
             dlq_published=Counter("customs_kpi_dlq_published_records", "Rejects copied to customs.dlq.", registry=registry),
             up=Gauge("customs_kpi_consumer_running", "1 while the consumer loop runs.", registry=registry),
             snapshot_taken=Gauge(
@@ -60,3 +67,6 @@ class PipelineMetrics:
                 buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             ),
         )
+        for stage in ERROR_STAGES:  # exposed at 0 from the start, so rate() and dashboards see every stage
+            metrics.errors.labels(stage)
+        return metrics

@@ -13,10 +13,12 @@ then the live stream makes department 20 collect 30% of its share and stops depa
 - 01's own critical then fires in Prometheus (about 1.7 days after the stop) but Alertmanager
   suppresses it: the silence explains it, and it is never delivered;
 - the watchdog arrives; no other department, the nation or the pipeline alerts.
+Meanwhile every dashboard panel's query returns data from this Prometheus.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -35,6 +37,7 @@ from tests.monitoring import (
     Prometheus,
     WebhookReceiver,
     alertmanager_config,
+    dashboard_queries,
     prometheus_config,
 )
 
@@ -49,6 +52,11 @@ SIMULATION = ["--performance", "1.15", "--behind", "20=0.3"]
 # of 01 before it stops (about 120 revenue and 250 declaration events a day at 6000 a day).
 BACKLOG_EVENTS_PER_DAY, LIVE_EVENTS_PER_DAY = "2000", "6000"
 
+SILENCE_TRACE = {  # shown if the test fails
+    "changes": 'changes(customs_last_event_timestamp_seconds{department="01", stream=~"revenue|declarations"}[22500ms])',
+    "events": 'increase(customs_kpi_events_total{department="01", stream=~"revenue|declarations"}[210s] offset 22500ms)',
+    "alert": 'ALERTS{department="01"}',
+}
 # (receiver path, alertname, department) that may be delivered; anything else is a failure.
 ALLOWED = {
     ("/page", "CustomsRevenueBehindPaceCritical", "20"),
@@ -93,14 +101,15 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
     receiver: WebhookReceiver = stack["receiver"]
     live = subprocess.Popen(
         [sys.executable, "-m", "streams", "produce", "simulate", "-b", stack["bootstrap"], "--start", LIVE_START, "--end", LIVE_END,
-         "--days-per-second", str(1 / 30), "--seed", "2022", "--silent", f"01@{STOP_01}",
-         "--events-per-day", LIVE_EVENTS_PER_DAY, *SIMULATION],
+         "--days-per-second", str(1 / 30), "--silent", f"01@{STOP_01}", "--events-per-day", LIVE_EVENTS_PER_DAY,
+         "--seed", "2022", *SIMULATION],  # another seed than the backlog's: event ids restart with each run
         stdout=open(tmp_path / "live.log", "wb"), stderr=subprocess.STDOUT, cwd=ROOT,  # noqa: SIM115
     )  # fmt: skip
     started = time.monotonic()
     delivered: list[tuple[str, dict[str, Any]]] = []
     suppressed: list[dict[str, Any]] = []
     timeline: dict[str, float] = {}
+    trace: list[tuple[int, dict[str, int]]] = []
     try:
         while live.poll() is None:
             delivered = receiver.received()
@@ -112,6 +121,17 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
                 for a in alertmanager.alerts()
                 if a["labels"]["alertname"] == "CustomsRevenueBehindPaceCritical" and a["labels"].get("department") == "01"
             ]
+            if len(trace) < (time.monotonic() - started) / 5:  # what the silence rule sees for 01, every 5 s
+                trace.append(
+                    (
+                        round(time.monotonic() - started),
+                        {
+                            f"{name}:{r['metric'].get('stream') or r['metric'].get('alertname')}": round(float(r["value"][1]))
+                            for name, q in SILENCE_TRACE.items()
+                            for r in prometheus.query(q)
+                        },
+                    )
+                )
             if {k[:3] for k in keys} >= {
                 ("/page", "CustomsRevenueBehindPaceCritical", "20"),
                 ("/chat", "CustomsDataSilence", "01"),
@@ -120,16 +140,19 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
                 break
             time.sleep(0.5)
         # What Prometheus itself holds at this moment, before the stream ends (an ended stream is,
-        # rightly, silence for everyone).
+        # rightly, silence for everyone), and what every dashboard panel shows.
         firing = [a for a in prometheus.alerts() if a["state"] == "firing"]
         delivered = receiver.received()
+        panels = {(uid, title, expr): prometheus.query(expr) for uid, title, expr in dashboard_queries()}
     finally:
         live.terminate()
         live.wait(30)
     elapsed = time.monotonic() - started
     print(f"first deliveries, seconds into the live stream: {timeline}")
     assert live.returncode in (-15, 0), (tmp_path / "live.log").read_text()[-2000:]
-    assert elapsed < 200, f"the expected alerts had not all arrived by the end of the live stream ({elapsed:.0f} s): {timeline}"
+    assert elapsed < 200, (
+        f"the expected alerts had not all arrived by the end of the live stream ({elapsed:.0f} s): {timeline}; 01: {trace}"
+    )
 
     # 20's critical, to the pager, with the shipped labels and annotations.
     page = [alert for path, alert in delivered if _key(path, alert) == ("/page", "CustomsRevenueBehindPaceCritical", "20")]
@@ -156,3 +179,9 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
     # 01's silence comes 18 h (22.5 s) after its last events at about 67 s.
     assert 85 <= timeline["/page/CustomsRevenueBehindPaceCritical/20"] <= 130, timeline
     assert 85 <= timeline["/chat/CustomsDataSilence/01"] <= 120, timeline
+
+    # Every dashboard panel's query returns at least one number from this Prometheus (Grafana's
+    # variables as in tests.monitoring.GRAFANA_VARIABLES: department 20, range 1h, rate interval 1m).
+    assert len(panels) == 49  # targets of the 39 panels
+    empty = [key for key, result in panels.items() if not any(math.isfinite(float(r["value"][1])) for r in result)]
+    assert not empty, empty
