@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -55,3 +56,79 @@ def test_compose_ports_bind_loopback_and_files_exist() -> None:
     assert services["consumer"]["command"][services["consumer"]["command"].index("--metrics-port") + 1] == "9464"
     scrape = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
     assert scrape["scrape_configs"][0]["static_configs"][0]["targets"] == ["consumer:9464"]
+
+
+def _flag(command: list[str], name: str) -> str:
+    return next(arg.split("=", 1)[1] for arg in command if arg.startswith(f"--{name}="))
+
+
+def _days(duration: str) -> float:
+    from streams.alerting.timescale import parse_duration
+
+    return parse_duration(duration) / 86400
+
+
+def test_compose_runs_the_whole_stack_with_healthchecks_and_named_volumes() -> None:
+    compose = _compose()
+    services = compose["services"]
+    assert set(services) == {"kafka", "topics", "consumer", "simulator", "prometheus", "alertmanager", "grafana"}
+    for name in ("kafka", "consumer", "prometheus", "alertmanager", "grafana"):
+        assert services[name]["healthcheck"]["test"], name
+    used = {v.split(":")[0] for s in services.values() for v in s.get("volumes", []) if not v.startswith("./")}
+    assert used == set(compose["volumes"]) == {"kafka-data", "duckdb-data", "prometheus-data", "alertmanager-data", "grafana-data"}
+    for name, service in services.items():  # waits only on services that exist, for states they can reach
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert dependency in services, (name, dependency)
+            wanted = condition["condition"]
+            assert wanted == "service_completed_successfully" or "healthcheck" in services[dependency], (name, dependency)
+
+
+def test_compose_prometheus_loads_the_rules_and_sends_to_alertmanager() -> None:
+    services = _compose()["services"]
+    prometheus, alertmanager = services["prometheus"], services["alertmanager"]
+    config = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
+    mounts = dict(v.split(":")[:2] for v in prometheus["volumes"])
+    assert mounts["./prometheus/prometheus.yml"] == _flag(prometheus["command"], "config.file")
+    # rule_files point into the mounted rules folder and match exactly the shipped rule files
+    rules_dir = mounts["./prometheus/rules"]
+    assert config["rule_files"] == [f"{rules_dir}/*.rules.yml"]
+    assert sorted(p.name for p in (ROOT / "prometheus/rules").glob("*.rules.yml")) == ["pipeline.rules.yml", "revenue.rules.yml"]
+    # the longest look-back of any rule (7-day window behind an 18-hour offset) fits in retention
+    assert _days(_flag(prometheus["command"], "storage.tsdb.retention.time")) >= 7 + 18 / 24
+    target = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert target == [f"alertmanager:{_flag(alertmanager['command'], 'web.listen-address').lstrip(':')}"]
+    am_mounts = dict(v.split(":")[:2] for v in alertmanager["volumes"])
+    assert am_mounts["./prometheus/alertmanager/alertmanager.yml"] == _flag(alertmanager["command"], "config.file")
+    assert _flag(prometheus["command"], "web.listen-address") == ":9090"
+
+
+def test_compose_grafana_is_provisioned_read_only_at_the_sdk_version() -> None:
+    grafana = _compose()["services"]["grafana"]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    sdk_grafana = re.search(r'grafana-foundation-sdk==\d+!([\d.]+)"', pyproject).group(1)  # type: ignore[union-attr]
+    assert grafana["image"] == f"grafana/grafana:{sdk_grafana}"
+    env = grafana["environment"]
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "true" and env["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")  # from the environment only
+    mounts = dict(v.split(":")[:2] for v in grafana["volumes"])
+    provider = yaml.safe_load((ROOT / "dashboards/provisioning/dashboards/customs-kpi.yml").read_text())["providers"][0]
+    assert mounts["./dashboards"] == provider["options"]["path"]
+    assert mounts["./dashboards/provisioning"] == "/etc/grafana/provisioning"
+    assert env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] == f"{provider['options']['path']}/national-overview.json"
+    datasource = yaml.safe_load((ROOT / "dashboards/provisioning/datasources/prometheus.yml").read_text())["datasources"][0]
+    assert datasource["url"] == "http://prometheus:9090"
+    scrape = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())["global"]["scrape_interval"]
+    assert datasource["jsonData"]["timeInterval"] == scrape
+
+
+def test_compose_runs_the_prometheus_and_alertmanager_versions_the_tests_run() -> None:
+    """The rules and routing are tested on the Debian packages; the containers use the same releases."""
+    import subprocess
+
+    from tests.monitoring import tool
+
+    services = _compose()["services"]
+    for service, binary in (("prometheus", "prometheus"), ("alertmanager", "prometheus-alertmanager")):
+        out = subprocess.run([tool(binary), "--version"], capture_output=True, text=True).stdout
+        version = re.search(r"version (\d+\.\d+\.\d+)", out).group(1)  # type: ignore[union-attr]
+        assert services[service]["image"] == f"prom/{service}:v{version}"
