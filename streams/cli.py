@@ -26,6 +26,8 @@ targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(produce_app, name="produce")
 dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
+rejects_app = typer.Typer(help="Rejected messages: summary by reason or time (the default), and replay after a fix.")
+app.add_typer(rejects_app, name="rejects")
 app.add_typer(targets_app, name="targets")
 app.add_typer(dashboards_app, name="dashboards")
 
@@ -248,6 +250,47 @@ def dashboards_build(
 
 
 Db = Annotated[Path, typer.Option(envvar="CUSTOMS_KPI_DB", help="The consumer's DuckDB file (its snapshot is read while it runs).")]
+
+
+Reasons = Annotated[list[str] | None, typer.Option("--reason", help="Only this reason code (repeatable), e.g. unknown_department.")]
+Since = Annotated[str | None, typer.Option(help="Only rejects stored at or after this time (Vietnam time unless an offset is given).")]
+
+
+@rejects_app.callback(invoke_without_command=True)
+def rejects(
+    ctx: typer.Context,
+    db: Db = Path("var/customs.duckdb"),
+    by: Annotated[str, typer.Option(help="reason (counts, first and last, replay outcomes), day or hour.")] = "reason",
+    reason: Reasons = None,
+    since: Since = None,
+) -> None:
+    """Summarise stored rejects by reason, or by day or hour and reason."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from streams.rejects import summary
+
+    summary(db, by, reason or [], _parse_time(since, "--since") if since else None)
+
+
+@rejects_app.command("replay")
+def rejects_replay(
+    bootstrap: Bootstrap = "127.0.0.1:19092",
+    db: Db = Path("var/customs.duckdb"),
+    reason: Reasons = None,
+    since: Since = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be sent; send nothing.")] = False,
+) -> None:
+    """Re-submit stored rejects to their topics after a fix to the reference data or the contract (idempotent)."""
+    from streams.rejects import replay
+
+    report = replay(db, check_bootstrap(bootstrap), reason or [], _parse_time(since, "--since") if since else None, dry_run)
+    reasons = ", ".join(f"{r}: {n}" for r, n in sorted(report.by_reason.items())) or "none"
+    if dry_run:
+        typer.echo(f"would replay {report.selected} rejects ({reasons})")
+        return
+    typer.echo(f"replayed {report.sent} of {report.selected} rejects ({reasons}); failed {report.failed}")
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @app.command("sql")

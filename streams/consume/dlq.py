@@ -27,7 +27,7 @@ class DlqPublisher:
     def publish(self, rejects: pl.DataFrame, timeout_s: float = 30.0) -> int:
         """Send every reject and wait for the broker's acknowledgement of all of them."""
         futures = [
-            self._producer.send(DLQ_TOPIC, key=row["message_key"], value=row["raw_value"] or b"", headers=dlq_headers(row))
+            self._producer.send(DLQ_TOPIC, key=row["message_key"], value=row["raw_value"], headers=dlq_headers(row))
             for row in rejects.iter_rows(named=True)
         ]
         self._producer.flush(timeout=timeout_s)

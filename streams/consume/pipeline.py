@@ -13,6 +13,7 @@ from streams.consume.snapshots import Snapshotter
 from streams.consume.source import KafkaSource, Offsets, Poll, Prefetcher
 from streams.contract.events import EventSpec, spec_for_topic
 from streams.decode import DecodedBatch, decode_batch
+from streams.decode.batch import replay_frame
 from streams.observe.pipeline import PipelineMetrics
 from streams.store import EventStore
 
@@ -82,7 +83,7 @@ class Pipeline:
                 decoded.append((spec, decode_batch(spec, raw, now)))
             decoded_at = time.perf_counter()
             try:
-                counts = self.store.write_batch(decoded, poll.next_offsets, now)
+                counts = self.store.write_batch(decoded, poll.next_offsets, now, replay_frame(list(poll.batches.values())))
             except Exception:
                 self.metrics.errors.labels("write").inc()
                 raise  # offsets stay where DuckDB has them; nothing past this batch is committed

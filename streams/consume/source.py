@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from streams.contract.events import REPLAY_HEADER, parse_replay_header
 from streams.decode.batch import RawBatch
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class KafkaSource:
         self._commit_written()
         polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         columns: dict[str, tuple[list[int], list[int], list[bytes | None], list[bytes | None]]] = {}
+        replays: dict[str, list[tuple[int, int, bytes | None, str, int, int]]] = {}
         next_offsets: Offsets = {}
         for tp, records in polled.items():
             floor = self._next.get((tp.topic, tp.partition), -1)
@@ -96,8 +98,13 @@ class KafkaSource:
             offsets.extend(r.offset for r in records)
             keys.extend(r.key for r in records)
             values.extend(r.value for r in records)
+            for r in records:
+                if r.headers:  # rare: only replayed rejects carry headers the consumer reads
+                    original = _replay_of(r.headers)
+                    if original is not None:
+                        replays.setdefault(tp.topic, []).append((tp.partition, r.offset, r.value, *original))
             next_offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
-        batches = {topic: RawBatch(topic, *cols) for topic, cols in columns.items()}
+        batches = {topic: RawBatch(topic, *cols, replays=replays.get(topic, [])) for topic, cols in columns.items()}
         return Poll(batches, next_offsets, self.generation)
 
     def written(self, next_offsets: Offsets) -> None:
@@ -194,3 +201,10 @@ class Prefetcher:
         self._stop.set()
         self._drop_queued()
         self._thread.join(timeout=30)
+
+
+def _replay_of(headers: list[tuple[str, bytes]]) -> tuple[str, int, int] | None:
+    for key, value in headers:
+        if key == REPLAY_HEADER and value is not None:
+            return parse_replay_header(value)
+    return None

@@ -10,6 +10,24 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 DLQ_TOPIC = "customs.dlq"
+# `customs-kpi rejects replay` re-sends a stored reject with this header: "topic/partition/offset" of
+# the original. The consumer honours it only when the value is byte-for-byte the stored reject's.
+REPLAY_HEADER = "customs_kpi.replay_of"
+
+
+def replay_header(topic: str, partition: int, offset: int) -> tuple[str, bytes]:
+    return REPLAY_HEADER, f"{topic}/{partition}/{offset}".encode()
+
+
+def parse_replay_header(value: bytes) -> tuple[str, int, int] | None:
+    """The original (topic, partition, offset), or None when the header is not well formed."""
+    try:
+        topic, partition, offset = value.decode("ascii").rsplit("/", 2)
+        return topic, int(partition), int(offset)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
 EVENT_TYPE_NAMES = ("declaration", "revenue", "seizure")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
@@ -32,6 +32,8 @@ class RawBatch:
     offsets: list[int]
     keys: list[bytes | None]
     values: list[bytes | None]
+    # messages carrying the replay header: (partition, offset, value, original topic, partition, offset)
+    replays: list[tuple[int, int, bytes | None, str, int, int]] = field(default_factory=list)
 
     def frame(self) -> pl.DataFrame:
         return pl.DataFrame(
@@ -136,3 +138,20 @@ def decode_batch(spec: EventSpec, raw: RawBatch, now: datetime) -> DecodedBatch:
         )  # type: ignore[arg-type]
     rejects = pl.concat([p.cast({ROW: pl.UInt32}) for p in reject_parts], how="vertical").sort(ROW).drop(ROW).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
     return DecodedBatch(accepted=accepted, rejects=rejects)
+
+
+REPLAY_SCHEMA: dict[str, pl.DataType] = {
+    "source_topic": pl.String(),
+    "source_partition": pl.Int32(),
+    "source_offset": pl.Int64(),
+    "raw_value": pl.Binary(),
+    "original_topic": pl.String(),
+    "original_partition": pl.Int32(),
+    "original_offset": pl.Int64(),
+}
+
+
+def replay_frame(batches: list[RawBatch]) -> pl.DataFrame:
+    """The messages of a poll that claim to replay a stored reject, with the reject they name."""
+    rows = [(b.topic, *r) for b in batches for r in b.replays]
+    return pl.DataFrame(rows, schema=REPLAY_SCHEMA, orient="row")

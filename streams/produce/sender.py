@@ -36,9 +36,9 @@ class EventSender:
         self.report = SendReport()
         self._pending = 0
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+    def send(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> None:
         self._pending += 1
-        future = self._producer.send(topic, key=key, value=value)
+        future = self._producer.send(topic, key=key, value=value, headers=headers)
         future.add_callback(self._ok)
         future.add_errback(self._failed)
 

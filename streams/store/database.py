@@ -84,13 +84,24 @@ class EventStore:
         decoded: list[tuple[EventSpec, DecodedBatch]],
         next_offsets: dict[tuple[str, int], int],
         now: datetime,
+        replays: pl.DataFrame | None = None,
     ) -> WriteCounts:
-        """Store accepted rows, duplicates, rejects and next offsets in one transaction."""
+        """Store accepted rows, duplicates, rejects and next offsets in one transaction.
+
+        Messages in `replays` (batch.replay_frame) that are byte-for-byte a stored reject record
+        their outcome on that reject instead: a new event is stored, but a repeated rejection or
+        duplicate adds no row, so replaying the same rejects again changes nothing.
+        """
         counts = WriteCounts()
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
+            genuine = self._genuine_replays(replays) if replays is not None and replays.height else None
             for spec, batch in decoded:
+                if genuine is not None and genuine.height:
+                    batch, replayed = _split_replays(batch, genuine)
+                    if replayed.size:
+                        self._write_replays(spec, replayed, genuine, now, counts)
                 self._write_events(spec, batch, now, counts)
             self._write_offsets(next_offsets, now)
             con.execute("COMMIT")
@@ -117,8 +128,8 @@ class EventStore:
                 conflicts = _count(con.execute(sql.conflicts, {"now": now}))
                 counts.rejected["conflicting_duplicate"] = counts.rejected.get("conflicting_duplicate", 0) + conflicts
             con.unregister("incoming")
-        counts.accepted[spec.topic] = inserted
-        counts.duplicates[spec.topic] = duplicates
+        counts.accepted[spec.topic] = counts.accepted.get(spec.topic, 0) + inserted
+        counts.duplicates[spec.topic] = counts.duplicates.get(spec.topic, 0) + duplicates
         if rejects.height:
             columns = ", ".join(REJECT_COLUMNS)
             con.register("incoming_rejects", rejects.to_arrow())
@@ -126,6 +137,60 @@ class EventStore:
             con.unregister("incoming_rejects")
             for reason, n in rejects.group_by("reason").len().iter_rows():
                 counts.rejected[reason] = counts.rejected.get(reason, 0) + n
+
+    def _genuine_replays(self, replays: pl.DataFrame) -> pl.DataFrame:
+        """The replays whose value equals the stored reject they name (others are ordinary messages)."""
+        self._con.register("incoming_replays", replays.to_arrow())
+        genuine = _frame(
+            self._con,
+            "SELECT i.source_topic, i.source_partition, i.source_offset, i.original_topic, i.original_partition, i.original_offset "
+            "FROM incoming_replays i JOIN rejects r ON r.source_topic = i.original_topic "
+            "AND r.source_partition = i.original_partition AND r.source_offset = i.original_offset "
+            "WHERE r.raw_value IS NOT DISTINCT FROM i.raw_value",
+        )
+        self._con.unregister("incoming_replays")
+        return genuine.cast({"source_partition": pl.Int32, "source_offset": pl.Int64})
+
+    def _write_replays(self, spec: EventSpec, replayed: DecodedBatch, genuine: pl.DataFrame, now: datetime, counts: WriteCounts) -> None:
+        """Store what a replay accepts; record every replay's outcome on its original reject."""
+        con = self._con
+        outcomes = [replayed.rejects.select(*SOURCE, pl.col("reason").alias("status"), "detail")]
+        split = split_duplicates(replayed.accepted, spec)
+        outcomes.append(
+            split.duplicates.select(*SOURCE, pl.lit("duplicate").alias("status"), pl.lit("replayed twice in one batch").alias("detail"))
+        )
+        outcomes.append(split.conflicts.select(*SOURCE, pl.col("reason").alias("status"), "detail"))
+        if split.unique.height:
+            sql = _event_sql_for(spec.event_type)
+            con.register("incoming", split.unique.to_arrow())
+            stored = _frame(con, sql.insert, {"now": now})
+            counts.accepted[spec.topic] = counts.accepted.get(spec.topic, 0) + stored.height
+            inserted = split.unique.join(stored, on="event_id", how="semi")
+            outcomes.append(
+                inserted.select(
+                    *SOURCE,
+                    pl.lit("accepted").alias("status"),
+                    pl.format("stored from {}[{}]@{}", *[pl.col(c) for c in SOURCE]).alias("detail"),
+                )
+            )
+            if stored.height < split.unique.height:  # the event was stored before: the same or other content
+                con.register("incoming", split.unique.join(stored, on="event_id", how="anti").to_arrow())
+                outcomes.append(_frame(con, sql.classify))
+            con.unregister("incoming")
+        frame = pl.concat([o.cast({"source_partition": pl.Int32, "source_offset": pl.Int64}) for o in outcomes], how="vertical")
+        frame = frame.join(genuine, on=SOURCE, how="inner")
+        con.register("replay_outcomes", frame.to_arrow())
+        con.execute(
+            # A later replay finding the event already stored does not undo "accepted"; an unchanged
+            # outcome keeps its time: replaying the same rejects again changes nothing.
+            "UPDATE rejects SET replay_status = o.status, replay_detail = o.detail, replayed_at = $now "
+            "FROM replay_outcomes o WHERE rejects.source_topic = o.original_topic "
+            "AND rejects.source_partition = o.original_partition AND rejects.source_offset = o.original_offset "
+            "AND rejects.replay_status IS DISTINCT FROM o.status "
+            "AND NOT (rejects.replay_status = 'accepted' AND o.status = 'duplicate')",
+            {"now": now},
+        )
+        con.unregister("replay_outcomes")
 
     def _insert_duplicates(self, duplicates: pl.DataFrame, now: datetime) -> int:
         if duplicates.is_empty():
@@ -212,6 +277,7 @@ class _EventSql:
     duplicates: str  # rows of `incoming` already stored with the same content
     conflicts: str  # rows of `incoming` already stored with other content
     insert: str  # store the rows of `incoming` whose event_id is new; returns their ids
+    classify: str  # rows of `incoming` already stored: duplicate or conflicting_duplicate, with a detail
 
 
 @cache
@@ -236,6 +302,12 @@ def _event_sql_for(event_type: str) -> _EventSql:
         insert=(
             f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming ON CONFLICT DO NOTHING RETURNING event_id"
         ),
+        classify=(
+            "SELECT i.source_topic, i.source_partition, i.source_offset, "
+            f"CASE WHEN {same} THEN 'duplicate' ELSE 'conflicting_duplicate' END AS status, "
+            "format('event_id {} is stored from {}[{}]@{}', i.event_id, e.source_topic, e.source_partition, e.source_offset) AS detail "
+            f"{matched}"
+        ),
     )
 
 
@@ -246,3 +318,21 @@ def _quoted(path: Path) -> str:
 def _count(result: duckdb.DuckDBPyConnection) -> int:
     row = result.fetchone()
     return int(row[0]) if row else 0
+
+
+def _split_replays(batch: DecodedBatch, genuine: pl.DataFrame) -> tuple[DecodedBatch, DecodedBatch]:
+    """(ordinary messages, replayed rejects) of one topic's batch."""
+    keys = genuine.select(SOURCE)
+
+    def part(frame: pl.DataFrame, how: str) -> pl.DataFrame:
+        return frame.join(keys, on=SOURCE, how=how)  # type: ignore[arg-type]
+
+    return (
+        DecodedBatch(part(batch.accepted, "anti"), part(batch.rejects, "anti")),
+        DecodedBatch(part(batch.accepted, "semi"), part(batch.rejects, "semi")),
+    )
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    """A query's whole result as a Polars frame, through Arrow."""
+    return pl.DataFrame(pl.from_arrow(con.sql(sql, params=params).to_arrow_table()))

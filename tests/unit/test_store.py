@@ -111,3 +111,61 @@ def test_conflict_with_a_stored_event_names_where_it_was_accepted(tmp_path: Path
     write(store, [revenue(event_id="r-9", amount_vnd=2)], partition=3, first_offset=0)
     detail = scalar(store, "SELECT detail FROM rejects")
     assert detail == "event_id r-9 was already accepted from customs.revenue[1]@7 with different content"
+
+
+def _replay(store, values, originals, first_offset):  # type: ignore[no-untyped-def]
+    """Send values as replays of the stored rejects at the given offsets of customs.revenue[0]."""
+    from streams.decode.batch import RawBatch, replay_frame
+
+    raw = raw_batch(REV.topic, values, 0, first_offset)
+    replays = [(0, first_offset + i, raw.values[i], REV.topic, 0, o) for i, o in enumerate(originals)]
+    raw = RawBatch(raw.topic, raw.partitions, raw.offsets, raw.keys, raw.values, replays)
+    batch = decode_batch(REV, raw, NOW)
+    return store.write_batch([(REV, batch)], {(REV.topic, 0): first_offset + len(values)}, NOW, replay_frame([raw]))
+
+
+def _table(store, sql):  # type: ignore[no-untyped-def]
+    with store.reader() as con:
+        return con.execute(sql).fetchall()
+
+
+def test_replayed_rejects_land_once_and_replaying_again_changes_nothing(tmp_path: Path) -> None:
+    """A reject the decoder now accepts is stored on replay; still-bad ones keep their row; a second replay is a no-op."""
+    from tests.factories import encode
+
+    store = open_store(tmp_path / "db.duckdb")
+    fixed = encode(revenue(event_id="fixed-1", department_code="61", office_code=None, amount_vnd=500))
+    still_bad = b"{still bad"
+    write(store, [revenue(event_id="a", amount_vnd=1), still_bad])  # offsets 0 (accepted), 1 (invalid_json)
+    # as if rejected under older reference data that did not know department 61 yet
+    with store.reader() as con:
+        con.execute(
+            "INSERT INTO rejects (source_topic, source_partition, source_offset, message_key, raw_value, reason, detail, event_id, "
+            "rejected_at) VALUES ('customs.revenue', 0, 2, NULL, ?, 'unknown_department', 'old reference data', 'fixed-1', now())",
+            [fixed],
+        )
+
+    counts = _replay(store, [fixed, still_bad], originals=[2, 1], first_offset=10)
+    assert counts.accepted == {"customs.revenue": 1} and counts.rejected == {}
+    assert scalar(store, "SELECT sum(amount_vnd) FROM revenue") == 501
+    status = "SELECT source_offset, reason, replay_status FROM rejects ORDER BY 1"
+    first = _table(store, status)
+    assert first == [(1, "invalid_json", "invalid_json"), (2, "unknown_department", "accepted")]
+    assert scalar(store, "SELECT count(*) FROM duplicates") == 0
+    before = _table(store, "SELECT * FROM rejects ORDER BY source_offset")
+
+    _replay(store, [fixed, still_bad], originals=[2, 1], first_offset=20)  # the same replay again
+    assert _table(store, "SELECT * FROM rejects ORDER BY source_offset") == before  # statuses and times unchanged
+    assert scalar(store, "SELECT sum(amount_vnd) FROM revenue") == 501
+    assert scalar(store, "SELECT count(*) FROM duplicates") == 0
+    assert scalar(store, "SELECT count(*) FROM revenue") == 2
+    assert store.stored_offsets() == {("customs.revenue", 0): 22}
+
+
+def test_a_replay_header_on_other_bytes_is_an_ordinary_message(tmp_path: Path) -> None:
+    """A message that names a stored reject but carries other bytes cannot hide a rejection or touch the reject."""
+    store = open_store(tmp_path / "db.duckdb")
+    write(store, [b"{bad"])
+    counts = _replay(store, [b"{other bad"], originals=[0], first_offset=5)
+    assert counts.rejected == {"invalid_json": 1}
+    assert _table(store, "SELECT source_offset, replay_status FROM rejects ORDER BY 1") == [(0, None), (5, None)]
