@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+import duckdb
+
 from streams.consume.dlq import DlqPublisher
 from streams.consume.snapshots import Snapshotter
 from streams.consume.source import KafkaSource, Offsets, Poll, Prefetcher
@@ -18,6 +20,7 @@ from streams.observe.pipeline import PipelineMetrics
 from streams.store import EventStore
 
 log = logging.getLogger(__name__)
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
 
 
 class Pipeline:
@@ -50,7 +53,7 @@ class Pipeline:
             while not self.stopping.is_set():
                 poll = prefetcher.get(timeout_s=0.5)
                 if poll is not None:
-                    self.process(poll)
+                    self.process_until_written(poll)
                 if self.snapshots is not None:
                     self.snapshots.maybe_publish()
         finally:
@@ -61,6 +64,31 @@ class Pipeline:
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def process_until_written(self, poll: Poll) -> int:
+        """process(), retried with backoff while writing fails (a full or read-only disk, say).
+
+        Nothing past the failed batch is committed meanwhile, so the stream waits, lag grows and
+        customs_kpi_errors_total{stage="write"} counts every attempt. A rebalance or stop() ends
+        the retries: the batch is read again from DuckDB's offsets. A fatal DuckDB error (the
+        database invalidated) is raised, since only reopening the file recovers from it.
+        """
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                return self.process(poll)
+            except duckdb.FatalException:
+                raise
+            except Exception as exc:
+                log.error(
+                    "writing a batch of %d records failed; nothing past it is committed; retrying in %.0f s: %s",
+                    poll.size,
+                    delay,
+                    exc,
+                )
+            if self.stopping.wait(delay):
+                return 0
+            delay = min(delay * 2, RETRY_MAX_S)
 
     def step(self) -> int:
         """One synchronous poll-and-process cycle (no second thread); returns the records handled."""

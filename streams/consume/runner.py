@@ -85,6 +85,7 @@ def build_pipeline(
             client_id="customs-kpi-consumer",
         )
         source = KafkaSource(consumer, list(TOPICS), store.stored_offsets)
+        source.on_error = lambda stage: metrics.errors.labels(stage).inc()
         closers.append(source.close)
         producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5)
         dlq = DlqPublisher(producer)

@@ -15,10 +15,12 @@ import logging
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from streams.contract.events import REPLAY_HEADER, parse_replay_header
@@ -27,6 +29,8 @@ from streams.decode.batch import RawBatch
 log = logging.getLogger(__name__)
 Offsets = dict[tuple[str, int], int]
 SWITCH_INTERVAL_S = 0.0005
+POLL_RETRY_FIRST_S, POLL_RETRY_MAX_S = 0.5, 10.0
+STALLED_LAG_EVERY_S = 2.0  # while the writer does not take batches, lag is refreshed from the broker this often
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class KafkaSource:
         self.write_lock = threading.Lock()
         self.generation = 0
         self.on_reassign: Callable[[], None] = lambda: None
+        self.on_error: Callable[[str], None] = lambda _stage: None  # counts poll and commit errors
         consumer.subscribe(topics, listener=_SeekToStoredOffsets(self))
 
     def seek_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -127,17 +132,25 @@ class KafkaSource:
             else:
                 self._consumer.commit_async(offsets=commits)
         except Exception as exc:
-            log.warning("committing offsets to Kafka failed (DuckDB holds them): %s", exc)
+            self.on_error("commit")
+            log.warning("committing offsets to Kafka failed (DuckDB holds them; the next commit catches up): %s", exc)
 
-    def lag(self) -> Offsets:
-        """High watermark minus the next offset to write, for each assigned partition seen so far."""
-        result = {}
-        for tp in self._consumer.assignment():
-            high = self._consumer.highwater(tp)
-            if high is None:
-                continue
-            result[(tp.topic, tp.partition)] = max(0, high - self._next.get((tp.topic, tp.partition), 0))
-        return result
+    def lag(self, ask_broker: bool = False) -> Offsets:
+        """High watermark minus the next offset to write, for each assigned partition seen so far.
+
+        The high watermarks come with fetched records; while nothing is fetched (the writer stuck
+        on a failing disk, say) ask_broker gets them from the broker instead, so lag keeps growing.
+        """
+        assigned = self._consumer.assignment()
+        if ask_broker:
+            high_marks = self._consumer.end_offsets(list(assigned)) if assigned else {}
+        else:
+            high_marks = {tp: self._consumer.highwater(tp) for tp in assigned}
+        return {
+            (tp.topic, tp.partition): max(0, high - self._next.get((tp.topic, tp.partition), 0))
+            for tp, high in high_marks.items()
+            if high is not None
+        }
 
     def close(self) -> None:
         self._commit_written(wait=True)
@@ -173,18 +186,38 @@ class Prefetcher:
                 return
 
     def _run(self) -> None:
+        delay = POLL_RETRY_FIRST_S
         try:
             while not self._stop.is_set():
-                poll = self._source.poll(self._timeout_ms, self._max_records)
-                self._on_lag(self._source.lag())
+                try:
+                    poll = self._source.poll(self._timeout_ms, self._max_records)
+                    self._on_lag(self._source.lag())
+                except KafkaError as exc:  # the broker away, a leader moving: kafka-python reconnects on the next poll
+                    self._source.on_error("poll")
+                    log.warning("polling Kafka failed, retrying in %.1f s: %r", delay, exc)
+                    self._stop.wait(delay)
+                    delay = min(delay * 2, POLL_RETRY_MAX_S)
+                    continue
+                delay = POLL_RETRY_FIRST_S
+                waiting_since = time.monotonic()
                 while poll.size and not self._stop.is_set():
                     try:
                         self._queue.put(poll, timeout=0.2)
                         break
                     except queue.Full:
                         self._source._commit_written()  # keep Kafka's copy moving while the writer is busy
+                        if time.monotonic() - waiting_since > STALLED_LAG_EVERY_S:
+                            waiting_since = time.monotonic()
+                            self._report_stalled_lag()
         except BaseException as exc:
             self._queue.put(exc)
+
+    def _report_stalled_lag(self) -> None:
+        try:
+            self._on_lag(self._source.lag(ask_broker=True))
+        except KafkaError as exc:
+            self._source.on_error("poll")
+            log.warning("asking the broker for high watermarks failed: %r", exc)
 
     def get(self, timeout_s: float) -> Poll | None:
         """The next batch, or None after timeout_s; raises what the polling thread raised."""

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 import streams
 
-ERROR_STAGES = ("write", "dlq")
+ERROR_STAGES = ("poll", "write", "commit", "dlq")
 
 
 @dataclass
@@ -51,7 +51,8 @@ class PipelineMetrics:
             last_commit=Gauge("customs_kpi_last_commit_timestamp_seconds", "Wall time of the last committed batch.", registry=registry),
             errors=Counter(
                 "customs_kpi_errors",
-                "Errors by stage (write: storing a batch in DuckDB; dlq: copying rejects to customs.dlq).",
+                "Errors by stage (poll: reading Kafka; write: storing a batch in DuckDB, retried; commit: copying offsets to Kafka;"
+                " dlq: copying rejects to customs.dlq).",
                 ["stage"],
                 registry=registry,
             ),

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.integration.conftest import free_port
 from tests.monitoring import PROMETHEUS_DIR, Alertmanager, alertmanager_config, tool
@@ -22,10 +23,10 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_rule_files_are_valid() -> None:
-    """promtool check rules: 36 revenue and 7 pipeline rules."""
+    """promtool check rules: 36 revenue and 8 pipeline rules."""
     result = run(tool("promtool"), "check", "rules", *RULES)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 7 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
+    assert "SUCCESS: 8 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
 
 
 def test_rule_unit_tests_pass() -> None:
@@ -50,6 +51,8 @@ MUTATIONS = [
     ("pipeline", "[7d] offset 18h) >= 200", "[7d] offset 18h) >= 100"),
     ("pipeline", "sum(customs_kpi_consumer_lag_records) > 100000", "sum(customs_kpi_consumer_lag_records) > 200000"),
     ("pipeline", "[30m])) > 0.05", "[30m])) > 0.1"),
+    ("pipeline", '{stage=~"write|poll"}[2m])) > 0', '{stage=~"write|poll"}[2m])) > 5'),
+    ("pipeline", '{stage=~"write|poll"}[2m]', '{stage=~"write|poll"}[10m]'),
 ]
 
 
@@ -62,9 +65,46 @@ def test_a_wrong_rule_fails_its_tests(tmp_path: Path, name: str, old: str, new: 
     assert text.count(old) == 1, f"mutation target {old!r} must occur exactly once"
     path.write_text(text.replace(old, new))
     assert run(tool("promtool"), "check", "rules", path).returncode == 0  # still a valid rule file
-    result = run(tool("promtool"), "test", "rules", f"tests/{name}.test.yml", cwd=tmp_path)
-    assert result.returncode != 0, f"promtool test rules passed with {new!r} in place of {old!r}"
-    assert "FAILED" in result.stdout + result.stderr
+    failed = _first_failing_group(tmp_path, tmp_path / "tests" / f"{name}.test.yml")
+    assert failed is not None, f"promtool test rules passed with {new!r} in place of {old!r}"
+    assert "FAILED" in failed
+
+
+def _first_failing_group(root: Path, test_file: Path) -> str | None:
+    """Run each test group of the file as its own promtool process, all at once; the output of the
+    first group that fails (the others are stopped then), or None if every group passes.
+
+    The same tests as `promtool test rules test_file`, in about half the time on two cores."""
+    spec = yaml.safe_load(test_file.read_text())
+    processes = []
+    for i, group in enumerate(spec["tests"]):
+        part = test_file.with_name(f"{test_file.stem}.group{i}.yml")
+        part.write_text(yaml.safe_dump({**spec, "tests": [group]}))
+        processes.append(
+            subprocess.Popen(
+                [tool("promtool"), "test", "rules", str(part.relative_to(root))],
+                cwd=root,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while processes and time.monotonic() < deadline:
+            for process in list(processes):
+                if process.poll() is None:
+                    continue
+                processes.remove(process)
+                if process.returncode != 0:
+                    return process.stdout.read() if process.stdout else ""
+            time.sleep(0.05)
+        assert not processes, "promtool did not finish within 120 s"
+        return None
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
 
 
 def test_alertmanager_config_is_valid() -> None:

@@ -169,7 +169,12 @@ class ConsumerProcess:
         raise AssertionError("consumer did not serve /metrics within 60 s")
 
     def samples(self) -> dict:
-        return metrics(self.port)
+        try:
+            return metrics(self.port)
+        except OSError:
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"consumer exited with {self.process.returncode}; log:\n{self.log.read_text()[-5000:]}") from None
+            raise
 
     def wait_for_records(self, expected: int, timeout: float = 120) -> dict:
         """Wait until accepted + duplicate + rejected records reach expected; returns the samples."""
