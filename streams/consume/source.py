@@ -86,6 +86,10 @@ class KafkaSource:
                     self._next[(tp.topic, tp.partition)] = offset
         log.info("assigned %d partitions, positioned at DuckDB's offsets", len(assigned))
 
+    def reposition(self) -> None:
+        """Drop what was polled but not written and continue from DuckDB's offsets, as after a rebalance."""
+        self.seek_assigned(self._consumer.assignment())
+
     def poll(self, timeout_ms: int, max_records: int) -> Poll:
         self._commit_written()
         polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
@@ -192,9 +196,11 @@ class Prefetcher:
                 try:
                     poll = self._source.poll(self._timeout_ms, self._max_records)
                     self._on_lag(self._source.lag())
-                except KafkaError as exc:  # the broker away, a leader moving: kafka-python reconnects on the next poll
+                except Exception as exc:  # the broker away, a leader moving: kafka-python reconnects on the next poll
                     self._source.on_error("poll")
                     log.warning("polling Kafka failed, retrying in %.1f s: %r", delay, exc)
+                    if not isinstance(exc, KafkaError):  # records may have been taken and not handed over:
+                        self._source.reposition()  # go back to what DuckDB holds
                     self._stop.wait(delay)
                     delay = min(delay * 2, POLL_RETRY_MAX_S)
                     continue

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 
 log = logging.getLogger(__name__)
 
@@ -21,24 +22,29 @@ class EventSender:
     """Sends values with acks=all and idempotence; `close()` waits for every acknowledgement."""
 
     def __init__(self, bootstrap_servers: str, *, linger_ms: int = 20, client_config: dict[str, object] | None = None) -> None:
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            batch_size=256 * 1024,
-            max_request_size=2 * 1024 * 1024,
-            retries=2**31 - 1,
-            delivery_timeout_ms=120_000,
-            client_id="customs-kpi-producer",
+        config: dict[str, object] = {
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": linger_ms,
+            "batch_size": 256 * 1024,
+            "max_request_size": 2 * 1024 * 1024,
+            "retries": 2**31 - 1,
+            # A send is retried for two minutes (a broker restart takes seconds), then reported failed.
+            "delivery_timeout_ms": 120_000,
+            "client_id": "customs-kpi-producer",
             **(client_config or {}),
-        )
+        }
+        self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
         self.report = SendReport()
         self._pending = 0
 
     def send(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> None:
         self._pending += 1
-        future = self._producer.send(topic, key=key, value=value, headers=headers)
+        try:
+            future = self._producer.send(topic, key=key, value=value, headers=headers)
+        except KafkaError as exc:  # the buffer stayed full or metadata unavailable for max_block_ms
+            self._failed(exc)
+            return
         future.add_callback(self._ok)
         future.add_errback(self._failed)
 

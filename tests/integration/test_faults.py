@@ -172,5 +172,16 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path) -
         assert dict(con.execute("SELECT department_code, sum(amount_vnd) FROM revenue GROUP BY 1").fetchall()) == dict(collected)
         assert con.execute("SELECT sum(next_offset) FROM consumer_offsets").fetchone()[0] == len(events)
         con.close()
+
+        # A broker that does not come back: every send is reported failed, none is counted as sent.
+        timeouts = {"delivery_timeout_ms": 3000, "request_timeout_ms": 2000, "max_block_ms": 5000}
+        stranded = EventSender(state.bootstrap, linger_ms=5, client_config=timeouts)
+        stranded.send("customs.revenue", b"01", events[0][1])
+        stranded.flush(10)  # delivered, and the topic's metadata known
+        broker.stop(data_dir)
+        for dept, value in events[1:101]:
+            stranded.send("customs.revenue", dept.encode(), value)
+        report = stranded.close(timeout_s=30)
+        assert (report.sent, report.failed) == (1, 100), report.errors
     finally:
         broker.stop(data_dir)
