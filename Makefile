@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install tools demo test test-unit lint kafka-up kafka-down bench clean
+.PHONY: install tools demo test test-unit lint kafka-up kafka-down bench soak clean
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ kafka-down: install
 
 bench: install
 	$(BIN)/python scripts/bench_consume.py
+
+soak: install
+	$(BIN)/python scripts/soak.py --rate 2000 --minutes 10
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info

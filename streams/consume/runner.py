@@ -21,6 +21,7 @@ from streams.consume.snapshots import Snapshotter
 from streams.consume.source import KafkaSource
 from streams.contract.events import TOPICS
 from streams.contract.reference import departments
+from streams.kafka.security import client_security, describe
 from streams.kafka.topics import ensure_topics
 from streams.kpi.targets import TargetBook, load_targets
 from streams.observe.kpi_collector import KpiCollector
@@ -65,6 +66,7 @@ def build_pipeline(
             closer()
 
     try:
+        security = client_security()  # a bad setting fails here, before anything connects
         book = load_targets(settings.targets_file)
         write_reference(store, book)  # the targets and curves the SQL views use
         ensure_topics(settings.bootstrap_servers, settings.partitions)
@@ -83,11 +85,12 @@ def build_pipeline(
             fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
             client_id="customs-kpi-consumer",
+            **security,
         )
         source = KafkaSource(consumer, list(TOPICS), store.stored_offsets)
         source.on_error = lambda stage: metrics.errors.labels(stage).inc()
         closers.append(source.close)
-        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5)
+        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5, **security)
         dlq = DlqPublisher(producer)
         closers.append(dlq.close)
     except BaseException:
@@ -126,9 +129,10 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, _snapshot)
         pid_file.write_text(str(os.getpid()))
         log.info(
-            "consuming %s from %s into %s (group %s); metrics on http://%s:%d/metrics",
+            "consuming %s from %s (%s) into %s (group %s); metrics on http://%s:%d/metrics",
             ", ".join(TOPICS),
             settings.bootstrap_servers,
+            describe(client_security()),
             settings.db_path,
             settings.effective_group_id,
             settings.metrics_host,

@@ -22,10 +22,14 @@ def replay_header(topic: str, partition: int, offset: int) -> tuple[str, bytes]:
 def parse_replay_header(value: bytes) -> tuple[str, int, int] | None:
     """The original (topic, partition, offset), or None when the header is not well formed."""
     try:
-        topic, partition, offset = value.decode("ascii").rsplit("/", 2)
-        return topic, int(partition), int(offset)
+        topic, partition_text, offset_text = value.decode("ascii").rsplit("/", 2)
+        partition, offset = int(partition_text), int(offset_text)
     except (UnicodeDecodeError, ValueError):
         return None
+    # Kafka's own limits: a topic name of at most 249 characters, a 32-bit partition, a 64-bit offset.
+    if not 0 < len(topic) <= 249 or not 0 <= partition < 2**31 or not 0 <= offset < 2**63:
+        return None
+    return topic, partition, offset
 
 
 EVENT_TYPE_NAMES = ("declaration", "revenue", "seizure")

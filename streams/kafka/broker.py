@@ -34,18 +34,64 @@ class BrokerState:
         return f"127.0.0.1:{self.port}"
 
 
-def server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+@dataclass(frozen=True)
+class SecureListeners:
+    """Extra listeners for trying TLS and SASL against the local broker (tests, rehearsals).
+
+    sasl_port serves SASL_PLAINTEXT; sasl_ssl_port serves SASL_SSL with the PEM file `keystore`
+    (an unencrypted PKCS#8 key followed by the certificate chain). Every user may log in with
+    PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. The passwords are written into the broker's
+    server.properties in its data folder, which stays on this machine.
+    """
+
+    users: dict[str, str]
+    sasl_port: int | None = None
+    sasl_ssl_port: int | None = None
+    keystore: Path | None = None
+
+    def listeners(self) -> list[tuple[str, int]]:
+        found = [("SASL_PLAINTEXT", self.sasl_port), ("SASL_SSL", self.sasl_ssl_port)]
+        return [(name, port) for name, port in found if port is not None]
+
+    def properties(self) -> list[str]:
+        lines = ["sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"]
+        plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.users.items())
+        for name, _ in self.listeners():
+            prefix = f"listener.name.{name.lower()}"
+            lines.append(f"{prefix}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};")
+            for scram in ("scram-sha-256", "scram-sha-512"):
+                lines.append(f"{prefix}.{scram}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;")
+        if self.sasl_ssl_port is not None:
+            if self.keystore is None:
+                raise BrokerError("a SASL_SSL listener needs a PEM keystore (key and certificate chain)")
+            lines += ["ssl.keystore.type=PEM", f"ssl.keystore.location={self.keystore}"]
+        return lines
+
+    def scram_credentials(self) -> list[str]:
+        """StorageTool arguments that create the SCRAM users when the storage is formatted."""
+        return [
+            f"--add-scram={mechanism}=[name={name},password={password}]"
+            for name, password in self.users.items()
+            for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512")
+        ]
+
+
+def server_properties(data_dir: Path, port: int, controller_port: int, secure: SecureListeners | None = None) -> str:
     """A combined broker+controller with static voters, as the official image does."""
+    extra = secure.listeners() if secure else []
+    listeners = "".join(f",{name}://127.0.0.1:{p}" for name, p in extra)
+    protocols = "".join(f",{name}:{name}" for name, _ in extra)
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}{listeners}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}{listeners}",
             "inter.broker.listener.name=PLAINTEXT",
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT{protocols}",
+            *(secure.properties() if secure else []),
             f"log.dirs={data_dir / 'logs'}",
             "num.partitions=6",
             "offsets.topic.replication.factor=1",
@@ -119,7 +165,7 @@ def new_cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
 
-def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | None = None) -> None:
+def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | None = None, extra: list[str] | None = None) -> None:
     """Format the KRaft storage once; an already formatted folder is kept as it is."""
     if (data_dir / "logs" / "meta.properties").exists():
         return
@@ -134,6 +180,7 @@ def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | 
             "-c",
             str(props),
             "--ignore-formatted",
+            *(extra or []),
         ],
         capture_output=True,
         text=True,
@@ -143,7 +190,9 @@ def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | 
         raise BrokerError(f"formatting the broker storage in {data_dir} failed: {result.stdout[-500:]}{result.stderr[-500:]}")
 
 
-def start(data_dir: Path, port: int = 19092, heap_mb: int = 512, timeout: float = 120.0) -> BrokerState:
+def start(
+    data_dir: Path, port: int = 19092, heap_mb: int = 512, timeout: float = 120.0, secure: SecureListeners | None = None
+) -> BrokerState:
     """Start the broker (or find it running) and return once it accepts requests."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -154,8 +203,8 @@ def start(data_dir: Path, port: int = 19092, heap_mb: int = 512, timeout: float 
     if _port_open(port) or _port_open(port + 1):
         raise BrokerError(f"port {port} or {port + 1} on 127.0.0.1 is already in use; choose another with --port")
     props = data_dir / "server.properties"
-    props.write_text(server_properties(data_dir, port, port + 1))
-    format_storage(data_dir, props, heap_mb)
+    props.write_text(server_properties(data_dir, port, port + 1, secure))
+    format_storage(data_dir, props, heap_mb, extra=secure.scram_credentials() if secure else None)
     log = open(data_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         [_java(), *_jvm_args(data_dir, heap_mb), "kafka.Kafka", str(props)],
@@ -181,7 +230,7 @@ def wait_ready(state: BrokerState, timeout: float) -> None:
             raise BrokerError("the Kafka broker exited during start-up", log)
         if _port_open(state.port):
             try:
-                admin = admin_client(state.bootstrap, timeout_s=5, client_config={"request_timeout_ms": 5000})
+                admin = admin_client(state.bootstrap, timeout_s=5, client_config={"request_timeout_ms": 5000}, security={})
                 admin.describe_cluster()
                 admin.close()
                 return

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from streams.kafka.security import client_security
+
 log = logging.getLogger(__name__)
 
 
@@ -32,6 +34,7 @@ class EventSender:
             # A send is retried for two minutes (a broker restart takes seconds), then reported failed.
             "delivery_timeout_ms": 120_000,
             "client_id": "customs-kpi-producer",
+            **client_security(),
             **(client_config or {}),
         }
         self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, **config)

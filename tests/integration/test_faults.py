@@ -101,7 +101,13 @@ def test_a_disk_that_refuses_writes_stops_the_stream_until_it_is_fixed(bootstrap
     assert "writing a batch of" in log and "File too large" in log
 
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    lifted = time.monotonic()
     samples = consumer.wait_for_records(len(first) + len(second), timeout=120)
+    print(
+        f"\nwrites refused: stalled at {handled:.0f} of {len(first) + len(second)} records, "
+        f"{sample(samples, 'customs_kpi_errors_total', stage='write'):.0f} failed attempts; "
+        f"all stored {time.monotonic() - lifted:.1f} s after the limit was lifted"
+    )
     assert consumer.process.pid == pid  # the same process recovered by itself
     errors = sample(samples, "customs_kpi_errors_total", stage="write")
     assert errors is not None and errors >= 3
@@ -147,15 +153,22 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path) -
         producer = threading.Thread(target=produce)
         producer.start()
         assert sent_before.wait(60)
+        killed = time.monotonic()
         os.kill(state.pid, signal.SIGKILL)  # no clean shutdown
         _wait(lambda: not broker._alive(state.pid), 30, "the broker's death")
         time.sleep(8)
         state = broker.start(data_dir, state.port, heap_mb=384, timeout=180)
+        back = time.monotonic()
         producer.join(timeout=180)
         report = sender.close()
         assert (report.sent, report.failed) == (len(events), 0), report.errors
 
         samples = consumer.wait_for_records(len(events), timeout=180)
+        poll_errors = sample(samples, "customs_kpi_errors_total", stage="poll")
+        print(
+            f"\nbroker down {back - killed:.1f} s (8 s dead, then start-up); all {len(events)} events acknowledged once and stored "
+            f"{time.monotonic() - back:.1f} s after it was back; consumer poll errors {poll_errors:.0f}"
+        )
         assert consumer.process is not None and consumer.process.poll() is None
         assert sample(samples, "customs_kpi_records_total", topic="customs.revenue", outcome="accepted") == len(events)
         assert (sample(samples, "customs_kpi_records_total", topic="customs.revenue", outcome="duplicate") or 0) == 0

@@ -96,6 +96,17 @@ def test_hostile_corpus_among_good_events(bootstrap: str, tmp_path: Path) -> Non
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=2_000_000)
     for topic, value, _ in messages:
         producer.send(topic, key=b"03", value=value)  # one key: one partition, so the order above holds
+    # Good events with a forged or garbled replay header: ordinary messages (no stored reject has
+    # these bytes), accepted like any other.
+    forged = [
+        [("customs_kpi.replay_of", b"\xff\xfe not/a/header")],
+        [("customs_kpi.replay_of", b"customs.revenue/0/0")],
+        [("customs_kpi.replay_of", b"customs.revenue/0/99999999999999999999999")],
+    ]
+    for i, headers in enumerate(forged):
+        value = encode(revenue(event_id=f"h-forged-{i}", amount_vnd=1000 + i))
+        producer.send(REV, key=b"03", value=value, headers=headers)
+        messages.append((REV, value, None))
     producer.flush()
     producer.close()
     samples = consumer.wait_for_records(len(messages))
@@ -105,7 +116,7 @@ def test_hostile_corpus_among_good_events(bootstrap: str, tmp_path: Path) -> Non
     rejected = sum(v for (n, labels), v in samples.items() if n == "customs_kpi_records_total" and ("outcome", "rejected") in labels)
     assert rejected == sum(expected_rejects.values()) == 37
     assert sample(samples, "customs_kpi_records_total", topic=REV, outcome="duplicate") == 1
-    valid_odd = 7 + 11 + 13 + 17
+    valid_odd = 7 + 11 + 13 + 17 + 1000 + 1001 + 1002
     assert sample(samples, "customs_revenue_collected_vnd_total", department="03") == good["03"] + valid_odd
     for dept in ("01", "02"):
         assert sample(samples, "customs_revenue_collected_vnd_total", department=dept) == good[dept]
@@ -129,6 +140,9 @@ def test_hostile_corpus_among_good_events(bootstrap: str, tmp_path: Path) -> Non
         "h-ctlreceipt": "R\u0000\u001b[31m\u007f",
         "h-extra": "BL0001",
         "h-twice": "BL0001",
+        "h-forged-0": "BL0001",
+        "h-forged-1": "BL0001",
+        "h-forged-2": "BL0001",
     }
     assert con.execute("SELECT count(*) FROM revenue WHERE event_id LIKE 'g-%'").fetchone() == (3000,)
     assert "extra" not in {c[0] for c in con.execute("DESCRIBE revenue").fetchall()}

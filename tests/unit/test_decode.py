@@ -184,3 +184,21 @@ def test_every_message_is_accounted_for(values: list[bytes]) -> None:
     offsets = sorted(batch.accepted["source_offset"].to_list() + batch.rejects["source_offset"].to_list())
     assert offsets == list(range(len(values)))
     assert batch.rejects["reason"].is_in([r.value for r in RejectReason]).all()
+
+
+@pytest.mark.parametrize(
+    ("header", "parsed"),
+    [
+        (b"customs.revenue/3/1200", ("customs.revenue", 3, 1200)),
+        (b"customs.revenue/0/99999999999999999999999", None),  # past a 64-bit offset
+        (b"customs.revenue/2147483648/0", None),
+        (b"customs.revenue/-1/5", None),
+        (b"/0/5", None),
+        (b"\xff\xfe/0/1", None),
+        (b"customs.revenue/1", None),
+    ],
+)
+def test_replay_headers_outside_kafka_limits_are_ignored(header: bytes, parsed: tuple | None) -> None:
+    from streams.contract.events import parse_replay_header
+
+    assert parse_replay_header(header) == parsed
