@@ -45,8 +45,8 @@ def _certificates(folder: Path) -> tuple[Path, Path]:
 def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[broker.BrokerState, dict[str, int], Path]]:
     folder = tmp_path_factory.mktemp("tls")
     ca, keystore = _certificates(folder)
-    ports = {"SASL_PLAINTEXT": free_port(), "SASL_SSL": free_port()}
-    secure = broker.SecureListeners({"kpi": PASSWORD}, ports["SASL_PLAINTEXT"], ports["SASL_SSL"], keystore)
+    ports = {"SASL_PLAINTEXT": free_port(), "SASL_SSL": free_port(), "SSL": free_port()}
+    secure = broker.SecureListeners({"kpi": PASSWORD}, ports["SASL_PLAINTEXT"], ports["SASL_SSL"], keystore, ports["SSL"])
     data_dir = folder / "kafka"
     state = broker.start(data_dir, free_port(pair=True), heap_mb=384, timeout=180, secure=secure)
     try:
@@ -58,16 +58,17 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[br
 
 @pytest.mark.parametrize(
     ("protocol", "mechanism"),
-    [("SASL_SSL", "SCRAM-SHA-256"), ("SASL_SSL", "PLAIN"), ("SASL_PLAINTEXT", "SCRAM-SHA-512")],
+    [("SASL_SSL", "SCRAM-SHA-256"), ("SASL_SSL", "PLAIN"), ("SASL_PLAINTEXT", "SCRAM-SHA-512"), ("SSL", None)],
 )
-def test_events_flow_over_sasl_and_tls(secure_broker, protocol: str, mechanism: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_events_flow_over_sasl_and_tls(secure_broker, protocol: str, mechanism: str | None, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     state, ports, ca = secure_broker
     bootstrap = f"127.0.0.1:{ports[protocol]}"
     monkeypatch.setenv(P + "SECURITY_PROTOCOL", protocol)
-    monkeypatch.setenv(P + "SASL_MECHANISM", mechanism)
-    monkeypatch.setenv(P + "SASL_USERNAME", "kpi")
-    monkeypatch.setenv(P + "SASL_PASSWORD", PASSWORD)
-    if protocol == "SASL_SSL":
+    if mechanism is not None:
+        monkeypatch.setenv(P + "SASL_MECHANISM", mechanism)
+        monkeypatch.setenv(P + "SASL_USERNAME", "kpi")
+        monkeypatch.setenv(P + "SASL_PASSWORD", PASSWORD)
+    if protocol.endswith("SSL"):
         monkeypatch.setenv(P + "SSL_CAFILE", str(ca))
     run = f"{protocol}-{mechanism}"
     sender = EventSender(bootstrap)
@@ -92,7 +93,7 @@ def test_events_flow_over_sasl_and_tls(secure_broker, protocol: str, mechanism: 
     )
     con.close()
     log = (tmp_path / "consumer.log").read_text()
-    assert f"({protocol} {mechanism} as kpi)" in log
+    assert (f"({protocol} {mechanism} as kpi)" if mechanism else f"({protocol})") in log
     assert PASSWORD not in log
 
 
