@@ -99,7 +99,13 @@ def build_pipeline(
     snapshots = None
     if settings.snapshot_every_s > 0:
         snapshots = Snapshotter(
-            store, snapshot_path(settings.db_path), settings.snapshot_every_s, clock, metrics.snapshot_taken, metrics.snapshot_duration
+            store,
+            snapshot_path(settings.db_path),
+            settings.snapshot_every_s,
+            clock,
+            metrics.snapshot_taken,
+            metrics.snapshot_duration,
+            on_error=metrics.errors.labels("snapshot").inc,
         )
     pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms, snapshots)
     return pipeline, registry, close

@@ -20,10 +20,17 @@ class Snapshotter:
     """Runs on the writer thread, between batches, so a snapshot never holds half a batch."""
 
     def __init__(
-        self, store: EventStore, target: Path, every_s: float, clock: Callable[[], datetime], taken: Gauge, duration: Histogram
+        self,
+        store: EventStore,
+        target: Path,
+        every_s: float,
+        clock: Callable[[], datetime],
+        taken: Gauge,
+        duration: Histogram,
+        on_error: Callable[[], None] = lambda: None,
     ) -> None:
         self.store, self.target, self.every_s, self.clock = store, target, every_s, clock
-        self._taken, self._duration = taken, duration
+        self._taken, self._duration, self._on_error = taken, duration, on_error
         self._dirty = True  # publish once at start, so readers have something
         self._requested = False
         self._last = 0.0
@@ -42,7 +49,14 @@ class Snapshotter:
         self._requested = False
         self._dirty = False
         started = time.monotonic()
-        info = publish_snapshot(self.store, self.target, self.clock())
+        try:
+            info = publish_snapshot(self.store, self.target, self.clock())
+        except Exception as exc:  # a full disk, say: the events are safe; analysts keep the previous snapshot
+            self._dirty = True
+            self._last = time.monotonic()  # try again after a full interval
+            self._on_error()
+            log.warning("publishing the snapshot %s failed; the previous one stays; retrying in %.0f s: %s", self.target, self.every_s, exc)
+            return False
         self._last = time.monotonic()
         self._duration.observe(self._last - started)
         self._taken.set(info.taken_at.timestamp())

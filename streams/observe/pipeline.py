@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 import streams
 
-ERROR_STAGES = ("poll", "write", "commit", "dlq")
+ERROR_STAGES = ("poll", "write", "commit", "dlq", "snapshot")
 
 
 @dataclass
@@ -52,7 +52,7 @@ class PipelineMetrics:
             errors=Counter(
                 "customs_kpi_errors",
                 "Errors by stage (poll: reading Kafka; write: storing a batch in DuckDB, retried; commit: copying offsets to Kafka;"
-                " dlq: copying rejects to customs.dlq).",
+                " dlq: copying rejects to customs.dlq; snapshot: publishing the analysts' snapshot).",
                 ["stage"],
                 registry=registry,
             ),
