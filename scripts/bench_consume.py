@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from streams.config import ConsumerSettings  # noqa: E402
 from streams.consume.runner import build_pipeline  # noqa: E402
 from streams.contract.events import TOPICS  # noqa: E402
 from streams.kafka import broker  # noqa: E402
+from streams.kafka.broker import free_port  # noqa: E402
 from streams.kafka.topics import ensure_topics  # noqa: E402
 from streams.kpi.clock import VIETNAM  # noqa: E402
 from streams.kpi.targets import load_targets  # noqa: E402
@@ -42,12 +42,6 @@ def _cpu_model() -> str:
     except OSError:
         return platform.processor()
     return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def produce(bootstrap: str, events: int) -> int:
@@ -109,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "kafka"
-        state = broker.start(data, free_port())
+        state = broker.start(data, free_port(pair=True))
         try:
             ensure_topics(state.bootstrap)
             sent = produce(state.bootstrap, args.events)

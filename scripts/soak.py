@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,24 +34,10 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 from streams.contract.reference import departments  # noqa: E402
 from streams.kafka import broker  # noqa: E402
+from streams.kafka.broker import free_port  # noqa: E402
 from streams.kafka.topics import ensure_topics  # noqa: E402
 
 PROBE_DEPT = "12"
-
-
-def free_port(pair: bool = False) -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not pair:
-            return port
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
 
 
 def load(bootstrap: str, rate: int, seconds: float, sent: multiprocessing.Value, stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]

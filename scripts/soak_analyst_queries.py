@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from streams.kafka import broker  # noqa: E402
+from streams.kafka.broker import free_port  # noqa: E402
 from streams.store.sandbox import QueryRefused, open_sandbox, run_query  # noqa: E402
 from streams.store.snapshot import snapshot_path  # noqa: E402
 
@@ -32,11 +32,6 @@ CHECK = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -44,7 +39,7 @@ def main() -> None:
     parser.add_argument("--snapshot-every", type=float, default=10.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        state = broker.start(Path(tmp) / "kafka", free_port())
+        state = broker.start(Path(tmp) / "kafka", free_port(pair=True))
         db = Path(tmp) / "soak.duckdb"
         run = [sys.executable, "-m", "streams"]
         consumer = subprocess.Popen([*run, "consume", "-b", state.bootstrap, "--db", str(db), "--metrics-port", str(free_port()),

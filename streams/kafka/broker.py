@@ -131,6 +131,25 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def free_port(pair: bool = False) -> int:
+    """A free loopback port (and the next one too, when pair is set: the broker's controller takes port + 1)."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port > 65000:
+            continue
+        if not pair:
+            return port
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port pair found")
+
+
 def read_state(data_dir: Path) -> BrokerState | None:
     """The running broker of this data folder, or None."""
     path = data_dir / STATE_FILE

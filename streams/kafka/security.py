@@ -25,7 +25,6 @@ from streams.errors import ConfigError
 PREFIX = "CUSTOMS_KPI_KAFKA_"
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-SECRET = "(set, not shown)"
 
 
 def client_security(env: Mapping[str, str] | None = None) -> dict[str, object]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,27 +16,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.kafka import broker
+from streams.kafka.broker import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port(pair: bool = False) -> int:
-    """A free loopback port (and the next one too, when pair is set)."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port > 65000:
-            continue
-        if not pair:
-            return port
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port pair found")
 
 
 @pytest.fixture(scope="session")
