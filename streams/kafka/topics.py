@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 
 from kafka import KafkaAdminClient
@@ -32,19 +33,29 @@ def admin_client(
     refused = _AuthFailures()
     kafka_log = logging.getLogger("kafka")
     kafka_log.addHandler(refused)
+    deadline = time.monotonic() + timeout_s
     try:
-        return KafkaAdminClient(bootstrap_servers=bootstrap, bootstrap_timeout_ms=int(timeout_s * 1000), **config)
-    except (SaslAuthenticationFailedError, UnsupportedSaslMechanismError):
-        raise _login_refused(bootstrap, config) from None
-    except (KafkaTimeoutError, KafkaConnectionError) as exc:
-        if refused.seen:  # kafka-python retries a refused login until the timeout, and only logs why
-            raise _login_refused(bootstrap, config) from None
-        raise BrokerError(
-            f"no Kafka broker answered at {bootstrap} within {timeout_s:.0f} s; "
-            "start the local one with `customs-kpi kafka up` or check --bootstrap-servers"
-        ) from exc
+        while True:
+            # In slices, so that a refused login (which kafka-python retries until the timeout and
+            # only logs) is reported after one slice rather than after the whole timeout.
+            remaining = deadline - time.monotonic()
+            try:
+                return KafkaAdminClient(bootstrap_servers=bootstrap, bootstrap_timeout_ms=int(min(remaining, _SLICE_S) * 1000), **config)
+            except (SaslAuthenticationFailedError, UnsupportedSaslMechanismError):
+                raise _login_refused(bootstrap, config) from None
+            except (KafkaTimeoutError, KafkaConnectionError) as exc:
+                if refused.seen:
+                    raise _login_refused(bootstrap, config) from None
+                if remaining <= _SLICE_S:
+                    raise BrokerError(
+                        f"no Kafka broker answered at {bootstrap} within {timeout_s:.0f} s; "
+                        "start the local one with `customs-kpi kafka up` or check --bootstrap-servers"
+                    ) from exc
     finally:
         kafka_log.removeHandler(refused)
+
+
+_SLICE_S = 5.0
 
 
 class _AuthFailures(logging.Handler):
