@@ -1,0 +1,41 @@
+"""The `customs-kpi` command. Errors become messages and exit codes here, and only here.
+
+The commands live by group: `broker` (kafka, topics), `stream` (consume, produce, snapshot, demo),
+`data` (targets, dashboards, rejects) and `analysts` (sql, query, export).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from streams.cli import analysts, broker, data, stream
+from streams.errors import CustomsKpiError
+
+app = typer.Typer(
+    help="Streaming KPI monitor for customs revenue, declarations and seizures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(broker.kafka_app, name="kafka")
+app.add_typer(stream.produce_app, name="produce")
+app.add_typer(data.rejects_app, name="rejects")
+app.add_typer(data.targets_app, name="targets")
+app.add_typer(data.dashboards_app, name="dashboards")
+app.command("topics")(broker.topics)
+app.command("consume")(stream.consume)
+app.command("sql")(analysts.sql)
+app.command("query")(analysts.query)
+app.command("export")(analysts.export)
+app.command("snapshot")(stream.snapshot)
+app.command("demo")(stream.demo)
+
+
+def main() -> None:
+    try:
+        app()
+    except CustomsKpiError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,68 @@
+"""What the command groups share: option types, logging, time and simulation-plan parsing."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from streams.errors import ConfigError
+
+DEFAULT_DATA = Path("var/kafka")
+DEFAULT_DB = Path("var/customs.duckdb")
+Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", "-b", envvar="CUSTOMS_KPI_BOOTSTRAP_SERVERS", help="Kafka HOST:PORT list.")]
+Db = Annotated[Path, typer.Option(envvar="CUSTOMS_KPI_DB", help="The consumer's DuckDB file (its snapshot is read while it runs).")]
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
+def parse_time(value: str, setting: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(setting, value, "an ISO date or timestamp, e.g. 2021-01-01 or 2021-01-01T00:00:00+07:00") from exc
+    if t.tzinfo is None:
+        from streams.kpi.clock import VIETNAM
+
+        t = t.replace(tzinfo=VIETNAM)
+    return t
+
+
+def simulation_plan(start: str, end: str, events_per_day: int, seed: int, performance: float, behind: list[str], silent: list[str]):  # type: ignore[no-untyped-def]
+    from streams.contract.reference import department_codes
+    from streams.produce.simulator import SimulationPlan
+
+    factors = {}
+    for item in behind:
+        code, _, factor = item.partition("=")
+        try:
+            value = float(factor)
+        except ValueError:
+            value = -1.0
+        if code not in department_codes() or not 0 <= value <= 10:
+            raise ConfigError("--behind", item, "DEPT=FACTOR with a department code and a factor from 0 to 10, e.g. 03=0.8")
+        factors[code] = value
+    never, stop_at = set(), {}
+    for item in silent:
+        code, at, when = item.partition("@")
+        if code not in department_codes():
+            raise ConfigError("--silent", item, "DEPT or DEPT@TIME with a department code from reference/departments.csv, e.g. 03")
+        if at:
+            stop_at[code] = parse_time(when, "--silent")
+        else:
+            never.add(code)
+    if events_per_day < 1:
+        raise ConfigError("--events-per-day", events_per_day, "a whole number of at least 1")
+    first, last = parse_time(start, "--start"), parse_time(end, "--end")
+    if last <= first:
+        raise ConfigError("--end", end, f"a time after --start {start}")
+    return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(never), stop_at)

@@ -1,0 +1,105 @@
+"""Reference and output data: `targets`, `dashboards` and `rejects`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from streams.cli.common import DEFAULT_DB, Bootstrap, Db, parse_time
+from streams.config import check_bootstrap
+
+targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
+dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
+rejects_app = typer.Typer(help="Rejected messages: summary by reason or time (the default), and replay after a fix.")
+
+Reasons = Annotated[list[str] | None, typer.Option("--reason", help="Only this reason code (repeatable), e.g. unknown_department.")]
+Since = Annotated[str | None, typer.Option(help="Only rejects stored at or after this time (Vietnam time unless an offset is given).")]
+
+
+@targets_app.command("build")
+def targets_build(output: Annotated[Path, typer.Option(help="Where to write the file.")] = Path("streams/kpi/data/targets.csv")) -> None:
+    """Write the default targets file: published figures plus the illustrative allocation."""
+    from streams.kpi.allocation import render_targets_csv
+
+    output.write_text(render_targets_csv(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+@targets_app.command("show")
+def targets_show(
+    year: Annotated[int, typer.Option(help="Year to show.")] = 2021,
+    targets: Annotated[Path | None, typer.Option("--targets", help="Targets file; default: the shipped one.")] = None,
+) -> None:
+    """Print the targets of a year, marking illustrative ones."""
+    from rich.table import Table
+
+    from streams.kpi.targets import load_targets
+
+    table = Table(title=f"Targets {year} (bn VND)")
+    for column in ("scope", "level", "amount", "status", "basis"):
+        table.add_column(column)
+    for t in sorted(load_targets(targets).for_year(year), key=lambda t: (t.scope != "national", t.scope, t.level)):
+        table.add_row(t.scope, t.level, f"{t.amount_vnd / 1e9:,.0f}", t.status, t.basis)
+    Console().print(table)
+
+
+@dashboards_app.command("build")
+def dashboards_build(
+    out: Annotated[Path, typer.Option(help="Folder for the dashboard JSON files.")] = Path("dashboards"),
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a committed file differs from the code.")] = False,
+) -> None:
+    """Render the Grafana dashboards (grafana-foundation-sdk) to JSON files that Grafana provisions."""
+    try:
+        from streams import dashboards
+    except ImportError:
+        typer.echo("grafana-foundation-sdk is not installed: pip install -e '.[dashboards]' (make install does)", err=True)
+        raise typer.Exit(2) from None
+    if check:
+        stale = dashboards.stale(out)
+        if stale:
+            typer.echo(f"out of date in {out}: {', '.join(stale)}; run `customs-kpi dashboards build`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{out}: up to date")
+        return
+    for path in dashboards.write(out):
+        typer.echo(f"wrote {path}")
+
+
+@rejects_app.callback(invoke_without_command=True)
+def rejects(
+    ctx: typer.Context,
+    db: Db = DEFAULT_DB,
+    by: Annotated[str, typer.Option(help="reason (counts, first and last, replay outcomes), day or hour.")] = "reason",
+    reason: Reasons = None,
+    since: Since = None,
+) -> None:
+    """Summarise stored rejects by reason, or by day or hour and reason."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from streams.rejects import summary
+
+    summary(db, by, reason or [], parse_time(since, "--since") if since else None)
+
+
+@rejects_app.command("replay")
+def rejects_replay(
+    bootstrap: Bootstrap = "127.0.0.1:19092",
+    db: Db = DEFAULT_DB,
+    reason: Reasons = None,
+    since: Since = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be sent; send nothing.")] = False,
+) -> None:
+    """Re-submit stored rejects to their topics after a fix to the reference data or the contract (idempotent)."""
+    from streams.rejects import replay
+
+    report = replay(db, check_bootstrap(bootstrap), reason or [], parse_time(since, "--since") if since else None, dry_run)
+    reasons = ", ".join(f"{r}: {n}" for r, n in sorted(report.by_reason.items())) or "none"
+    if dry_run:
+        typer.echo(f"would replay {report.selected} rejects ({reasons})")
+        return
+    typer.echo(f"replayed {report.sent} of {report.selected} rejects ({reasons}); failed {report.failed}")
+    if report.failed:
+        raise typer.Exit(1)
