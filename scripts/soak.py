@@ -5,7 +5,8 @@ Starts its own broker through the project's launcher and `customs-kpi consume` a
 --minutes from a second process. Once a second a probe (1 VND from department 12, which nothing
 else uses) is sent and /metrics is read every 0.25 s until it shows; the wait is the end-to-end
 freshness. Every 5 s: records stored, lag, and the consumer's resident memory (VmRSS).
-Usage: .venv/bin/python scripts/soak.py [--rate 2000] [--minutes 10] [--output docs/benchmarks/soak.json]
+Usage: .venv/bin/python scripts/soak.py [--rate 2000] [--minutes 10] [--memory-limit 256MB]
+                                       [--output docs/benchmarks/soak.json]
 The events are ILLUSTRATIVE (random amounts), not official figures.
 """
 
@@ -119,6 +120,7 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=2000, help="events a second")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--warmup-minutes", type=float, default=3.0, help="memory growth is measured from the end of this")
+    parser.add_argument("--memory-limit", default=None, help="the consumer's --memory-limit (default: none, DuckDB's own)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "soak.json")
     args = parser.parse_args()
     seconds = args.minutes * 60
@@ -132,7 +134,7 @@ def main() -> int:
         log = open(work / "consumer.log", "wb")  # noqa: SIM115
         consumer = subprocess.Popen(
             [sys.executable, "-m", "streams", "consume", "-b", state.bootstrap, "--db", str(work / "soak.duckdb"),
-             "--metrics-port", str(metrics_port)],
+             "--metrics-port", str(metrics_port), *(["--memory-limit", args.memory_limit] if args.memory_limit else [])],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -218,7 +220,8 @@ def main() -> int:
     summary = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "command": f"python scripts/soak.py --rate {args.rate} --minutes {args.minutes:g}",
+        "command": f"python scripts/soak.py --rate {args.rate} --minutes {args.minutes:g}"
+        + (f" --memory-limit {args.memory_limit}" if args.memory_limit else ""),
         "target_rate_per_s": args.rate,
         "duration_s": elapsed,
         "sent": sent.value,

@@ -11,6 +11,19 @@ from streams.errors import ConfigError
 
 _HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
 CLOCKS = ("wall", "event")
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def check_memory_limit(value: str | None, setting: str = "--memory-limit") -> str | None:
+    """A DuckDB size such as 512MB or 2GiB (at least 64 MB), or None for DuckDB's default (80% of RAM)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    match = _SIZE.match(value)
+    units = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+    if match is None or float(value[: match.start(2)]) * units[match.group(2).lower()] < 64e6:
+        raise ConfigError(setting, value, "a size of at least 64MB with a unit, such as 512MB or 2GiB")
+    return value
 
 
 def check_bootstrap(value: str, setting: str = "--bootstrap-servers") -> str:
@@ -49,6 +62,7 @@ class ConsumerSettings:
     max_poll_records: int = 20_000
     poll_timeout_ms: int = 500
     snapshot_every_s: float = 10.0  # 0 turns snapshots off
+    memory_limit: str | None = None  # DuckDB's memory_limit for the writer; None = DuckDB's default
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bootstrap_servers", check_bootstrap(self.bootstrap_servers))
@@ -61,6 +75,7 @@ class ConsumerSettings:
             raise ConfigError("--max-poll-records", self.max_poll_records, "a whole number from 1 to 100000")
         if self.snapshot_every_s < 0:
             raise ConfigError("--snapshot-every", self.snapshot_every_s, "seconds between snapshots, at least 0 (0 = none)")
+        object.__setattr__(self, "memory_limit", check_memory_limit(self.memory_limit))
         if self.targets_file is not None and not self.targets_file.is_file():
             raise ConfigError("--targets", str(self.targets_file), "an existing .csv or .yaml targets file")
 

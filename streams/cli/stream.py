@@ -25,6 +25,10 @@ def consume(
     partitions: Annotated[int, typer.Option(help="Partitions for topics created on start.")] = 6,
     max_poll_records: Annotated[int, typer.Option(help="Largest batch per poll.")] = 20_000,
     snapshot_every: Annotated[float, typer.Option(help="Seconds between read-only snapshots for analysts (0 = none).")] = 10.0,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(envvar="CUSTOMS_KPI_DB_MEMORY_LIMIT", help="Cap on DuckDB's memory, e.g. 512MB; default: DuckDB's (80% of RAM)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Consume the event topics into DuckDB exactly once, serving /metrics, until SIGTERM or SIGINT."""
@@ -32,8 +36,9 @@ def consume(
 
     setup_logging(verbose)
     settings = ConsumerSettings(
-        bootstrap, db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records, snapshot_every_s=snapshot_every
-    )
+        bootstrap, db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records,
+        snapshot_every_s=snapshot_every, memory_limit=memory_limit,
+    )  # fmt: skip
     run_consumer(settings)
 
 

@@ -58,7 +58,7 @@ def build_pipeline(
 
     Returns the pipeline, its registry and a function that closes everything it opened.
     """
-    store = open_store(settings.db_path)
+    store = open_store(settings.db_path, memory_limit=settings.memory_limit)
     closers: list[Callable[[], None]] = [store.close]
 
     def close() -> None:
@@ -135,12 +135,13 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, _snapshot)
         pid_file.write_text(str(os.getpid()))
         log.info(
-            "consuming %s from %s (%s) into %s (group %s); metrics on http://%s:%d/metrics",
+            "consuming %s from %s (%s) into %s (group %s, memory limit %s); metrics on http://%s:%d/metrics",
             ", ".join(TOPICS),
             settings.bootstrap_servers,
             describe(client_security()),
             settings.db_path,
             settings.effective_group_id,
+            settings.memory_limit or "DuckDB's default",
             settings.metrics_host,
             settings.metrics_port,
         )

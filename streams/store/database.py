@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from streams.config import check_memory_limit
 from streams.contract.events import EVENT_TYPES, EventSpec
 from streams.decode.dedupe import SOURCE, split_duplicates
 from streams.decode.result import REJECT_SCHEMA, DecodedBatch
@@ -36,8 +37,11 @@ def duckdb_version() -> str:
     return str(duckdb.__version__)
 
 
-def open_store(path: str | Path, *, read_only: bool = False) -> EventStore:
-    """Open (and migrate) the database, failing clearly if another process holds it."""
+def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> EventStore:
+    """Open (and migrate) the database, failing clearly if another process holds it.
+
+    `memory_limit` (a size checked by `config.check_memory_limit`) caps DuckDB's buffer pool, which
+    otherwise grows with the file up to 80% of RAM."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +53,8 @@ def open_store(path: str | Path, *, read_only: bool = False) -> EventStore:
         raise
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET threads = 1")
+    if memory_limit is not None:
+        con.execute(f"SET memory_limit = '{check_memory_limit(memory_limit)}'")  # checked: digits and a unit only
     if not read_only:
         apply_schema(con)
         apply_views(con)

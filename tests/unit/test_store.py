@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from streams.config import check_memory_limit
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
-from streams.errors import DatabaseInUseError
+from streams.errors import ConfigError, DatabaseInUseError
 from streams.store import open_store
 from streams.store.schema import apply_schema, migrations
 from tests.factories import NOW, raw_batch, revenue
@@ -169,3 +170,19 @@ def test_a_replay_header_on_other_bytes_is_an_ordinary_message(tmp_path: Path) -
     counts = _replay(store, [b"{other bad"], originals=[0], first_offset=5)
     assert counts.rejected == {"invalid_json": 1}
     assert _table(store, "SELECT source_offset, replay_status FROM rejects ORDER BY 1") == [(0, None), (5, None)]
+
+
+def test_memory_limit_caps_duckdb_and_bad_sizes_name_the_setting(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "limited.duckdb", memory_limit="256MB")
+    assert store._con.execute("SELECT current_setting('memory_limit')").fetchone() == ("244.1 MiB",)  # 256e6 bytes
+    store.close()
+    default = open_store(tmp_path / "default.duckdb")
+    assert default._con.execute("SELECT current_setting('memory_limit')").fetchone() != ("244.1 MiB",)
+    default.close()
+    assert check_memory_limit(" 2GiB ") == "2GiB"
+    assert check_memory_limit(None) is None
+    for bad in ("512", "lots", "1MB", "256MB'; ATTACH 'x"):
+        with pytest.raises(ConfigError) as info:
+            check_memory_limit(bad)
+        expected = "expected a size of at least 64MB with a unit, such as 512MB or 2GiB"
+        assert str(info.value) == f"setting --memory-limit={bad!r} is invalid: {expected}"
