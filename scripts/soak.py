@@ -76,9 +76,17 @@ def load(bootstrap: str, rate: int, seconds: float, sent: multiprocessing.Value,
         sent.value = n
 
 
+SCRAPE_ERRORS: list[str] = []
+
+
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode()
+    """The samples of /metrics; a failed read is recorded in SCRAPE_ERRORS and gives no samples."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except OSError as exc:  # urllib's HTTPError and URLError are OSErrors
+        SCRAPE_ERRORS.append(f"{datetime.now(UTC).isoformat(timespec='seconds')} {exc}")
+        return {}
     return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in text_string_to_metric_families(text) for s in f.samples}
 
 
@@ -138,14 +146,11 @@ def main() -> int:
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                scrape(metrics_port)
-                break
-            except OSError:
-                if time.monotonic() > deadline or consumer.poll() is not None:
-                    raise SystemExit(f"the consumer did not start; see {work / 'consumer.log'}") from None
-                time.sleep(0.2)
+        while not scrape(metrics_port):
+            if time.monotonic() > deadline or consumer.poll() is not None:
+                raise SystemExit(f"the consumer did not start; see {work / 'consumer.log'}")
+            time.sleep(0.2)
+        SCRAPE_ERRORS.clear()  # refused while the consumer started: expected
 
         sent = multiprocessing.Value("q", 0)
         stop = multiprocessing.Event()
@@ -162,6 +167,8 @@ def main() -> int:
             while loader.is_alive():
                 time.sleep(5)
                 s = scrape(metrics_port)
+                if not s:
+                    continue
                 now = time.monotonic()
                 stored = total(s, "customs_kpi_records_total")
                 timeline.append(
@@ -209,6 +216,11 @@ def main() -> int:
         while total(scrape(metrics_port), "customs_kpi_records_total") < expected and time.monotonic() < drain_deadline:
             time.sleep(1)
         final = scrape(metrics_port)
+        for _ in range(10):  # a failed last read is retried, not taken for zero
+            if final:
+                break
+            time.sleep(1)
+            final = scrape(metrics_port)
     finally:
         if consumer is not None:
             consumer.terminate()
@@ -238,6 +250,7 @@ def main() -> int:
         "freshness_s_max": round(max(freshness), 3),
         "freshness_resolution_s": 0.25,
         "metrics_scrape_s_p50": round(percentile(scrape_seconds, 50), 4),
+        "scrape_errors": SCRAPE_ERRORS,
         **memory(timeline, args.warmup_minutes * 60),
         "timeline": timeline,
     }
