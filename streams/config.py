@@ -11,7 +11,8 @@ from streams.errors import ConfigError
 
 _HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
 CLOCKS = ("wall", "event")
-_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+_SIZE = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[KMGT]i?B)$", re.IGNORECASE)
+_UNIT_BYTES = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
 def check_memory_limit(value: str | None, setting: str = "--memory-limit") -> str | None:
@@ -20,8 +21,7 @@ def check_memory_limit(value: str | None, setting: str = "--memory-limit") -> st
         return None
     value = value.strip()
     match = _SIZE.match(value)
-    units = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-    if match is None or float(value[: match.start(2)]) * units[match.group(2).lower()] < 64e6:
+    if match is None or float(match["number"]) * _UNIT_BYTES[match["unit"].lower()] < 64e6:
         raise ConfigError(setting, value, "a size of at least 64MB with a unit, such as 512MB or 2GiB")
     return value
 

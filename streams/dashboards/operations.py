@@ -21,196 +21,192 @@ from streams.dashboards.panels import (
 
 def declarations() -> Any:
     sel = 'department=~"$department"'
-    d = new_dashboard(
+    return new_dashboard(
         "customs-declarations",
         "Customs declarations",
         "Registered declarations by flow and inspection channel, the green-channel share and release times.",
         ["declarations"],
-    ).with_variable(department_variable(multi=True))
-    for panel in (
-        graph(
-            "Declarations per day by flow and channel",
-            "Declarations registered over the last 24 hours at each point, by flow (import, export) and channel.",
-            COUNT,
-            Query(f"sum by (flow, channel) (increase(customs_declarations_total{{{sel}}}[1d]))", "{{flow}} {{channel}}"),
-            w=16,
-        ),
-        single(
-            "Green-channel share",
-            "Declarations registered in the green channel (no document check, no inspection) as a share of all, over the time range.",
-            RATIO,
-            Query(
-                f'sum(increase(customs_declarations_total{{{sel}, channel="green"}}[$__range])) '
-                f"/ sum(increase(customs_declarations_total{{{sel}}}[$__range]))",
-                "green share",
+        variable=department_variable(multi=True),
+        panels=(
+            graph(
+                "Declarations per day by flow and channel",
+                "Declarations registered over the last 24 hours at each point, by flow (import, export) and channel.",
+                COUNT,
+                Query(f"sum by (flow, channel) (increase(customs_declarations_total{{{sel}}}[1d]))", "{{flow}} {{channel}}"),
+                w=16,
             ),
-            w=8,
-            h=8,
-        ),
-        bars(
-            "Declarations by flow and channel",
-            "Declarations registered over the dashboard's time range.",
-            COUNT,
-            Query(f"sum by (flow, channel) (increase(customs_declarations_total{{{sel}}}[$__range]))", "{{flow}} {{channel}}"),
-            w=8,
-        ),
-        bars(
-            "Departments by declarations",
-            "Declarations registered over the dashboard's time range, by department.",
-            COUNT,
-            Query(f"sort_desc(sum by (department) (increase(customs_declarations_total{{{sel}}}[$__range])))", "{{department}}"),
-            w=8,
-        ),
-        graph(
-            "Release time by channel (all departments)",
-            "Median and 90th percentile of release time (cleared minus registered) of declarations cleared in the last "
-            "24 hours, by channel; from the customs_declaration_release_seconds histogram, which is national.",
-            SECONDS,
-            Query(
-                "histogram_quantile(0.5, sum by (le, channel) (rate(customs_declaration_release_seconds_bucket[1d])))",
-                "median {{channel}}",
+            single(
+                "Green-channel share",
+                "Declarations registered in the green channel (no document check, no inspection) as a share of all, over the time range.",
+                RATIO,
+                Query(
+                    f'sum(increase(customs_declarations_total{{{sel}, channel="green"}}[$__range])) '
+                    f"/ sum(increase(customs_declarations_total{{{sel}}}[$__range]))",
+                    "green share",
+                ),
+                w=8,
+                h=8,
             ),
-            Query(
-                "histogram_quantile(0.9, sum by (le, channel) (rate(customs_declaration_release_seconds_bucket[1d])))",
-                "p90 {{channel}}",
+            bars(
+                "Declarations by flow and channel",
+                "Declarations registered over the dashboard's time range.",
+                COUNT,
+                Query(f"sum by (flow, channel) (increase(customs_declarations_total{{{sel}}}[$__range]))", "{{flow}} {{channel}}"),
+                w=8,
             ),
-            w=24,
+            bars(
+                "Departments by declarations",
+                "Declarations registered over the dashboard's time range, by department.",
+                COUNT,
+                Query(f"sort_desc(sum by (department) (increase(customs_declarations_total{{{sel}}}[$__range])))", "{{department}}"),
+                w=8,
+            ),
+            graph(
+                "Release time by channel (all departments)",
+                "Median and 90th percentile of release time (cleared minus registered) of declarations cleared in the last "
+                "24 hours, by channel; from the customs_declaration_release_seconds histogram, which is national.",
+                SECONDS,
+                Query(
+                    "histogram_quantile(0.5, sum by (le, channel) (rate(customs_declaration_release_seconds_bucket[1d])))",
+                    "median {{channel}}",
+                ),
+                Query(
+                    "histogram_quantile(0.9, sum by (le, channel) (rate(customs_declaration_release_seconds_bucket[1d])))",
+                    "p90 {{channel}}",
+                ),
+                w=24,
+            ),
         ),
-    ):
-        d = d.with_panel(panel)
-    return d
+    )
 
 
 def enforcement() -> Any:
     sel = 'department=~"$department"'
-    d = new_dashboard(
+    return new_dashboard(
         "customs-enforcement",
         "Customs enforcement: seizures",
         "Seizure cases by category and reporting period (16th of a month to the 15th of the next), value of goods and prosecutions.",
         ["seizures"],
-    ).with_variable(department_variable(multi=True))
-    for panel in (
-        bars(
-            "Cases in the current reporting period, by category",
-            "Seizure cases since the 16th that opened the current reporting period (Vietnam time).",
-            COUNT,
-            Query(f"sort_desc(sum by (category) (customs_seizures_reporting_period_cases{{{sel}}}))", "{{category}}"),
-            w=8,
-        ),
-        bars(
-            "Cases in the current reporting period, by department",
-            "Seizure cases since the 16th that opened the current reporting period, by department.",
-            COUNT,
-            Query(f"sort_desc(sum by (department) (customs_seizures_reporting_period_cases{{{sel}}}))", "{{department}}"),
-            w=8,
-        ),
-        single(
-            "Cases prosecuted",
-            "Seizure cases over the time range in which customs started criminal proceedings.",
-            COUNT,
-            Query(f"sum(increase(customs_seizures_prosecuted_total{{{sel}}}[$__range]))", "prosecuted"),
-            w=8,
-            h=10,
-        ),
-        graph(
-            "Seizure cases per day by category",
-            "Cases over the last 24 hours at each point, by category.",
-            COUNT,
-            Query(f"sum by (category) (increase(customs_seizures_total{{{sel}}}[1d]))", "{{category}}"),
-        ),
-        bars(
-            "Value of seized goods by category",
-            "Goods value of the cases over the dashboard's time range.",
-            VND,
-            Query(f"sort_desc(sum by (category) (increase(customs_seizure_goods_value_vnd_total{{{sel}}}[$__range])))", "{{category}}"),
-        ),
-        graph(
-            "Prosecution share",
-            "Cases prosecuted / all cases over the last 7 days at each point.",
-            RATIO,
-            Query(
-                f"sum(increase(customs_seizures_prosecuted_total{{{sel}}}[7d])) / sum(increase(customs_seizures_total{{{sel}}}[7d]))",
-                "prosecuted share",
+        variable=department_variable(multi=True),
+        panels=(
+            bars(
+                "Cases in the current reporting period, by category",
+                "Seizure cases since the 16th that opened the current reporting period (Vietnam time).",
+                COUNT,
+                Query(f"sort_desc(sum by (category) (customs_seizures_reporting_period_cases{{{sel}}}))", "{{category}}"),
+                w=8,
             ),
-            w=24,
+            bars(
+                "Cases in the current reporting period, by department",
+                "Seizure cases since the 16th that opened the current reporting period, by department.",
+                COUNT,
+                Query(f"sort_desc(sum by (department) (customs_seizures_reporting_period_cases{{{sel}}}))", "{{department}}"),
+                w=8,
+            ),
+            single(
+                "Cases prosecuted",
+                "Seizure cases over the time range in which customs started criminal proceedings.",
+                COUNT,
+                Query(f"sum(increase(customs_seizures_prosecuted_total{{{sel}}}[$__range]))", "prosecuted"),
+                w=8,
+                h=10,
+            ),
+            graph(
+                "Seizure cases per day by category",
+                "Cases over the last 24 hours at each point, by category.",
+                COUNT,
+                Query(f"sum by (category) (increase(customs_seizures_total{{{sel}}}[1d]))", "{{category}}"),
+            ),
+            bars(
+                "Value of seized goods by category",
+                "Goods value of the cases over the dashboard's time range.",
+                VND,
+                Query(f"sort_desc(sum by (category) (increase(customs_seizure_goods_value_vnd_total{{{sel}}}[$__range])))", "{{category}}"),
+            ),
+            graph(
+                "Prosecution share",
+                "Cases prosecuted / all cases over the last 7 days at each point.",
+                RATIO,
+                Query(
+                    f"sum(increase(customs_seizures_prosecuted_total{{{sel}}}[7d])) / sum(increase(customs_seizures_total{{{sel}}}[7d]))",
+                    "prosecuted share",
+                ),
+                w=24,
+            ),
         ),
-    ):
-        d = d.with_panel(panel)
-    return d
+    )
 
 
 def pipeline() -> Any:
-    d = new_dashboard(
+    return new_dashboard(
         "customs-pipeline",
         "Customs KPI pipeline health",
         "The consumer: ingest rate by outcome, lag, rejects by reason, batch timings, freshness and errors.",
         ["pipeline"],
-    )
-    for panel in (
-        graph(
-            "Records consumed per second by outcome",
-            "Records read from Kafka per second: accepted, duplicate (already stored) or rejected (kept in rejects and customs.dlq).",
-            PER_SECOND,
-            Query("sum by (outcome) (rate(customs_kpi_records_total[$__rate_interval]))", "{{outcome}}"),
-        ),
-        graph(
-            "Consumer lag by topic",
-            "High watermark minus the next offset to read, summed over partitions. The lag alert fires over 100,000 for 10 minutes.",
-            COUNT,
-            Query("sum by (topic) (customs_kpi_consumer_lag_records)", "{{topic}}"),
-        ),
-        bars(
-            "Rejects by reason",
-            "Rejected messages over the dashboard's time range, by reason code (see the rejects table and customs-kpi rejects).",
-            COUNT,
-            Query("sort_desc(sum by (reason) (increase(customs_kpi_rejects_total[$__range])))", "{{reason}}"),
-            w=8,
-        ),
-        graph(
-            "Batch duration, 99th percentile, by stage",
-            "Time to decode a polled batch and to write it to DuckDB with its offsets.",
-            SECONDS,
-            Query(
-                "histogram_quantile(0.99, sum by (le, stage) (rate(customs_kpi_batch_duration_seconds_bucket[$__rate_interval])))",
-                "{{stage}}",
+        panels=(
+            graph(
+                "Records consumed per second by outcome",
+                "Records read from Kafka per second: accepted, duplicate (already stored) or rejected (kept in rejects and customs.dlq).",
+                PER_SECOND,
+                Query("sum by (outcome) (rate(customs_kpi_records_total[$__rate_interval]))", "{{outcome}}"),
             ),
-            w=8,
+            graph(
+                "Consumer lag by topic",
+                "High watermark minus the next offset to read, summed over partitions. The lag alert fires over 100,000 for 10 minutes.",
+                COUNT,
+                Query("sum by (topic) (customs_kpi_consumer_lag_records)", "{{topic}}"),
+            ),
+            bars(
+                "Rejects by reason",
+                "Rejected messages over the dashboard's time range, by reason code (see the rejects table and customs-kpi rejects).",
+                COUNT,
+                Query("sort_desc(sum by (reason) (increase(customs_kpi_rejects_total[$__range])))", "{{reason}}"),
+                w=8,
+            ),
+            graph(
+                "Batch duration, 99th percentile, by stage",
+                "Time to decode a polled batch and to write it to DuckDB with its offsets.",
+                SECONDS,
+                Query(
+                    "histogram_quantile(0.99, sum by (le, stage) (rate(customs_kpi_batch_duration_seconds_bucket[$__rate_interval])))",
+                    "{{stage}}",
+                ),
+                w=8,
+            ),
+            graph(
+                "Records per batch, median",
+                "Median number of records in a polled batch; small batches under load mean polling overhead dominates.",
+                COUNT,
+                Query("histogram_quantile(0.5, sum by (le) (rate(customs_kpi_batch_records_bucket[$__rate_interval])))", "median"),
+                w=8,
+            ),
+            graph(
+                "Freshness: time since the latest event, by stream",
+                "Wall clock minus the newest occurred_at accepted on each stream (all departments).",
+                SECONDS,
+                Query("time() - max by (stream) (customs_last_event_timestamp_seconds)", "{{stream}}"),
+                w=8,
+            ),
+            single(
+                "Time since the last committed batch",
+                "Wall clock minus the time the consumer last stored a batch and its offsets.",
+                SECONDS,
+                Query("time() - customs_kpi_last_commit_timestamp_seconds", "since last commit"),
+                w=8,
+            ),
+            single(
+                "Exporter up",
+                "1 when Prometheus scraped the consumer's /metrics on its last attempt.",
+                "none",
+                Query('up{job="customs-kpi"}', "{{instance}}"),
+                w=4,
+            ),
+            single(
+                "Errors by stage",
+                "Errors over the dashboard's time range: write (storing a batch in DuckDB), dlq (copying rejects to customs.dlq).",
+                COUNT,
+                Query("sum by (stage) (increase(customs_kpi_errors_total[$__range]))", "{{stage}}"),
+                w=4,
+            ),
         ),
-        graph(
-            "Records per batch, median",
-            "Median number of records in a polled batch; small batches under load mean polling overhead dominates.",
-            COUNT,
-            Query("histogram_quantile(0.5, sum by (le) (rate(customs_kpi_batch_records_bucket[$__rate_interval])))", "median"),
-            w=8,
-        ),
-        graph(
-            "Freshness: time since the latest event, by stream",
-            "Wall clock minus the newest occurred_at accepted on each stream (all departments).",
-            SECONDS,
-            Query("time() - max by (stream) (customs_last_event_timestamp_seconds)", "{{stream}}"),
-            w=8,
-        ),
-        single(
-            "Time since the last committed batch",
-            "Wall clock minus the time the consumer last stored a batch and its offsets.",
-            SECONDS,
-            Query("time() - customs_kpi_last_commit_timestamp_seconds", "since last commit"),
-            w=8,
-        ),
-        single(
-            "Exporter up",
-            "1 when Prometheus scraped the consumer's /metrics on its last attempt.",
-            "none",
-            Query('up{job="customs-kpi"}', "{{instance}}"),
-            w=4,
-        ),
-        single(
-            "Errors by stage",
-            "Errors over the dashboard's time range: write (storing a batch in DuckDB), dlq (copying rejects to customs.dlq).",
-            COUNT,
-            Query("sum by (stage) (increase(customs_kpi_errors_total[$__range]))", "{{stage}}"),
-            w=4,
-        ),
-    ):
-        d = d.with_panel(panel)
-    return d
+    )

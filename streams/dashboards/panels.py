@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from grafana_foundation_sdk.builders import bargauge, common, dashboard, prometheus, stat, table, timeseries
@@ -81,8 +82,16 @@ def department_variable(*, multi: bool = False) -> dashboard.QueryVariable:
     return variable
 
 
-def new_dashboard(uid: str, title: str, description: str, tags: list[str]) -> dashboard.Dashboard:
-    return (
+def new_dashboard(
+    uid: str,
+    title: str,
+    description: str,
+    tags: list[str],
+    panels: Iterable[Any],
+    variable: dashboard.QueryVariable | None = None,
+) -> dashboard.Dashboard:
+    """A dashboard with the project's common settings, its panels in order and an optional variable."""
+    d = (
         dashboard.Dashboard(title)
         .uid(uid)
         .description(description)
@@ -93,3 +102,8 @@ def new_dashboard(uid: str, title: str, description: str, tags: list[str]) -> da
         .tooltip(DashboardCursorSync.CROSSHAIR)
         .readonly()
     )
+    if variable is not None:
+        d = d.with_variable(variable)
+    for panel in panels:
+        d = d.with_panel(panel)
+    return d
