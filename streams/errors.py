@@ -67,3 +67,19 @@ class InputFileError(CustomsKpiError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.problem}"
+
+
+@dataclass
+class StoreInconsistentError(CustomsKpiError):
+    """The database and the writer's index beside it disagree (restored separately, or tampered with)."""
+
+    path: str
+    problem: str
+
+    exit_code = 1
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path}: {self.problem}; stop the consumer and delete {self.path}.index/ "
+            "(it is rebuilt from the rows on the next start)"
+        )

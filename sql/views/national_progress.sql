@@ -1,16 +1,15 @@
--- National revenue progress at as_of per target level: the national targets against the sum of all departments.
+-- National revenue progress at as_of per target level: the national targets against the sum over
+-- all departments, with the same formulas as revenue_progress. Without a national target for the
+-- year there is one row with level NULL (ytd and projection only).
 CREATE OR REPLACE MACRO national_progress(as_of) AS TABLE
-WITH ytd AS (
-    SELECT coalesce(CAST(sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) AS BIGINT), 0) AS ytd_vnd
-    FROM revenue
-    WHERE occurred_at >= from_local_time(make_timestamp(year(local_time(as_of)), 1, 1, 0, 0, 0))
-      AND occurred_at <= CAST(as_of AS TIMESTAMPTZ)
+WITH s AS (
+    SELECT coalesce((SELECT sum(ytd_vnd) FROM revenue_ytd(as_of)), 0) AS ytd_vnd, plan_share(as_of, 'national') AS plan_share
 )
-SELECT t.level, t.status AS target_status, CAST(as_of AS TIMESTAMPTZ) AS as_of, y.ytd_vnd, t.amount_vnd AS target_vnd,
-       plan_share(as_of, 'national') AS plan_share,
-       t.amount_vnd * plan_share(as_of, 'national') AS plan_to_date_vnd,
-       y.ytd_vnd / nullif(t.amount_vnd * plan_share(as_of, 'national'), 0) AS pace_ratio,
-       y.ytd_vnd / nullif(plan_share(as_of, 'national'), 0) AS projected_year_end_vnd
-FROM ytd y
-JOIN targets t ON t.scope = 'national' AND t.year = year(local_time(as_of))
+SELECT t.level, t.status AS target_status, CAST(as_of AS TIMESTAMPTZ) AS as_of, CAST(s.ytd_vnd AS HUGEINT) AS ytd_vnd,
+       t.amount_vnd AS target_vnd, s.plan_share,
+       t.amount_vnd * s.plan_share AS plan_to_date_vnd,
+       s.ytd_vnd / nullif(t.amount_vnd * s.plan_share, 0) AS pace_ratio,
+       s.ytd_vnd / nullif(s.plan_share, 0) AS projected_year_end_vnd
+FROM s
+LEFT JOIN targets t ON t.scope = 'national' AND t.year = year(local_time(as_of))
 ORDER BY t.level;

@@ -1,19 +1,15 @@
 -- Revenue progress of every department at as_of, one row per target level (level is NULL where the
--- department has no target for the year). Same formulas as /metrics: ytd is net revenue from the
--- start of the local year up to as_of; plan_to_date = target x plan_share; pace = ytd / plan;
--- projection = ytd / plan_share. Usage: SELECT * FROM revenue_progress(TIMESTAMPTZ '2021-06-30 17:00:00+00').
+-- department has no target for the year). These are the contract's formulas, and /metrics reads
+-- them from here (sql/metrics/progress.sql): ytd is net revenue from the start of the local year up
+-- to as_of (revenue_ytd); plan_to_date = target x plan_share; pace = ytd / plan;
+-- projection = ytd / plan_share; a value whose denominator is 0 is NULL.
+-- Usage: SELECT * FROM revenue_progress(TIMESTAMPTZ '2021-06-30 17:00:00+00').
 CREATE OR REPLACE MACRO revenue_progress(as_of) AS TABLE
-WITH ytd AS (
-    SELECT d.code AS department_code, d.name_en AS department,
-           coalesce(CAST(sum(CASE r.kind WHEN 'refund' THEN -r.amount_vnd ELSE r.amount_vnd END) AS BIGINT), 0) AS ytd_vnd
+WITH shares AS (
+    SELECT d.code AS department_code, d.name_en AS department, coalesce(y.ytd_vnd, 0) AS ytd_vnd,
+           plan_share(as_of, d.code) AS plan_share
     FROM departments d
-    LEFT JOIN revenue r
-      ON r.department_code = d.code
-     AND r.occurred_at >= from_local_time(make_timestamp(year(local_time(as_of)), 1, 1, 0, 0, 0))
-     AND r.occurred_at <= CAST(as_of AS TIMESTAMPTZ)
-    GROUP BY ALL
-), shares AS (
-    SELECT *, plan_share(as_of, department_code) AS plan_share FROM ytd
+    LEFT JOIN revenue_ytd(as_of) y ON y.department_code = d.code
 )
 SELECT s.department_code, s.department, t.level, t.status AS target_status, CAST(as_of AS TIMESTAMPTZ) AS as_of,
        s.ytd_vnd, t.amount_vnd AS target_vnd, s.plan_share,

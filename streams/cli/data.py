@@ -1,4 +1,4 @@
-"""Reference and output data: `targets`, `dashboards` and `rejects`."""
+"""Reference and output data: `targets`, `dashboards`, `rejects` and `aggregates`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from streams.config import check_bootstrap
 targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
 rejects_app = typer.Typer(help="Rejected messages: summary by reason or time (the default), and replay after a fix.")
+aggregates_app = typer.Typer(help="The aggregate tables behind /metrics: check them against the rows, or rebuild.", no_args_is_help=True)
 
 Reasons = Annotated[list[str] | None, typer.Option("--reason", help="Only this reason code (repeatable), e.g. unknown_department.")]
 Since = Annotated[str | None, typer.Option(help="Only rejects stored at or after this time (Vietnam time unless an offset is given).")]
@@ -103,3 +104,49 @@ def rejects_replay(
     typer.echo(f"replayed {report.sent} of {report.selected} rejects ({reasons}); failed {report.failed}")
     if report.failed:
         raise typer.Exit(1)
+
+
+@aggregates_app.command("verify")
+def aggregates_verify(
+    db: Db = DEFAULT_DB,
+    show: Annotated[int, typer.Option(help="Print at most this many differing rows per table.")] = 10,
+) -> None:
+    """Recompute every aggregate table from the stored rows and list the differences (exit 1 if any)."""
+    from rich.table import Table
+
+    from streams.query import freshness
+    from streams.store.aggregates import audit
+    from streams.store.sandbox import open_sandbox
+
+    con, source = open_sandbox(db)
+    try:
+        Console(stderr=True).print(freshness(source))
+        problems = audit(con)
+    finally:
+        con.close()
+    summary = Table("aggregate", "differing rows", title="Aggregates against the stored rows")
+    for name, rows in problems.items():
+        summary.add_row(name, f"{rows.height:,}")
+    Console().print(summary)
+    bad = {name: rows for name, rows in problems.items() if rows.height}
+    for name, rows in bad.items():
+        Console().print(f"{name}:", rows.head(show))
+    if bad:
+        typer.echo(f"{len(bad)} aggregate tables differ from the rows; `customs-kpi aggregates rebuild` recomputes them", err=True)
+        raise typer.Exit(1)
+    typer.echo("every aggregate equals its recomputation from the rows")
+
+
+@aggregates_app.command("rebuild")
+def aggregates_rebuild(db: Db = DEFAULT_DB) -> None:
+    """Recompute every aggregate table from the stored rows, in one transaction (stop the consumer first)."""
+    from streams.store import open_store
+    from streams.store.aggregates import rebuild
+
+    store = open_store(db)
+    try:
+        with store.reader() as con:
+            rebuild(con)
+    finally:
+        store.close()
+    typer.echo(f"rebuilt the aggregates of {db} from its rows")

@@ -20,10 +20,9 @@ from streams.consume.pipeline import Pipeline
 from streams.consume.snapshots import Snapshotter
 from streams.consume.source import KafkaSource
 from streams.contract.events import TOPICS
-from streams.contract.reference import departments
 from streams.kafka.security import client_security, describe
 from streams.kafka.topics import ensure_topics
-from streams.kpi.targets import TargetBook, load_targets
+from streams.kpi.targets import load_targets
 from streams.observe.kpi_collector import KpiCollector
 from streams.observe.pipeline import PipelineMetrics
 from streams.observe.server import serve_metrics
@@ -40,14 +39,13 @@ def wall_clock() -> datetime:
 
 
 def build_registry(
-    store: EventStore, settings: ConsumerSettings, clock: Callable[[], datetime], book: TargetBook | None = None
+    store: EventStore, settings: ConsumerSettings, clock: Callable[[], datetime]
 ) -> tuple[CollectorRegistry, PipelineMetrics]:
+    """The pipeline's own metrics and the KPI collector, which reads the store's aggregates at each scrape."""
     registry = CollectorRegistry()
     metrics = _metrics(registry)
     as_of = latest_event_time if settings.clock == "event" else (lambda _con: clock())
-    book = book or load_targets(settings.targets_file)
-    codes = [d.code for d in departments()]
-    registry.register(KpiCollector(lambda: read_snapshot(store, as_of), book, codes, settings.clock))
+    registry.register(KpiCollector(lambda: read_snapshot(store, as_of), settings.clock))
     return registry, metrics
 
 
@@ -70,7 +68,7 @@ def build_pipeline(
         book = load_targets(settings.targets_file)
         write_reference(store, book)  # the targets and curves the SQL views use
         ensure_topics(settings.bootstrap_servers, settings.partitions)
-        registry, metrics = build_registry(store, settings, clock, book)
+        registry, metrics = build_registry(store, settings, clock)
         consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
             group_id=settings.effective_group_id,

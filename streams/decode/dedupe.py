@@ -29,6 +29,36 @@ def content_columns(spec: EventSpec) -> list[str]:
     return list(spec.field_names)
 
 
+def against(rows: pl.DataFrame, reference: pl.DataFrame, spec: EventSpec) -> pl.DataFrame:
+    """Rows joined to the reference row of their event_id (its columns prefixed ref_), with `same`:
+    whether every contract field is equal (null equals null)."""
+    content = [c for c in content_columns(spec) if c != "event_id"]
+    ref = reference.select(["event_id", *content, *SOURCE]).rename({c: f"ref_{c}" for c in content + SOURCE})
+    joined = rows.join(ref, on="event_id", how="inner")
+    return joined.with_columns(pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"ref_{c}")) for c in content]).alias("same"))
+
+
+def conflicts(joined: pl.DataFrame, detail: str) -> pl.DataFrame:
+    """Rejects for the rows of `against` whose content differs; detail takes the event_id and the reference's source."""
+    return (
+        joined.filter(~pl.col("same"))
+        .select(
+            *SOURCE,
+            "message_key",
+            "raw_value",
+            pl.lit(RejectReason.CONFLICTING_DUPLICATE.value).alias("reason"),
+            pl.format(detail, "event_id", *[f"ref_{c}" for c in SOURCE]).alias("detail"),
+            "event_id",
+        )
+        .cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def duplicates(joined: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `against` with the same content: where each came from, and its event_id."""
+    return joined.filter(pl.col("same")).select([*SOURCE, "event_id"])
+
+
 def split_duplicates(accepted: pl.DataFrame, spec: EventSpec) -> Deduplicated:
     """Split accepted rows (in arrival order) into first occurrences, duplicates and conflicts."""
     first = accepted.select(pl.col("event_id").is_first_distinct()).to_series()
@@ -36,28 +66,5 @@ def split_duplicates(accepted: pl.DataFrame, spec: EventSpec) -> Deduplicated:
     if repeats.is_empty():
         empty = pl.DataFrame(schema={**{c: accepted.schema[c] for c in SOURCE}, "event_id": pl.String})
         return Deduplicated(unique, empty, pl.DataFrame(schema=REJECT_SCHEMA))
-    content = content_columns(spec)
-    firsts = unique.select(content + SOURCE).rename({c: f"first_{c}" for c in content + SOURCE if c != "event_id"})
-    joined = repeats.join(firsts, on="event_id", how="left")
-    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"first_{c}")) for c in content if c != "event_id"])
-    joined = joined.with_columns(same.alias("_same"))
-    duplicates = joined.filter(pl.col("_same")).select([*SOURCE, "event_id"])
-    conflicts = (
-        joined.filter(~pl.col("_same"))
-        .select(
-            *SOURCE,
-            "message_key",
-            "raw_value",
-            pl.lit(RejectReason.CONFLICTING_DUPLICATE.value).alias("reason"),
-            pl.format(
-                "event_id {} was first seen at {}[{}]@{} with different content",
-                pl.col("event_id"),
-                pl.col("first_source_topic"),
-                pl.col("first_source_partition"),
-                pl.col("first_source_offset"),
-            ).alias("detail"),
-            "event_id",
-        )
-        .cast(REJECT_SCHEMA)
-    )  # type: ignore[arg-type]
-    return Deduplicated(unique, duplicates, conflicts)
+    joined = against(repeats, unique, spec)
+    return Deduplicated(unique, duplicates(joined), conflicts(joined, "event_id {} was first seen at {}[{}]@{} with different content"))

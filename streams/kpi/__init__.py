@@ -1,1 +1,3 @@
-"""Targets, the seasonal plan curve, and pace and projection figures. Pure: no I/O beyond reading files."""
+"""Targets and the seasonal plan curve, loaded for the SQL that computes pace and projection (sql/views).
+
+Pure: no I/O beyond reading files."""

@@ -1,12 +1,12 @@
-"""The plan curve: cumulative month-end shares C1..C12 of the annual target (EVENTS.md)."""
+"""The plan curve: cumulative month-end shares C1..C12 of the annual target (EVENTS.md).
+
+plan_share(t) itself is computed in SQL only (sql/views/01_plan_share.sql), from these shares."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from streams.contract.reference import read_reference_csv
-from streams.kpi.clock import local, month_bounds
 
 DEFAULT_CURVE_TOTAL_BN = 317090  # 2020 national revenue, the default curve's denominator
 
@@ -23,13 +23,6 @@ class PlanCurve:
     def month_end(self, month: int) -> float:
         """C(month), with C(0) = 0."""
         return 0.0 if month == 0 else self.cumulative[month - 1]
-
-    def share(self, t: datetime) -> float:
-        """plan_share(t) = C(m-1) + (C(m) - C(m-1)) x f, f the elapsed fraction of local month m."""
-        start, end = month_bounds(t)
-        f = (t - start).total_seconds() / (end - start).total_seconds()
-        m = local(t).month
-        return self.month_end(m - 1) + (self.month_end(m) - self.month_end(m - 1)) * f
 
 
 def default_curve() -> PlanCurve:

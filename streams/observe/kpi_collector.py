@@ -1,8 +1,10 @@
-"""The contract's KPI metrics, computed from DuckDB on every scrape (so restarts restore them)."""
+"""The contract's KPI metrics, read from DuckDB's aggregates on every scrape (so restarts restore them)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import groupby
+from operator import itemgetter
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -10,10 +12,7 @@ from prometheus_client.utils import floatToGoString
 
 from streams.contract.events import TOPICS
 from streams.decode.reasons import RejectReason
-from streams.kpi.clock import local
-from streams.kpi.pace import all_figures
-from streams.kpi.targets import NATIONAL, TargetBook
-from streams.store.queries import RELEASE_BUCKETS_S, KpiSnapshot
+from streams.store.queries import KpiSnapshot
 
 
 def _families() -> dict[str, Metric]:
@@ -69,12 +68,10 @@ def _families() -> dict[str, Metric]:
 
 
 class KpiCollector(Collector):
-    """Builds fresh metric families from a DuckDB snapshot on each scrape."""
+    """Builds fresh metric families from the rows of sql/metrics/ on each scrape; computes nothing itself."""
 
-    def __init__(self, snapshot: Callable[[], KpiSnapshot], book: TargetBook, departments: list[str], clock_name: str) -> None:
+    def __init__(self, snapshot: Callable[[], KpiSnapshot], clock_name: str) -> None:
         self._snapshot = snapshot
-        self._book = book
-        self._departments = departments
         self._clock_name = clock_name
 
     def describe(self) -> Iterable[Metric]:
@@ -84,30 +81,31 @@ class KpiCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         snap = self._snapshot()
         f = _families()
-        for d in self._departments:
-            f["collected"].add_metric([d], snap.collected.get(d, 0))
-            f["refunded"].add_metric([d], snap.refunded.get(d, 0))
-        for d, flow, channel, n in snap.declarations:
+        for d, collected, refunded in snap["revenue_totals"]:
+            f["collected"].add_metric([d], collected)
+            f["refunded"].add_metric([d], refunded)
+        for d, flow, channel, n in snap["declarations"]:
             f["declarations"].add_metric([d, flow, channel], n)
-        for d, category, n, value, prosecuted in snap.seizures:
+        for d, category, n, value, prosecuted in snap["seizures"]:
             f["seizures"].add_metric([d, category], n)
             f["seizure_value"].add_metric([d, category], value)
             f["prosecuted"].add_metric([d, category], prosecuted)
-        for d, tax_type, kind, amount in snap.tax_types:
+        for d, tax_type, kind, amount in snap["revenue_by_tax_type"]:
             f["tax_type"].add_metric([d, tax_type, kind], amount)
-        for channel, cumulative, n, total in snap.release:
-            buckets = [(floatToGoString(b), c) for b, c in zip(RELEASE_BUCKETS_S, cumulative, strict=True)] + [("+Inf", n)]
-            f["release"].add_metric([channel], buckets, total)
-        for d, category, n in snap.period_cases:
+        for channel, rows in groupby(snap["release"], key=itemgetter(0)):
+            bounds = list(rows)
+            _, _, _, count, seconds = bounds[0]
+            buckets = [(floatToGoString(le), cumulative) for _, le, cumulative, _, _ in bounds] + [("+Inf", count)]
+            f["release"].add_metric([channel], buckets, seconds)
+        for d, category, n in snap["period_cases"]:
             f["period_cases"].add_metric([d, category], n)
-        for d, stream, t in snap.last_event:
-            f["last_event"].add_metric([d, stream], t)
-        for d, stream, n in snap.events:
+        for d, stream, last, n in snap["streams"]:
+            f["last_event"].add_metric([d, stream], last)
             f["events"].add_metric([d, stream], n)
-        for topic, outcome, n in snap.records:
+        for topic, outcome, n in snap["records"]:
             f["records"].add_metric([topic, outcome], n)
         rejects = dict.fromkeys(((topic, reason) for topic in TOPICS for reason in RejectReason), 0)  # every reason from 0
-        rejects.update({(topic, reason): n for topic, reason, n in snap.rejects})
+        rejects.update({(topic, reason): n for topic, reason, n in snap["rejects"]})
         for (topic, reason), n in rejects.items():
             f["rejects"].add_metric([topic, reason], n)
         if snap.as_of is not None:
@@ -117,20 +115,25 @@ class KpiCollector(Collector):
     def _add_pace(self, f: dict[str, Metric], snap: KpiSnapshot) -> None:
         assert snap.as_of is not None
         f["as_of"].add_metric([self._clock_name], snap.as_of.timestamp())
-        for target in self._book.for_year(local(snap.as_of).year):
-            f["target_info"].add_metric([target.scope, target.level, target.status], 1)
-        for fig in all_figures(self._book, snap.ytd, snap.as_of, self._departments):
-            national = fig.scope == NATIONAL
-            if national:
-                if fig.projected_year_end_vnd is not None:
-                    f["n_projected"].add_metric([], fig.projected_year_end_vnd)
-            else:
-                f["ytd"].add_metric([fig.scope], fig.ytd_vnd)
-                if fig.projected_year_end_vnd is not None:
-                    f["projected"].add_metric([fig.scope], fig.projected_year_end_vnd)
-            for lv in fig.levels:
-                labels = [lv.level] if national else [fig.scope, lv.level]
-                f["n_target" if national else "target"].add_metric(labels, lv.target_vnd)
-                f["n_plan" if national else "plan"].add_metric(labels, lv.plan_to_date_vnd)
-                if lv.pace_ratio is not None:
-                    f["n_pace" if national else "pace"].add_metric(labels, lv.pace_ratio)
+        for scope, level, status in snap["targets_in_force"]:
+            f["target_info"].add_metric([scope, level, status], 1)
+        projected: dict[str, float] = {}
+        for d, level, ytd, target, plan, pace, projection in snap["progress"]:
+            if level is None or d not in projected:  # one ytd and projection per department, whatever its levels
+                f["ytd"].add_metric([d], ytd)
+                if projection is not None:
+                    f["projected"].add_metric([d], projection)
+                projected[d] = ytd
+            if level is not None:
+                f["target"].add_metric([d, level], target)
+                f["plan"].add_metric([d, level], plan)
+                if pace is not None:
+                    f["pace"].add_metric([d, level], pace)
+        for i, (level, _ytd, target, plan, pace, projection) in enumerate(snap["national_progress"]):
+            if i == 0 and projection is not None:
+                f["n_projected"].add_metric([], projection)
+            if level is not None:
+                f["n_target"].add_metric([level], target)
+                f["n_plan"].add_metric([level], plan)
+                if pace is not None:
+                    f["n_pace"].add_metric([level], pace)

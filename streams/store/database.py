@@ -1,13 +1,19 @@
-"""The writer's DuckDB connection: one transaction per batch holds rows, rejects and offsets."""
+"""The writer's DuckDB connection: one transaction per batch holds rows, aggregates and offsets.
+
+Per batch, the work depends on the batch and the number of departments, never on the history:
+event_ids are looked up in the on-disk index (index.py), new events are appended (the tables have
+no primary-key index), the aggregates take the batch's contribution (aggregates.py), and the
+batch's index entries are written once DuckDB has committed.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -15,13 +21,20 @@ import polars as pl
 
 from streams.config import check_memory_limit
 from streams.contract.events import EVENT_TYPES, EventSpec
-from streams.decode.dedupe import SOURCE, split_duplicates
+from streams.decode.batch import accepted_schema
+from streams.decode.dedupe import SOURCE, against, conflicts, duplicates, split_duplicates
 from streams.decode.result import REJECT_SCHEMA, DecodedBatch
-from streams.errors import DatabaseInUseError
+from streams.errors import DatabaseInUseError, StoreInconsistentError
+from streams.store import aggregates
+from streams.store.index import Index, IndexWrites, catch_up, event_entries
 from streams.store.schema import apply_schema
+from streams.store.sqlfiles import relation, statement
+from streams.store.state import StateStore, state_path
 from streams.store.views import apply_views
 
+log = logging.getLogger(__name__)
 REJECT_COLUMNS = list(REJECT_SCHEMA)
+DUPLICATE_SCHEMA = {"source_topic": pl.String(), "source_partition": pl.Int32(), "source_offset": pl.Int64(), "event_id": pl.String()}
 
 
 @dataclass
@@ -33,6 +46,23 @@ class WriteCounts:
     rejected: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _Batch:
+    """What a batch transaction has done so far, for the aggregates and the index."""
+
+    seq: int
+    now: datetime
+    counts: WriteCounts = field(default_factory=WriteCounts)
+    new: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # table -> rows stored
+    duplicates: list[pl.DataFrame] = field(default_factory=list)
+    rejects: list[pl.DataFrame] = field(default_factory=list)
+    index: IndexWrites = field(default_factory=IndexWrites)
+
+    @property
+    def params(self) -> dict[str, object]:
+        return {"now": self.now, "batch_seq": self.seq}
+
+
 def duckdb_version() -> str:
     return str(duckdb.__version__)
 
@@ -40,8 +70,10 @@ def duckdb_version() -> str:
 def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> EventStore:
     """Open (and migrate) the database, failing clearly if another process holds it.
 
-    `memory_limit` (a size checked by `config.check_memory_limit`) caps DuckDB's buffer pool, which
-    otherwise grows with the file up to 80% of RAM."""
+    The writer also opens its index beside the file and brings it up to date: after a crash it
+    re-reads the batches it missed, and it rebuilds itself from the rows if it is missing or belongs
+    to another database. `memory_limit` (checked by `config.check_memory_limit`) caps DuckDB's
+    memory, which otherwise may grow to 80% of RAM."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,20 +87,56 @@ def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str |
     con.execute("SET threads = 1")
     if memory_limit is not None:
         con.execute(f"SET memory_limit = '{check_memory_limit(memory_limit)}'")  # checked: digits and a unit only
-    if not read_only:
+    if read_only:
+        return EventStore(con, path)
+    try:
         apply_schema(con)
         apply_views(con)
-    return EventStore(con, path)
+        aggregates.build_if_needed(con)
+        index = _open_index(con, path)
+    except BaseException:
+        con.close()
+        raise
+    return EventStore(con, path, index)
+
+
+def _open_index(con: duckdb.DuckDBPyConnection, path: Path) -> Index:
+    store_id, batch_seq = _state(con)
+    state = StateStore(state_path(path))
+    watermark = state.watermark
+    if state.store_id != store_id or watermark is None or watermark > batch_seq:
+        if watermark is not None:
+            log.warning(
+                "the index %s does not match %s (index of store %s at batch %s, database %s at batch %d): rebuilding it from the rows",
+                state.path, path, state.store_id, watermark, store_id, batch_seq,
+            )  # fmt: skip
+        state.close()
+        state = StateStore.recreate(state_path(path))
+        catch_up(con, Index(state), -1, batch_seq, store_id)
+    elif watermark < batch_seq:
+        catch_up(con, Index(state), watermark, batch_seq, store_id)
+    return Index(state)
+
+
+def _state(con: duckdb.DuckDBPyConnection) -> tuple[str, int]:
+    (store_id, batch_seq), *_ = con.execute("SELECT store_id, batch_seq FROM store_state").fetchall()  # one row from migration 004 on
+    return str(store_id), int(batch_seq)
 
 
 class EventStore:
     """Writes decoded batches and the offsets they came from, atomically."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, index: Index | None = None) -> None:
         self._con = con
         self.path = path
+        self._index = index
+        self._store_id, self._batch_seq = _state(con) if index is not None else ("", 0)
+        self._indexed_seq = self._batch_seq
+        self._unpublished_from = 0  # the earliest batch that may hold rejects not yet in the DLQ
 
     def close(self) -> None:
+        if self._index is not None:
+            self._index.state.close()
         self._con.close()
 
     @contextmanager
@@ -86,6 +154,11 @@ class EventStore:
         wanted = set(topics) if topics is not None else None
         return {(t, p): o for t, p, o in rows if wanted is None or t in wanted}
 
+    @property
+    def batch_seq(self) -> int:
+        """The last batch committed."""
+        return self._batch_seq
+
     def write_batch(
         self,
         decoded: list[tuple[EventSpec, DecodedBatch]],
@@ -93,125 +166,154 @@ class EventStore:
         now: datetime,
         replays: pl.DataFrame | None = None,
     ) -> WriteCounts:
-        """Store accepted rows, duplicates, rejects and next offsets in one transaction.
+        """Store accepted rows, duplicates, rejects, aggregates and next offsets in one transaction.
 
         Messages in `replays` (batch.replay_frame) that are byte-for-byte a stored reject record
         their outcome on that reject instead: a new event is stored, but a repeated rejection or
         duplicate adds no row, so replaying the same rejects again changes nothing.
         """
-        counts = WriteCounts()
+        index = self._writer_index()
+        self._sync_index(index)
+        batch = _Batch(self._batch_seq + 1, now)
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
             genuine = self._genuine_replays(replays) if replays is not None and replays.height else None
-            for spec, batch in decoded:
+            for spec, part in decoded:
                 if genuine is not None and genuine.height:
-                    batch, replayed = _split_replays(batch, genuine)
+                    part, replayed = _split_replays(part, genuine)
                     if replayed.size:
-                        self._write_replays(spec, replayed, genuine, now, counts)
-                self._write_events(spec, batch, now, counts)
-            self._write_offsets(next_offsets, now)
+                        self._store_replays(index, spec, replayed, genuine, batch)
+                self._store_events(index, spec, part, batch)
+            self._finish(index, batch, next_offsets)
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already ended the transaction
                 con.execute("ROLLBACK")
             raise
-        return counts
+        self._batch_seq = batch.seq
+        try:  # the batch is committed: a failure here only leaves the index behind, and _sync_index catches up
+            index.state.write(batch.index.entries, batch.seq, self._store_id)
+            self._indexed_seq = batch.seq
+        except Exception as exc:
+            log.error("the index missed batch %d; it catches up from DuckDB before the next batch: %s", batch.seq, exc)
+        return batch.counts
 
-    def _write_events(self, spec: EventSpec, batch: DecodedBatch, now: datetime, counts: WriteCounts) -> None:
-        con = self._con
-        split = split_duplicates(batch.accepted, spec)
-        rejects = pl.concat([batch.rejects, split.conflicts], how="vertical")
-        duplicates = self._insert_duplicates(split.duplicates, now)
-        inserted = 0
-        if split.unique.height:
-            sql = _event_sql_for(spec.event_type)
-            con.register("incoming", split.unique.to_arrow())
-            stored = con.sql(sql.insert, params={"now": now}).to_arrow_table()  # the ones the primary key let in
-            inserted = stored.num_rows
-            if inserted < split.unique.height:  # some event_ids were stored before: duplicates or conflicts
-                seen = split.unique.join(pl.DataFrame(pl.from_arrow(stored)), on="event_id", how="anti")
-                con.register("incoming", seen.to_arrow())
-                duplicates += _count(con.execute(sql.duplicates, {"now": now}))
-                conflicts = _count(con.execute(sql.conflicts, {"now": now}))
-                counts.rejected["conflicting_duplicate"] = counts.rejected.get("conflicting_duplicate", 0) + conflicts
-            con.unregister("incoming")
-        counts.accepted[spec.topic] = counts.accepted.get(spec.topic, 0) + inserted
-        counts.duplicates[spec.topic] = counts.duplicates.get(spec.topic, 0) + duplicates
-        if rejects.height:
-            columns = ", ".join(REJECT_COLUMNS)
-            con.register("incoming_rejects", rejects.to_arrow())
-            con.execute(f"INSERT INTO rejects ({columns}, rejected_at) SELECT {columns}, $now FROM incoming_rejects", {"now": now})
-            con.unregister("incoming_rejects")
-            for reason, n in rejects.group_by("reason").len().iter_rows():
-                counts.rejected[reason] = counts.rejected.get(reason, 0) + n
+    def _writer_index(self) -> Index:
+        if self._index is None:
+            raise RuntimeError(f"{self.path} was opened read-only")
+        return self._index
+
+    def _sync_index(self, index: Index) -> None:
+        if self._indexed_seq != self._batch_seq:
+            watermark = index.state.watermark
+            catch_up(self._con, index, -1 if watermark is None else watermark, self._batch_seq, self._store_id)
+            self._indexed_seq = self._batch_seq
+
+    # -- one topic's share of a batch ----------------------------------------------------------
+    def _store_events(self, index: Index, spec: EventSpec, part: DecodedBatch, batch: _Batch) -> None:
+        split = split_duplicates(part.accepted, spec)
+        seen = self._store_new(index, spec, split.unique, batch)
+        joined = against(seen, self._stored(spec, seen), spec)
+        batch.duplicates += [split.duplicates, duplicates(joined)]
+        batch.rejects += [
+            part.rejects,
+            split.conflicts,
+            conflicts(joined, "event_id {} was already accepted from {}[{}]@{} with different content"),
+        ]
+        _add(batch.counts.duplicates, spec.topic, split.duplicates.height + joined["same"].sum())
+
+    def _store_new(self, index: Index, spec: EventSpec, unique: pl.DataFrame, batch: _Batch) -> pl.DataFrame:
+        """Store the rows whose event_id is new; return the others with where the stored one came from."""
+        seen = index.seen(spec.stream, unique["event_id"])
+        new = unique.join(seen, on="event_id", how="anti")
+        if new.height:
+            self._con.register("new_events", new.to_arrow())
+            self._con.execute(statement("write/insert_events", table=relation(spec.table)), batch.params)
+            self._con.unregister("new_events")
+            batch.new.setdefault(spec.table, []).append(new)
+            batch.index.add(event_entries(spec.stream, new))
+        _add(batch.counts.accepted, spec.topic, new.height)
+        return unique.join(seen, on="event_id", how="inner")
+
+    def _stored(self, spec: EventSpec, seen: pl.DataFrame) -> pl.DataFrame:
+        """The stored events the index located for `seen`; every one must be there."""
+        if seen.is_empty():
+            return pl.DataFrame(schema=accepted_schema(spec))
+        self._con.register("seen", seen.select("event_id", "stored_partition", "stored_offset").to_arrow())
+        bounds = {"lowest": seen["stored_offset"].min(), "highest": seen["stored_offset"].max()}
+        stored = _frame(self._con, statement("write/stored_events", table=relation(spec.table)), bounds)
+        self._con.unregister("seen")
+        if stored.height != seen["event_id"].n_unique():
+            missing = seen.join(stored, on="event_id", how="anti")["event_id"].head(3).to_list()
+            raise StoreInconsistentError(str(self.path), f"the index locates {spec.table} events that are not stored, e.g. {missing}")
+        return stored
+
+    def _store_replays(self, index: Index, spec: EventSpec, replayed: DecodedBatch, genuine: pl.DataFrame, batch: _Batch) -> None:
+        """Store what a replay accepts; record every replay's outcome on its original reject."""
+        split = split_duplicates(replayed.accepted, spec)
+        seen = self._store_new(index, spec, split.unique, batch)
+        joined = against(seen, self._stored(spec, seen), spec)
+        stored_from = pl.format("event_id {} is stored from {}[{}]@{}", "event_id", *[f"ref_{c}" for c in SOURCE])
+        outcomes = [
+            replayed.rejects.select(*SOURCE, pl.col("reason").alias("status"), "detail"),
+            split.duplicates.select(*SOURCE, pl.lit("duplicate").alias("status"), pl.lit("replayed twice in one batch").alias("detail")),
+            split.conflicts.select(*SOURCE, pl.col("reason").alias("status"), "detail"),
+            split.unique.join(seen, on="event_id", how="anti").select(
+                *SOURCE,
+                pl.lit("accepted").alias("status"),
+                pl.format("stored from {}[{}]@{}", *[pl.col(c) for c in SOURCE]).alias("detail"),
+            ),
+            joined.select(
+                *SOURCE,
+                pl.when("same").then(pl.lit("duplicate")).otherwise(pl.lit("conflicting_duplicate")).alias("status"),
+                stored_from.alias("detail"),
+            ),
+        ]
+        frame = pl.concat([o.cast({"source_partition": pl.Int32, "source_offset": pl.Int64}) for o in outcomes], how="vertical")
+        self._con.register("replay_outcomes", frame.join(genuine, on=SOURCE, how="inner").to_arrow())
+        self._con.execute(statement("write/replay_outcomes"), {"now": batch.now})
+        self._con.unregister("replay_outcomes")
 
     def _genuine_replays(self, replays: pl.DataFrame) -> pl.DataFrame:
         """The replays whose value equals the stored reject they name (others are ordinary messages)."""
         self._con.register("incoming_replays", replays.to_arrow())
-        genuine = _frame(
-            self._con,
-            "SELECT i.source_topic, i.source_partition, i.source_offset, i.original_topic, i.original_partition, i.original_offset "
-            "FROM incoming_replays i JOIN rejects r ON r.source_topic = i.original_topic "
-            "AND r.source_partition = i.original_partition AND r.source_offset = i.original_offset "
-            "WHERE r.raw_value IS NOT DISTINCT FROM i.raw_value",
-        )
+        genuine = _frame(self._con, statement("write/genuine_replays"))
         self._con.unregister("incoming_replays")
         return genuine.cast({"source_partition": pl.Int32, "source_offset": pl.Int64})
 
-    def _write_replays(self, spec: EventSpec, replayed: DecodedBatch, genuine: pl.DataFrame, now: datetime, counts: WriteCounts) -> None:
-        """Store what a replay accepts; record every replay's outcome on its original reject."""
+    # -- the end of the transaction ----------------------------------------------------------
+    def _finish(self, index: Index, batch: _Batch, next_offsets: dict[tuple[str, int], int]) -> None:
         con = self._con
-        outcomes = [replayed.rejects.select(*SOURCE, pl.col("reason").alias("status"), "detail")]
-        split = split_duplicates(replayed.accepted, spec)
-        outcomes.append(
-            split.duplicates.select(*SOURCE, pl.lit("duplicate").alias("status"), pl.lit("replayed twice in one batch").alias("detail"))
-        )
-        outcomes.append(split.conflicts.select(*SOURCE, pl.col("reason").alias("status"), "detail"))
-        if split.unique.height:
-            sql = _event_sql_for(spec.event_type)
-            con.register("incoming", split.unique.to_arrow())
-            stored = _frame(con, sql.insert, {"now": now})
-            counts.accepted[spec.topic] = counts.accepted.get(spec.topic, 0) + stored.height
-            inserted = split.unique.join(stored, on="event_id", how="semi")
-            outcomes.append(
-                inserted.select(
-                    *SOURCE,
-                    pl.lit("accepted").alias("status"),
-                    pl.format("stored from {}[{}]@{}", *[pl.col(c) for c in SOURCE]).alias("detail"),
-                )
-            )
-            if stored.height < split.unique.height:  # the event was stored before: the same or other content
-                con.register("incoming", split.unique.join(stored, on="event_id", how="anti").to_arrow())
-                outcomes.append(_frame(con, sql.classify))
-            con.unregister("incoming")
-        frame = pl.concat([o.cast({"source_partition": pl.Int32, "source_offset": pl.Int64}) for o in outcomes], how="vertical")
-        frame = frame.join(genuine, on=SOURCE, how="inner")
-        con.register("replay_outcomes", frame.to_arrow())
-        con.execute(
-            # A later replay finding the event already stored does not undo "accepted"; an unchanged
-            # outcome keeps its time: replaying the same rejects again changes nothing.
-            "UPDATE rejects SET replay_status = o.status, replay_detail = o.detail, replayed_at = $now "
-            "FROM replay_outcomes o WHERE rejects.source_topic = o.original_topic "
-            "AND rejects.source_partition = o.original_partition AND rejects.source_offset = o.original_offset "
-            "AND rejects.replay_status IS DISTINCT FROM o.status "
-            "AND NOT (rejects.replay_status = 'accepted' AND o.status = 'duplicate')",
-            {"now": now},
-        )
-        con.unregister("replay_outcomes")
-
-    def _insert_duplicates(self, duplicates: pl.DataFrame, now: datetime) -> int:
-        if duplicates.is_empty():
-            return 0
-        self._con.register("incoming_duplicates", duplicates.to_arrow())
-        n = _count(
-            self._con.execute(
-                "INSERT INTO duplicates SELECT source_topic, source_partition, source_offset, event_id, $now FROM incoming_duplicates",
-                {"now": now},
-            )
-        )
-        self._con.unregister("incoming_duplicates")
-        return n
+        rejects = pl.concat([r.cast(REJECT_SCHEMA) for r in batch.rejects], how="vertical") if batch.rejects else _empty(REJECT_SCHEMA)  # type: ignore[arg-type]
+        dups = (
+            pl.concat([d.cast(DUPLICATE_SCHEMA) for d in batch.duplicates], how="vertical")
+            if batch.duplicates
+            else _empty(DUPLICATE_SCHEMA)
+        )  # type: ignore[arg-type]
+        relations = {"new_duplicates": dups, "new_rejects": rejects}
+        for spec in EVENT_TYPES.values():
+            rows = batch.new.get(spec.table, [])
+            relations[f"new_{spec.table}"] = pl.concat(rows, how="vertical") if rows else _empty(accepted_schema(spec))
+        for name, frame in relations.items():
+            con.register(name, frame.to_arrow())
+        if dups.height:
+            con.execute(statement("write/insert_duplicates"), batch.params)
+        if rejects.height:
+            con.execute(statement("write/insert_rejects"), batch.params)
+            for reason, n in rejects.group_by("reason").len().iter_rows():
+                _add(batch.counts.rejected, reason, n)
+        present = {name.removeprefix("new_") for name, frame in relations.items() if frame.height}
+        aggregates.merge_batch(con, present)
+        declarations = relations["new_declarations"].filter(pl.col("status").is_in(["registered", "cleared"]))
+        if declarations.height:
+            deltas, entries = index.release_update(declarations)
+            aggregates.merge_release(con, deltas)
+            batch.index.add(entries)
+        for name in relations:
+            con.unregister(name)
+        self._write_offsets(next_offsets, batch.now)
+        con.execute(statement("write/end_batch"), {"batch_seq": batch.seq})
 
     def _write_offsets(self, next_offsets: dict[tuple[str, int], int], now: datetime) -> None:
         if not next_offsets:
@@ -221,29 +323,48 @@ class EventStore:
             schema={"topic": pl.String, "partition": pl.Int32, "next_offset": pl.Int64},
         )
         self._con.register("incoming_offsets", frame.to_arrow())
-        self._con.execute(
-            'INSERT INTO consumer_offsets SELECT topic, "partition", next_offset, $now FROM incoming_offsets '
-            'ON CONFLICT (topic, "partition") DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at',
-            {"now": now},
-        )
+        self._con.execute(statement("write/upsert_offsets"), {"now": now})
         self._con.unregister("incoming_offsets")
 
+    # -- the DLQ bookkeeping and the analysts' copy ------------------------------------------
+    def unpublished_rejects(self, limit: int = 10_000) -> pl.DataFrame:
+        """Rejects not yet copied to the DLQ topic, oldest first."""
+        frame = _frame(self._con, statement("write/unpublished_rejects"), {"from_batch": self._unpublished_from, "limit": limit})
+        if frame.is_empty():
+            self._unpublished_from = self._batch_seq + 1  # everything up to here is published
+        return frame
+
+    def mark_published(self, rejects: pl.DataFrame) -> None:
+        if rejects.is_empty():
+            return
+        self._con.register("published", rejects.select(SOURCE).to_arrow())
+        self._con.execute(statement("write/mark_published"), {"from_batch": self._unpublished_from})
+        self._con.unregister("published")
+
     def copy_to(self, path: Path, now: datetime) -> int:
-        """Copy every table, view and macro into a new database file with a snapshot_info row; returns the event rows copied."""
-        con = self._con
-        database = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
-        con.execute(f"ATTACH '{_quoted(path)}' AS snapshot_out")
-        try:
-            con.execute(f'COPY FROM DATABASE "{database}" TO snapshot_out')
-            con.execute(
-                "CREATE TABLE snapshot_out.snapshot_info AS SELECT CAST($now AS TIMESTAMPTZ) AS taken_at, "
-                "(SELECT max(updated_at) FROM consumer_offsets) AS last_batch_at, "
-                "(SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures) AS events",
-                {"now": now},
-            )
-            rows = con.execute("SELECT events FROM snapshot_out.snapshot_info").fetchone()[0]  # type: ignore[index]
-        finally:
-            con.execute("DETACH snapshot_out")
+        """Copy every table, view and macro into a new database file with a snapshot_info row, in
+        one read transaction of its own: call it from any thread, batches go on meanwhile.
+        Returns the events copied."""
+        with self.reader() as con:
+            database = con.execute("SELECT current_database()").fetchall()[0][0]
+            con.execute(f"ATTACH '{_quoted(path)}' AS snapshot_out")
+            try:
+                con.execute("BEGIN TRANSACTION")
+                con.execute(f'COPY FROM DATABASE "{database}" TO snapshot_out')
+                con.execute(
+                    "CREATE TABLE snapshot_out.snapshot_info AS SELECT CAST($now AS TIMESTAMPTZ) AS taken_at, "
+                    "(SELECT max(updated_at) FROM consumer_offsets) AS last_batch_at, "
+                    "(SELECT coalesce(sum(records), 0) FROM agg_records WHERE outcome = 'accepted') AS events",
+                    {"now": now},
+                )
+                rows = con.execute("SELECT events FROM snapshot_out.snapshot_info").fetchall()[0][0]
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.execute("DETACH snapshot_out")
         return int(rows)
 
     def replace_tables(self, contents: dict[str, pl.DataFrame]) -> None:
@@ -253,79 +374,25 @@ class EventStore:
         try:
             for table, frame in contents.items():
                 con.register("incoming_reference", frame.to_arrow())
-                con.execute(f"DELETE FROM {table}")
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_reference")
+                con.execute(f"DELETE FROM {relation(table)}")
+                con.execute(f"INSERT INTO {relation(table)} BY NAME SELECT * FROM incoming_reference")
                 con.unregister("incoming_reference")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
 
-    def unpublished_rejects(self, limit: int = 10_000) -> pl.DataFrame:
-        """Rejects not yet copied to the DLQ topic, oldest first."""
-        relation = self._con.sql(
-            f"SELECT {', '.join(REJECT_COLUMNS)} FROM rejects WHERE NOT dlq_published "
-            f"ORDER BY rejected_at, source_topic, source_partition, source_offset LIMIT {int(limit)}"
-        )
-        return pl.DataFrame(pl.from_arrow(relation.to_arrow_table()))
 
-    def mark_published(self, rejects: pl.DataFrame) -> None:
-        if rejects.is_empty():
-            return
-        self._con.register("published", rejects.select(SOURCE).to_arrow())
-        self._con.execute(
-            "UPDATE rejects SET dlq_published = true FROM published p WHERE rejects.source_topic = p.source_topic "
-            "AND rejects.source_partition = p.source_partition AND rejects.source_offset = p.source_offset"
-        )
-        self._con.unregister("published")
+def _add(counter: dict[str, int], key: str, n: int) -> None:
+    counter[key] = counter.get(key, 0) + int(n)
 
 
-@dataclass(frozen=True)
-class _EventSql:
-    duplicates: str  # rows of `incoming` already stored with the same content
-    conflicts: str  # rows of `incoming` already stored with other content
-    insert: str  # store the rows of `incoming` whose event_id is new; returns their ids
-    classify: str  # rows of `incoming` already stored: duplicate or conflicting_duplicate, with a detail
-
-
-@cache
-def _event_sql_for(event_type: str) -> _EventSql:
-    """The statements that sort a batch's first occurrences against the stored events of one table."""
-    spec = EVENT_TYPES[event_type]
-    table = spec.table
-    same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM e.{c}" for c in spec.field_names if c != "event_id")
-    matched = f"FROM incoming i JOIN {table} e USING (event_id)"
-    columns = ", ".join([*spec.field_names, *SOURCE])
-    return _EventSql(
-        duplicates=(
-            f"INSERT INTO duplicates SELECT i.source_topic, i.source_partition, i.source_offset, i.event_id, $now {matched} WHERE {same}"
-        ),
-        conflicts=(
-            "INSERT INTO rejects (source_topic, source_partition, source_offset, message_key, raw_value, reason, detail, event_id, "
-            "rejected_at) "
-            "SELECT i.source_topic, i.source_partition, i.source_offset, i.message_key, i.raw_value, 'conflicting_duplicate', "
-            "format('event_id {} was already accepted from {}[{}]@{} with different content', "
-            f"i.event_id, e.source_topic, e.source_partition, e.source_offset), i.event_id, $now {matched} WHERE NOT ({same})"
-        ),
-        insert=(
-            f"INSERT INTO {table} ({columns}, ingested_at) SELECT {columns}, $now FROM incoming ON CONFLICT DO NOTHING RETURNING event_id"
-        ),
-        classify=(
-            "SELECT i.source_topic, i.source_partition, i.source_offset, "
-            f"CASE WHEN {same} THEN 'duplicate' ELSE 'conflicting_duplicate' END AS status, "
-            "format('event_id {} is stored from {}[{}]@{}', i.event_id, e.source_topic, e.source_partition, e.source_offset) AS detail "
-            f"{matched}"
-        ),
-    )
+def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
 
 
 def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _count(result: duckdb.DuckDBPyConnection) -> int:
-    row = result.fetchone()
-    return int(row[0]) if row else 0
 
 
 def _split_replays(batch: DecodedBatch, genuine: pl.DataFrame) -> tuple[DecodedBatch, DecodedBatch]:

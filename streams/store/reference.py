@@ -10,9 +10,10 @@ from streams.store.database import EventStore
 
 
 def curve_rows(book: TargetBook) -> pl.DataFrame:
-    """Resolved curves for every (year with a target, scope), plus the default curve (year and scope null)."""
+    """Resolved curves for every (year with a target or a configured curve, scope), plus the default
+    curve (year and scope null): the SQL's plan_share then gives what the targets file says for any year."""
     scopes = [NATIONAL, *(d.code for d in departments())]
-    years = sorted({t.year for t in book.targets})
+    years = sorted({t.year for t in book.targets} | {year for year, _ in book.curves})
     rows: list[tuple[int | None, str | None, int, float]] = []
     for year in years:
         for scope in scopes:

@@ -13,7 +13,9 @@ from streams.consume.runner import build_registry
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.kpi.plan import default_curve
+from streams.kpi.targets import load_targets
 from streams.store import open_store
+from streams.store.reference import write_reference
 from tests.factories import declaration, raw_batch, revenue, seizure
 
 ICT = timezone(timedelta(hours=7))
@@ -23,6 +25,7 @@ EARLIER = "2021-03-05T10:00:00+07:00"
 
 def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
     store = open_store(tmp_path / "db.duckdb")
+    write_reference(store, load_targets())  # as the consumer does on start
     now = AS_OF.astimezone(UTC)
     batches = {
         "revenue": [
@@ -43,10 +46,12 @@ def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
             revenue(department_code="03", office_code="03CC", amount_vnd=11, occurred_at="2021-03-10T12:00:01+07:00"),
         ],
         "declaration": [
-            declaration(channel="red", occurred_at=EARLIER),
-            declaration(channel="red", occurred_at=EARLIER),
+            declaration(event_id="d-1", channel="red", occurred_at=EARLIER),
+            declaration(event_id="d-2", channel="red", occurred_at=EARLIER),
             declaration(status="cleared", channel="red", occurred_at=EARLIER),
-            declaration(department_code="15", office_code=None, flow="export", type_code="B11", channel="green", occurred_at=EARLIER),
+            declaration(
+                event_id="d-3", department_code="15", office_code=None, flow="export", type_code="B11", channel="green", occurred_at=EARLIER
+            ),
             # released 3.5 hours after registration
             declaration(declaration_no="109999999999", channel="green", occurred_at="2021-03-05T10:00:00+07:00"),
             declaration(declaration_no="109999999999", status="cleared", channel="green", occurred_at="2021-03-05T13:30:00+07:00"),
@@ -122,13 +127,15 @@ def test_tax_types_release_times_prosecutions_and_reporting_period(tmp_path: Pat
     assert v("customs_revenue_by_tax_type_vnd_total", {"department": "03", "tax_type": "vat", "kind": "collection"}) == 5_000_000_000_011
     assert v("customs_revenue_by_tax_type_vnd_total", {"department": "03", "tax_type": "vat", "kind": "refund"}) == 200_000_000_000
     assert v("customs_revenue_by_tax_type_vnd_total", {"department": "15", "tax_type": "import_duty", "kind": "collection"}) == 3e11
-    # The factories' default declaration number is registered three times (two red, one green) and
-    # cleared once at the same instant: three releases of 0 s; plus one green release of 3.5 h.
-    assert v("customs_declaration_release_seconds_bucket", {"channel": "red", "le": "900.0"}) == 2
-    assert v("customs_declaration_release_seconds_count", {"channel": "red"}) == 2
-    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "7200.0"}) == 1
-    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "14400.0"}) == 2
-    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "+Inf"}) == 2
+    # The factories' default declaration number is registered three times at one instant (d-1 and d-2
+    # red, d-3 green) and cleared once: one release of 0 s, paired with the earliest registration by
+    # (occurred_at, event_id), d-1, so red; plus one green release of 3.5 h.
+    assert v("customs_declaration_release_seconds_bucket", {"channel": "red", "le": "900.0"}) == 1
+    assert v("customs_declaration_release_seconds_count", {"channel": "red"}) == 1
+    assert v("customs_declaration_release_seconds_sum", {"channel": "red"}) == 0
+    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "7200.0"}) == 0
+    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "14400.0"}) == 1
+    assert v("customs_declaration_release_seconds_bucket", {"channel": "green", "le": "+Inf"}) == 1
     assert v("customs_declaration_release_seconds_sum", {"channel": "green"}) == 3.5 * 3600
     assert v("customs_seizures_prosecuted_total", {"department": "03", "category": "drugs"}) == 1
     assert v("customs_seizures_prosecuted_total", {"department": "03", "category": "smuggling"}) == 0
@@ -136,18 +143,6 @@ def test_tax_types_release_times_prosecutions_and_reporting_period(tmp_path: Pat
     assert v("customs_seizures_reporting_period_cases", {"department": "03", "category": "drugs"}) == 1
     assert v("customs_seizures_reporting_period_cases", {"department": "03", "category": "wildlife"}) is None
     assert v("customs_seizures_total", {"department": "03", "category": "wildlife"}) == 1
-
-
-def test_reporting_periods_run_from_the_16th() -> None:
-    from streams.kpi.clock import reporting_period
-
-    assert reporting_period(datetime(2021, 1, 15, 23, 59, tzinfo=ICT)) == (
-        datetime(2020, 12, 16, tzinfo=ICT),
-        datetime(2021, 1, 16, tzinfo=ICT),
-    )
-    assert reporting_period(datetime(2021, 12, 16, tzinfo=ICT)) == (datetime(2021, 12, 16, tzinfo=ICT), datetime(2022, 1, 16, tzinfo=ICT))
-    # 16 March 00:00 local is 15 March 17:00 UTC
-    assert reporting_period(datetime(2021, 3, 15, 17, 0, tzinfo=UTC))[0] == datetime(2021, 3, 16, tzinfo=ICT)
 
 
 def test_event_clock_uses_the_latest_event(tmp_path: Path) -> None:
@@ -175,5 +170,5 @@ def test_describe_does_not_query_the_database(tmp_path: Path) -> None:
         raise AssertionError("queried during registration")
 
     registry = CollectorRegistry()
-    registry.register(KpiCollector(boom, None, [], "wall"))  # type: ignore[arg-type]
+    registry.register(KpiCollector(boom, "wall"))
     assert "customs_revenue_ytd_vnd" in registry._names_to_collectors

@@ -81,7 +81,7 @@ def test_queries_use_only_exposed_metrics_and_recording_rules() -> None:
 
     registry = CollectorRegistry()
     PipelineMetrics.create(registry, {})
-    families = [*registry.collect(), *KpiCollector(lambda: None, None, [], "wall").describe()]  # type: ignore[arg-type, return-value]
+    families = [*registry.collect(), *KpiCollector(lambda: None, "wall").describe()]  # type: ignore[arg-type, return-value]
     exposed = set()
     for family in families:
         suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}.get(family.type, [""])

@@ -1,20 +1,17 @@
-"""Plan curve, targets and pace figures against the contract's formulas, computed independently here."""
+"""Plan curves and targets as loaded from files (the pace formulas themselves are SQL: test_kpi_sql.py)."""
 
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from streams.errors import InputFileError
 from streams.kpi.allocation import render_targets_csv
-from streams.kpi.pace import all_figures, scope_figures
 from streams.kpi.plan import PlanCurve, default_curve
-from streams.kpi.targets import TargetBook, load_targets
+from streams.kpi.targets import load_targets
 
-ICT = timezone(timedelta(hours=7))
 PACKAGE = Path(__file__).resolve().parents[2] / "streams"
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 
@@ -27,18 +24,6 @@ def test_default_curve_follows_the_contract() -> None:
     assert c[7] == pytest.approx((174603 + (250460 - 174603) / 3) / 317090)
     assert c[8] == pytest.approx((174603 + 2 * (250460 - 174603) / 3) / 317090)
     assert c[11] == 1.0
-
-
-def test_plan_share_is_linear_within_the_local_month() -> None:
-    """plan_share = C(m-1) + (Cm - C(m-1)) x elapsed fraction of the local month."""
-    curve = default_curve()
-    c1, c2 = curve.cumulative[0], curve.cumulative[1]
-    assert curve.share(datetime(2021, 1, 1, tzinfo=ICT)) == 0.0
-    assert curve.share(datetime(2021, 2, 1, tzinfo=ICT)) == pytest.approx(c1)
-    assert curve.share(datetime(2021, 2, 15, tzinfo=ICT)) == pytest.approx(c1 + (c2 - c1) * 14 / 28)
-    # 31 Dec 2021 17:00 UTC is midnight 1 January 2022 in Vietnam: the new year starts at 0
-    assert curve.share(datetime(2021, 12, 31, 17, 0, tzinfo=UTC)) == 0.0
-    assert curve.share(datetime(2021, 12, 31, 16, 59, 59, tzinfo=UTC)) == pytest.approx(1 - (1 - curve.cumulative[10]) / (31 * 86400))
 
 
 def test_curve_must_be_cumulative() -> None:
@@ -102,38 +87,6 @@ def test_bad_targets_file_says_what_is_wrong(tmp_path: Path, row: str, problem: 
     with pytest.raises(InputFileError, match=problem) as info:
         load_targets(path)
     assert "line 2" in str(info.value)
-
-
-def test_pace_figures_match_the_formulas() -> None:
-    """plan_to_date = target x share; pace = ytd / plan; projection = ytd / share."""
-    book = load_targets()
-    as_of = datetime(2021, 5, 20, 12, 0, tzinfo=ICT)
-    c4, c5 = default_curve().cumulative[3], default_curve().cumulative[4]
-    start, end = datetime(2021, 5, 1, tzinfo=ICT), datetime(2021, 6, 1, tzinfo=ICT)
-    share = c4 + (c5 - c4) * (as_of - start).total_seconds() / (end - start).total_seconds()
-    ytd = 20_000 * 10**9
-    fig = scope_figures(book, "03", ytd, as_of)
-    assert fig.plan_share == pytest.approx(share)
-    assert fig.projected_year_end_vnd == pytest.approx(ytd / share)
-    levels = {lv.level: lv for lv in fig.levels}
-    assert set(levels) == {"assigned", "estimate"}
-    assert levels["assigned"].plan_to_date_vnd == pytest.approx(56_000e9 * share)
-    assert levels["assigned"].pace_ratio == pytest.approx(ytd / (56_000e9 * share))
-
-
-def test_zero_denominators_give_absent_values() -> None:
-    """At the first instant of the year plan_share is 0: pace and projection are absent, not 0 or NaN."""
-    fig = scope_figures(load_targets(), "03", 5, datetime(2021, 1, 1, tzinfo=ICT))
-    assert fig.projected_year_end_vnd is None
-    assert all(lv.pace_ratio is None and lv.plan_to_date_vnd == 0 for lv in fig.levels)
-
-
-def test_national_scope_sums_departments() -> None:
-    """The national row uses the national targets and the sum of department ytd."""
-    figures = all_figures(TargetBook(load_targets().targets), {"01": 7, "03": 5}, datetime(2021, 7, 1, tzinfo=ICT), ["01", "02", "03"])
-    assert [f.scope for f in figures] == ["01", "02", "03", "national"]
-    assert figures[-1].ytd_vnd == 12
-    assert {lv.level for lv in figures[-1].levels} == {"estimate", "striving"}
 
 
 def test_targets_csv_rows_are_labelled() -> None:

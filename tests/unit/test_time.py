@@ -14,7 +14,9 @@ from streams.consume.runner import build_registry
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.kpi.plan import default_curve
+from streams.kpi.targets import load_targets
 from streams.store import EventStore, open_store
+from streams.store.reference import write_reference
 from tests.factories import declaration, raw_batch, revenue
 
 ICT = timezone(timedelta(hours=7))
@@ -43,6 +45,7 @@ def _write(store: EventStore, now: datetime, events: list[dict], topic_offset: i
 
 def _registry(tmp_path: Path, store: EventStore, clock: Clock, targets: Path | None = None) -> CollectorRegistry:
     settings = ConsumerSettings("127.0.0.1:1", tmp_path / "db.duckdb", 0, targets_file=targets)
+    write_reference(store, load_targets(targets))  # what the consumer does on start: /metrics reads them from DuckDB
     registry, _ = build_registry(store, settings, clock)
     return registry
 
@@ -179,6 +182,7 @@ def test_the_year_changes_at_midnight_vietnam_time_and_the_new_targets_take_over
 def test_event_clock_follows_the_newest_event_into_the_new_year(tmp_path: Path) -> None:
     store = open_store(tmp_path / "db.duckdb")
     settings = ConsumerSettings("127.0.0.1:1", tmp_path / "db.duckdb", 0, clock="event")
+    write_reference(store, load_targets())
     registry, _ = build_registry(store, settings, lambda: datetime(2030, 1, 1, tzinfo=UTC))
     v = registry.get_sample_value
     _write(store, datetime(2022, 1, 2, tzinfo=UTC), [revenue(event_id="a", amount_vnd=9 * BN, occurred_at="2021-12-31T16:59:59Z")], 0)

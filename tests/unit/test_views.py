@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from streams.config import ConsumerSettings
-from streams.consume.runner import build_registry
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.kpi.targets import load_targets
@@ -166,39 +164,6 @@ def test_year_on_year(store) -> None:  # type: ignore[no-untyped-def]
         "WHERE department_code IN ('03', '15')",
     )
     assert rows == [("03", 1500, 0, None), ("15", 400, 300, pytest.approx(400 / 300 - 1))]
-
-
-def test_progress_macro_agrees_with_metrics(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """revenue_progress and national_progress give the /metrics values for the same as_of."""
-    as_of = datetime(2021, 2, 12, 15, 30, tzinfo=ICT)
-    registry, _ = build_registry(store, ConsumerSettings("127.0.0.1:1", tmp_path / "db.duckdb", 0), lambda: as_of.astimezone(UTC))
-    v = registry.get_sample_value
-    rows = q(
-        store,
-        f"SELECT department_code, level, ytd_vnd, target_vnd, plan_to_date_vnd, pace_ratio, projected_year_end_vnd "
-        f"FROM revenue_progress(TIMESTAMPTZ '{as_of.isoformat()}') WHERE department_code IN ('03', '15', '61')",
-    )
-    assert [(r[0], r[1]) for r in rows] == [
-        ("03", "assigned"),
-        ("03", "estimate"),
-        ("15", "assigned"),
-        ("15", "estimate"),
-        ("61", "estimate"),
-    ]
-    for dept, level, ytd, target, plan, pace, projected in rows:
-        assert ytd == v("customs_revenue_ytd_vnd", {"department": dept})
-        assert target == v("customs_revenue_target_vnd", {"department": dept, "level": level})
-        assert plan == pytest.approx(v("customs_revenue_plan_to_date_vnd", {"department": dept, "level": level}), rel=1e-12)
-        assert pace == pytest.approx(v("customs_revenue_pace_ratio", {"department": dept, "level": level}), rel=1e-12)
-        assert projected == pytest.approx(v("customs_revenue_projected_year_end_vnd", {"department": dept}), rel=1e-12)
-    assert rows[0][2] == 1300  # 1000 + 500 - 200
-    national = q(
-        store, f"SELECT level, ytd_vnd, pace_ratio, projected_year_end_vnd FROM national_progress(TIMESTAMPTZ '{as_of.isoformat()}')"
-    )
-    assert [r[0] for r in national] == ["estimate", "striving"]
-    assert national[0][1] == 1700
-    assert national[0][2] == pytest.approx(v("customs_revenue_national_pace_ratio", {"level": "estimate"}), rel=1e-12)
-    assert national[1][3] == pytest.approx(v("customs_revenue_national_projected_year_end_vnd", {}), rel=1e-12)
 
 
 def test_declaration_views(store) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,5 @@
+-- Declaration events per local day, department, flow, channel ('none' when absent) and status.
+SELECT CAST(local_time(occurred_at) AS DATE) AS day, department_code, flow, coalesce(channel, 'none') AS channel, status,
+       count(*) AS declarations
+FROM {{declarations}}
+GROUP BY ALL

@@ -1,0 +1,4 @@
+-- Rejected records per topic and reason.
+SELECT source_topic AS topic, reason, count(*) AS rejects
+FROM {{rejects}}
+GROUP BY ALL

@@ -1,0 +1,2 @@
+INSERT INTO agg_declarations_total BY NAME ({{contribution}})
+ON CONFLICT DO UPDATE SET declarations = declarations + excluded.declarations

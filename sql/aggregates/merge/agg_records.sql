@@ -1,0 +1,2 @@
+INSERT INTO agg_records BY NAME ({{contribution}})
+ON CONFLICT DO UPDATE SET records = records + excluded.records

@@ -1,0 +1,2 @@
+INSERT INTO agg_rejects BY NAME ({{contribution}})
+ON CONFLICT DO UPDATE SET rejects = rejects + excluded.rejects

@@ -1,0 +1,2 @@
+-- A bucket whose releases all moved elsewhere holds nothing: drop it, as a rebuild would not have it.
+DELETE FROM agg_release WHERE releases = 0 AND release_us = 0

@@ -1,0 +1,2 @@
+INSERT INTO agg_revenue_day BY NAME ({{contribution}})
+ON CONFLICT DO UPDATE SET receipts = receipts + excluded.receipts, amount_vnd = amount_vnd + excluded.amount_vnd

@@ -1,0 +1,2 @@
+-- Rejected records per topic and reason.
+SELECT topic, reason, rejects FROM agg_rejects ORDER BY ALL

@@ -1,0 +1,2 @@
+-- Collections and refunds per department, tax type and kind, all time.
+SELECT department_code, tax_type, kind, amount_vnd FROM agg_revenue_total ORDER BY ALL

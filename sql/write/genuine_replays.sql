@@ -1,0 +1,5 @@
+-- The messages of a batch that replay a stored reject byte for byte (others are ordinary messages).
+SELECT i.source_topic, i.source_partition, i.source_offset, i.original_topic, i.original_partition, i.original_offset
+FROM incoming_replays i
+JOIN rejects r ON r.source_topic = i.original_topic AND r.source_partition = i.original_partition AND r.source_offset = i.original_offset
+WHERE r.raw_value IS NOT DISTINCT FROM i.raw_value

@@ -1,0 +1,4 @@
+-- The registered and cleared events stored after batch $after, for the release pairing state.
+SELECT declaration_no, status, occurred_at, event_id, channel, department_code
+FROM declarations
+WHERE coalesce(batch_seq, 0) > $after AND status IN ('registered', 'cleared')
