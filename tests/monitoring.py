@@ -128,6 +128,26 @@ class Prometheus(Server):
         """Active alerts (pending and firing) as Prometheus sees them."""
         return http_json(self.url("/api/v1/alerts"))["data"]["alerts"]
 
+    def wait_for(self, promql: str, timeout_s: float = 30) -> list[dict[str, Any]]:
+        """Poll an instant query until it returns a sample."""
+        deadline = time.monotonic() + timeout_s
+        while not (result := self.query(promql)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{promql} returned nothing within {timeout_s:g} s")
+            time.sleep(0.2)
+        return result
+
+    def reload(self, config: Path, rule_groups: int, timeout_s: float = 30) -> None:
+        """Load a changed configuration (SIGHUP) and wait until its rule groups are in place."""
+        import signal
+
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout_s
+        while len(http_json(self.url("/api/v1/rules"))["data"]["groups"]) != rule_groups:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Prometheus did not load {rule_groups} rule groups from {config}:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
 
 def prometheus_config(target: Path, metrics_port: int, alertmanager_port: int, rule_files: list[Path], interval: str = "1s") -> Path:
     """Scrape one customs-kpi exporter, load the given rule files and send alerts to one Alertmanager."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -17,7 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class Snapshotter:
-    """Runs on the writer thread, between batches, so a snapshot never holds half a batch."""
+    """Publishes snapshots on a thread of its own: the copy costs what the database weighs, so it
+    must not hold up the writer. Each copy runs in one DuckDB read transaction, so it holds whole
+    batches only while batches go on committing."""
 
     def __init__(
         self,
@@ -34,6 +37,8 @@ class Snapshotter:
         self._dirty = True  # publish once at start, so readers have something
         self._requested = False
         self._last = 0.0
+        self._thread: threading.Thread | None = None
+        self._succeeded = False
 
     def changed(self) -> None:
         self._dirty = True
@@ -43,22 +48,41 @@ class Snapshotter:
         self._requested = True
 
     def maybe_publish(self, final: bool = False) -> bool:
+        """Start a snapshot if one is due and none is running; with final, wait for the last one."""
+        if self._thread is not None and self._thread.is_alive():
+            if not final:
+                return False
+            self._thread.join()
         due = self._dirty and (final or time.monotonic() - self._last >= self.every_s)
         if not (due or self._requested):
             return False
         self._requested = False
         self._dirty = False
+        self._thread = threading.Thread(target=self._publish, name="snapshot", daemon=True)
+        self._thread.start()
+        if final:
+            self._thread.join()
+        return True
+
+    def wait(self) -> bool:
+        """Wait for the snapshot in progress; whether the last one was published."""
+        if self._thread is not None:
+            self._thread.join()
+        return self._succeeded
+
+    def _publish(self) -> None:
         started = time.monotonic()
         try:
             info = publish_snapshot(self.store, self.target, self.clock())
         except Exception as exc:  # a full disk, say: the events are safe; analysts keep the previous snapshot
             self._dirty = True
             self._last = time.monotonic()  # try again after a full interval
+            self._succeeded = False
             self._on_error()
             log.warning("publishing the snapshot %s failed; the previous one stays; retrying in %.0f s: %s", self.target, self.every_s, exc)
-            return False
+            return
         self._last = time.monotonic()
+        self._succeeded = True
         self._duration.observe(self._last - started)
         self._taken.set(info.taken_at.timestamp())
-        log.info("snapshot %s: %d events in %.2f s", info.path, info.rows, self._last - started)
-        return True
+        log.info("snapshot %s: %d events in %.2f s (on its own thread)", info.path, info.rows, self._last - started)

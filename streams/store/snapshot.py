@@ -1,10 +1,10 @@
 """Read-only snapshots of the live database for analysts.
 
 DuckDB lets no other process open a file that a writer holds, not even read-only. The consumer
-therefore copies its database, between two batch transactions, into `<db>.snapshot.duckdb.tmp`
-and renames it over `<db>.snapshot.duckdb`. The rename is atomic: a reader sees the old
-snapshot or the new one, and every snapshot holds only whole batches. Readers that have the
-old file open keep reading it undisturbed.
+therefore copies its database, in one read transaction on a thread of its own, into
+`<db>.snapshot.duckdb.tmp` and renames it over `<db>.snapshot.duckdb`. The transaction sees whole
+batches only, while the writer goes on committing. The rename is atomic: a reader sees the old
+snapshot or the new one. Readers that have the old file open keep reading it undisturbed.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class SnapshotInfo:
 
 
 def publish_snapshot(store: EventStore, target: Path, now: datetime) -> SnapshotInfo:
-    """Copy the whole database to target atomically; call it between batches, from the writer."""
+    """Copy the whole database to target atomically, from any thread."""
     tmp = target.with_name(target.name + ".tmp")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from streams.alerting.timescale import scale_rule_files
 from tests.integration.conftest import ROOT, ConsumerProcess, cli, free_port
@@ -81,9 +82,17 @@ def stack(bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     am_config = alertmanager_config(tmp_path / "alertmanager.yml", receiver.port, group_wait="1s", group_interval="2s")
     alertmanager = Alertmanager(am_config, tmp_path, free_port())
     rules = scale_rule_files(sorted((PROMETHEUS_DIR / "rules").glob("*.rules.yml")), tmp_path / "rules", FACTOR)
-    prom_config = prometheus_config(tmp_path / "prometheus.yml", consumer.port, alertmanager.port, rules)
+    # Prometheus learns its scrape targets about 5 s after it starts (its service discovery sends
+    # updates every 5 s), but evaluates rules from the start. Shipped, CustomsKpiExporterAbsent
+    # waits 5 minutes; divided by FACTOR it waits 0.1 s and fired on every start, reaching the
+    # pager whenever Alertmanager was discovered before the first scrape ended. So the scaled rules
+    # are loaded only once the exporter has been scraped: from then on `up` always exists.
+    prom_config = prometheus_config(tmp_path / "prometheus.yml", consumer.port, alertmanager.port, [])
     prometheus = Prometheus(prom_config, tmp_path, free_port())
     try:
+        prometheus.wait_for('up{job="customs-kpi"} == 1')
+        prometheus_config(prom_config, consumer.port, alertmanager.port, rules)
+        prometheus.reload(prom_config, rule_groups=sum(len(yaml.safe_load(r.read_text())["groups"]) for r in rules))
         yield {"bootstrap": bootstrap, "prometheus": prometheus, "alertmanager": alertmanager, "receiver": receiver, "sent": sent}
     finally:
         prometheus.stop()
@@ -173,6 +182,9 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
     # 01's critical fires in Prometheus but is held back by its data silence, and never delivered.
     assert any(a["labels"]["alertname"] == "CustomsRevenueBehindPaceCritical" and a["labels"]["department"] == "01" for a in firing)
     assert suppressed[0]["status"]["state"] == "suppressed" and suppressed[0]["status"]["inhibitedBy"], suppressed
+    # The exporter was never missing or down, not even for one evaluation (pending included).
+    exporter = prometheus.query('count_over_time(ALERTS{alertname=~"CustomsKpiExporter.*"}[10m])')
+    assert exporter == [], exporter
     pace_firing = {(a["labels"]["alertname"], a["labels"].get("department")) for a in firing if "Revenue" in a["labels"]["alertname"]}
     assert {d for _, d in pace_firing} <= {"20", "01"}, pace_firing
     # The timeline follows the scaled windows: 20's critical needs a whole 3-day window (90 s);

@@ -14,8 +14,7 @@ import pytest
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.decode.batch import RawBatch, replay_frame
-from streams.store import EventStore, open_store
-from streams.store import aggregates
+from streams.store import aggregates, open_store
 from streams.store.state import StateStore, state_path
 from tests.factories import declaration, encode, raw_batch, revenue, seizure
 
@@ -73,7 +72,9 @@ def test_aggregates_equal_the_rows_after_a_hard_stream(feed: Feed) -> None:
     r1 = revenue(event_id="r1", amount_vnd=1000, occurred_at="2021-03-01T09:00:00+07:00")
     r2 = revenue(event_id="r2", amount_vnd=300, kind="refund", tax_type="import_duty", occurred_at="2021-03-01T10:00:00+07:00")
     r3 = revenue(event_id="r3", department_code="15", office_code="15BB", amount_vnd=10**15 - 1, occurred_at="2021-03-02T09:00:00+07:00")
-    s1 = seizure(event_id="s1", category="drugs", drug_quantity=2.0, drug_unit="kg", prosecuted=True, occurred_at="2021-03-01T08:00:00+07:00")
+    s1 = seizure(
+        event_id="s1", category="drugs", drug_quantity=2.0, drug_unit="kg", prosecuted=True, occurred_at="2021-03-01T08:00:00+07:00"
+    )
     counts = feed.write(
         revenue=[r1, r2, r3, r1, {**r1, "amount_vnd": 5}, b"{broken"],  # in-batch duplicate and conflict, bad JSON
         declaration=[
@@ -213,7 +214,9 @@ def test_replayed_rejects_count_once_in_the_aggregates(feed: Feed) -> None:
         con.execute("UPDATE agg_rejects SET rejects = rejects + 1 WHERE topic = 'customs.revenue' AND reason = 'unknown_department'")
         con.execute("INSERT INTO agg_rejects SELECT 'customs.revenue', 'unknown_department', 1 WHERE NOT EXISTS (FROM agg_rejects)")
         con.execute("UPDATE agg_records SET records = records + 1 WHERE outcome = 'rejected'")
-        con.execute("INSERT INTO agg_records SELECT 'customs.revenue', 'rejected', 1 WHERE NOT EXISTS (FROM agg_records WHERE outcome = 'rejected')")
+        con.execute(
+            "INSERT INTO agg_records SELECT 'customs.revenue', 'rejected', 1 WHERE NOT EXISTS (FROM agg_records WHERE outcome = 'rejected')"
+        )
     assert feed.audit() == {}
     replayed = encode(revenue(event_id="other", amount_vnd=5))
     for offset in (10, 11):
