@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install tools demo test test-unit lint kafka-up kafka-down bench soak clean
+.PHONY: install tools demo test test-unit lint kafka-up kafka-down bench bench-scale soak clean
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ kafka-down: install
 
 bench: install
 	$(BIN)/python scripts/bench_consume.py
+
+bench-scale: install
+	$(BIN)/python scripts/bench_scale.py --keep-at 40e6
 
 soak: install
 	$(BIN)/python scripts/soak.py --rate 2000 --minutes 10

@@ -6,7 +6,9 @@ Starts its own broker through the project's launcher and `customs-kpi consume` a
 else uses) is sent and /metrics is read every 0.25 s until it shows; the wait is the end-to-end
 freshness. Every 5 s: records stored, lag, and the consumer's resident memory (VmRSS).
 Usage: .venv/bin/python scripts/soak.py [--rate 2000] [--minutes 10] [--memory-limit 256MB]
-                                       [--output docs/benchmarks/soak.json]
+                                       [--db FILE] [--snapshot-every 10] [--output docs/benchmarks/soak.json]
+With --db the consumer writes an existing database (e.g. the 40 M events kept by `make bench-scale`)
+instead of a new one, and exactness is checked on what the soak adds.
 The events are ILLUSTRATIVE (random amounts), not official figures.
 """
 
@@ -129,6 +131,8 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--warmup-minutes", type=float, default=3.0, help="memory growth is measured from the end of this")
     parser.add_argument("--memory-limit", default=None, help="the consumer's --memory-limit (default: none, DuckDB's own)")
+    parser.add_argument("--db", type=Path, default=None, help="an existing database to write (default: a new one)")
+    parser.add_argument("--snapshot-every", default="10", help="the consumer's --snapshot-every (0: no analysts' snapshots)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "soak.json")
     args = parser.parse_args()
     seconds = args.minutes * 60
@@ -141,16 +145,18 @@ def main() -> int:
         metrics_port = free_port()
         log = open(work / "consumer.log", "wb")  # noqa: SIM115
         consumer = subprocess.Popen(
-            [sys.executable, "-m", "streams", "consume", "-b", state.bootstrap, "--db", str(work / "soak.duckdb"),
-             "--metrics-port", str(metrics_port), *(["--memory-limit", args.memory_limit] if args.memory_limit else [])],
+            [sys.executable, "-m", "streams", "consume", "-b", state.bootstrap, "--db", str(args.db or work / "soak.duckdb"),
+             "--metrics-port", str(metrics_port), "--snapshot-every", args.snapshot_every,
+             *(["--memory-limit", args.memory_limit] if args.memory_limit else [])],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while not scrape(metrics_port):
+        deadline = time.monotonic() + 600
+        while not (first := scrape(metrics_port)):
             if time.monotonic() > deadline or consumer.poll() is not None:
                 raise SystemExit(f"the consumer did not start; see {work / 'consumer.log'}")
             time.sleep(0.2)
         SCRAPE_ERRORS.clear()  # refused while the consumer started: expected
+        stored_before = total(first, "customs_kpi_records_total", outcome="accepted")  # an existing database's events
 
         sent = multiprocessing.Value("q", 0)
         stop = multiprocessing.Event()
@@ -211,7 +217,7 @@ def main() -> int:
             time.sleep(max(0.0, 1.0 - (time.monotonic() - sent_at)))
         loader.join()
         sampler.join(timeout=10)
-        expected = sent.value + k
+        expected = stored_before + sent.value + k
         drain_deadline = time.monotonic() + 300
         while total(scrape(metrics_port), "customs_kpi_records_total") < expected and time.monotonic() < drain_deadline:
             time.sleep(1)
@@ -232,8 +238,10 @@ def main() -> int:
     summary = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "command": f"python scripts/soak.py --rate {args.rate} --minutes {args.minutes:g}"
-        + (f" --memory-limit {args.memory_limit}" if args.memory_limit else ""),
+        "command": f"python scripts/soak.py --rate {args.rate} --minutes {args.minutes:g} --snapshot-every {args.snapshot_every}"
+        + (f" --memory-limit {args.memory_limit}" if args.memory_limit else "")
+        + (f" --db {args.db}" if args.db else ""),
+        "stored_before": stored_before,
         "target_rate_per_s": args.rate,
         "duration_s": elapsed,
         "sent": sent.value,

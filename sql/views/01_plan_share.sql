@@ -1,14 +1,25 @@
--- plan_share(t) = C(m-1) + (C(m) - C(m-1)) x f (EVENTS.md), from the resolved curves in plan_curves.
-CREATE OR REPLACE MACRO plan_curve_value(y, sc, m) AS (
-    CASE WHEN m = 0 THEN 0.0 ELSE coalesce(
-        (SELECT cumulative FROM plan_curves p WHERE p.year = y AND p.scope = sc AND p.month = m),
-        (SELECT cumulative FROM plan_curves p WHERE p.year IS NULL AND p.month = m)
-    ) END
-);
-CREATE OR REPLACE MACRO plan_share(as_of, sc) AS (
-    plan_curve_value(year(local_time(as_of)), sc, month(local_time(as_of)) - 1)
-    + (plan_curve_value(year(local_time(as_of)), sc, month(local_time(as_of)))
-       - plan_curve_value(year(local_time(as_of)), sc, month(local_time(as_of)) - 1))
-      * epoch(local_time(as_of) - date_trunc('month', local_time(as_of)))
-      / epoch(date_trunc('month', local_time(as_of)) + INTERVAL 1 MONTH - date_trunc('month', local_time(as_of)))
-);
+-- plan_share(t) = C(m-1) + (C(m) - C(m-1)) x f (EVENTS.md), m the local month of t, C(0) = 0 and f
+-- the elapsed fraction of that month in seconds, from the resolved curves in plan_curves (the
+-- scope's curve for the year, written by the consumer from its targets file; else the default,
+-- year and scope NULL). plan_shares(as_of) gives every scope at once: /metrics and the progress
+-- macros use it; plan_share(as_of, scope) is the same for one scope.
+CREATE OR REPLACE MACRO plan_shares(as_of) AS TABLE
+WITH t AS (
+    SELECT year(lt) AS y, month(lt) AS m,
+           epoch(lt - date_trunc('month', lt)) / epoch(date_trunc('month', lt) + INTERVAL 1 MONTH - date_trunc('month', lt)) AS f
+    FROM (SELECT local_time(as_of) AS lt)
+), scopes AS (
+    SELECT 'national' AS scope UNION ALL SELECT code FROM departments
+), curves AS (
+    SELECT s.scope, coalesce(own.month, fallback.month) AS month, coalesce(own.cumulative, fallback.cumulative) AS cumulative
+    FROM scopes s CROSS JOIN t
+    JOIN plan_curves fallback ON fallback.year IS NULL AND fallback.month IN (t.m - 1, t.m)
+    LEFT JOIN plan_curves own ON own.year = t.y AND own.scope = s.scope AND own.month = fallback.month
+)
+SELECT c.scope,
+       coalesce(max(c.cumulative) FILTER (c.month = t.m - 1), 0.0)
+       + (max(c.cumulative) FILTER (c.month = t.m) - coalesce(max(c.cumulative) FILTER (c.month = t.m - 1), 0.0)) * any_value(t.f)
+           AS plan_share
+FROM curves c CROSS JOIN t
+GROUP BY c.scope;
+CREATE OR REPLACE MACRO plan_share(as_of, sc) AS (SELECT plan_share FROM plan_shares(as_of) WHERE scope = sc);

@@ -3,7 +3,9 @@
 -- year there is one row with level NULL (ytd and projection only).
 CREATE OR REPLACE MACRO national_progress(as_of) AS TABLE
 WITH s AS (
-    SELECT coalesce((SELECT sum(ytd_vnd) FROM revenue_ytd(as_of)), 0) AS ytd_vnd, plan_share(as_of, 'national') AS plan_share
+    SELECT coalesce((SELECT sum(ytd_vnd) FROM revenue_ytd(as_of)), 0) AS ytd_vnd, p.plan_share
+    FROM plan_shares(as_of) p
+    WHERE p.scope = 'national'
 )
 SELECT t.level, t.status AS target_status, CAST(as_of AS TIMESTAMPTZ) AS as_of, CAST(s.ytd_vnd AS HUGEINT) AS ytd_vnd,
        t.amount_vnd AS target_vnd, s.plan_share,

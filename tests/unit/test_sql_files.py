@@ -1,0 +1,325 @@
+"""Each SQL file of the write path (sql/write), the aggregates (sql/aggregates) and the metrics read
+(sql/metrics), run on its own against a real DuckDB database: known input rows, exact output rows.
+A file without a test here fails test_every_file_has_a_test."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from streams.contract import EVENT_TYPES
+from streams.decode import decode_batch
+from streams.decode.result import REJECT_SCHEMA
+from streams.kpi.targets import load_targets
+from streams.store import EventStore, open_store
+from streams.store.aggregates import contribution
+from streams.store.reference import write_reference
+from streams.store.schema import sql_dir
+from streams.store.sqlfiles import statement
+from tests.factories import declaration, raw_batch, revenue, seizure
+
+ICT = timezone(timedelta(hours=7))
+NOW = datetime(2021, 6, 1, 3, 0, tzinfo=UTC)
+TESTED: set[str] = set()
+
+
+def covers(*names: str):  # type: ignore[no-untyped-def]
+    """Mark a test as the input-to-expected test of these files."""
+    TESTED.update(names)
+    return lambda test: test
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EventStore:
+    s = open_store(tmp_path / "sql.duckdb")
+    write_reference(s, load_targets())
+    return s
+
+
+def run(store: EventStore, sql: str, params: dict[str, object] | None = None, **frames: pl.DataFrame) -> list[tuple]:  # type: ignore[type-arg]
+    with store.reader() as con:
+        for name, frame in frames.items():
+            con.register(name, frame.to_arrow())
+        result = con.execute(sql, params or {})
+        return result.fetchall() if result.description else []
+
+
+def decoded(name: str, events: list[dict]) -> pl.DataFrame:  # type: ignore[type-arg]
+    spec = EVENT_TYPES[name]
+    batch = decode_batch(spec, raw_batch(spec.topic, events), NOW)
+    assert batch.rejects.is_empty()
+    return batch.accepted
+
+
+# -- sql/write ---------------------------------------------------------------------------------
+
+
+@covers("write/insert_events", "write/stored_events", "write/index_events")
+def test_insert_find_and_index_events(store: EventStore) -> None:
+    rows = decoded("revenue", [revenue(event_id="a", amount_vnd=5), revenue(event_id="b", amount_vnd=7)])
+    run(store, statement("write/insert_events", table="revenue"), {"now": NOW, "batch_seq": 4}, new_events=rows)
+    assert run(store, "SELECT event_id, amount_vnd, source_offset, ingested_at, batch_seq FROM revenue ORDER BY 1") == [
+        ("a", 5, 0, NOW, 4),
+        ("b", 7, 1, NOW, 4),
+    ]
+    seen = pl.DataFrame({"event_id": ["b", "a"], "stored_partition": [0, 0], "stored_offset": [1, 9]})
+    found = run(store, statement("write/stored_events", table="revenue"), {"lowest": 0, "highest": 9}, seen=seen)
+    assert [(r[0], r[9]) for r in found] == [("b", 7)]  # "a" is not stored at offset 9
+    assert run(store, statement("write/stored_events", table="revenue"), {"lowest": 2, "highest": 9}, seen=seen) == []
+    assert run(store, statement("write/index_events", table="revenue"), {"after": 3}) == [("a", 0, 0), ("b", 0, 1)]
+    assert run(store, statement("write/index_events", table="revenue"), {"after": 4}) == []
+
+
+@covers("write/index_declarations")
+def test_index_declarations(store: EventStore) -> None:
+    rows = decoded(
+        "declaration",
+        [
+            declaration(event_id="r", occurred_at="2021-03-01T08:00:00+07:00"),
+            declaration(event_id="x", status="cancelled", occurred_at="2021-03-01T09:00:00+07:00"),
+        ],
+    )
+    run(store, statement("write/insert_events", table="declarations"), {"now": NOW, "batch_seq": 2}, new_events=rows)
+    assert run(store, statement("write/index_declarations"), {"after": 1}) == [
+        ("101234567890", "registered", datetime(2021, 3, 1, 1, 0, tzinfo=UTC), "r", "green", "03")
+    ]
+
+
+@covers("write/insert_duplicates", "write/insert_rejects", "write/upsert_offsets", "write/end_batch")
+def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> None:
+    params = {"now": NOW, "batch_seq": 8}
+    dups = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [1], "source_offset": [5], "event_id": ["a"]})
+    run(store, statement("write/insert_duplicates"), params, new_duplicates=dups)
+    assert run(store, "FROM duplicates") == [("customs.revenue", 1, 5, "a", NOW, 8)]
+    rejects = pl.DataFrame([("customs.revenue", 1, 6, None, b"{", "invalid_json", "bad", None)], schema=REJECT_SCHEMA, orient="row")
+    run(store, statement("write/insert_rejects"), params, new_rejects=rejects)
+    assert run(store, "SELECT source_offset, raw_value, reason, rejected_at, batch_seq, dlq_published FROM rejects") == [
+        (6, b"{", "invalid_json", NOW, 8, False)
+    ]
+    offsets = pl.DataFrame({"topic": ["customs.revenue"], "partition": [1], "next_offset": [7]}).cast({"partition": pl.Int32})
+    run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets)
+    run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets.with_columns(pl.lit(9).alias("next_offset")))
+    assert run(store, "FROM consumer_offsets") == [("customs.revenue", 1, 9, NOW)]
+    run(store, statement("write/end_batch"), {"batch_seq": 8})
+    assert run(store, "SELECT batch_seq FROM store_state") == [(8,)]
+
+
+@covers("write/genuine_replays", "write/replay_outcomes")
+def test_replays_are_matched_byte_for_byte_and_their_outcome_recorded(store: EventStore) -> None:
+    rejects = pl.DataFrame([("customs.revenue", 0, 3, None, b"old", "unknown_department", "d", None)], schema=REJECT_SCHEMA, orient="row")
+    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 1}, new_rejects=rejects)
+    replays = pl.DataFrame(
+        {
+            "source_topic": ["customs.revenue"] * 2,
+            "source_partition": [0, 0],
+            "source_offset": [10, 11],
+            "raw_value": [b"old", b"other"],
+            "original_topic": ["customs.revenue"] * 2,
+            "original_partition": [0, 0],
+            "original_offset": [3, 3],
+        }
+    )
+    assert run(store, statement("write/genuine_replays"), incoming_replays=replays) == [("customs.revenue", 0, 10, "customs.revenue", 0, 3)]
+    outcomes = pl.DataFrame(
+        {"original_topic": ["customs.revenue"], "original_partition": [0], "original_offset": [3], "status": ["accepted"], "detail": ["ok"]}
+    )
+    later = NOW + timedelta(hours=1)
+    run(store, statement("write/replay_outcomes"), {"now": later}, replay_outcomes=outcomes)
+    run(
+        store,
+        statement("write/replay_outcomes"),
+        {"now": later + timedelta(hours=1)},
+        replay_outcomes=outcomes.with_columns(status=pl.lit("duplicate")),
+    )
+    assert run(store, "SELECT replay_status, replay_detail, replayed_at FROM rejects") == [("accepted", "ok", later)]  # not undone
+
+
+@covers("write/unpublished_rejects", "write/mark_published")
+def test_dlq_bookkeeping(store: EventStore) -> None:
+    rejects = pl.DataFrame(
+        [("customs.revenue", 0, o, None, b"x", "invalid_json", "d", None) for o in (1, 2, 3)], schema=REJECT_SCHEMA, orient="row"
+    )
+    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 5}, new_rejects=rejects)
+    assert [r[2] for r in run(store, statement("write/unpublished_rejects"), {"from_batch": 0, "limit": 2})] == [1, 2]
+    assert run(store, statement("write/unpublished_rejects"), {"from_batch": 6, "limit": 10}) == []  # batches after 5 only
+    run(
+        store,
+        statement("write/mark_published"),
+        {"from_batch": 0},
+        published=rejects.head(2).select("source_topic", "source_partition", "source_offset"),
+    )
+    assert [r[2] for r in run(store, statement("write/unpublished_rejects"), {"from_batch": 0, "limit": 10})] == [3]
+
+
+# -- sql/aggregates ----------------------------------------------------------------------------
+
+EVENTS = {
+    "revenue": [
+        revenue(amount_vnd=10, occurred_at="2021-03-01T23:30:00+07:00"),  # 1 March, local
+        revenue(amount_vnd=5, occurred_at="2021-03-01T17:30:00Z"),  # 2 March 00:30, local
+        revenue(amount_vnd=3, kind="refund", occurred_at="2021-03-02T09:00:00+07:00"),
+    ],
+    "declaration": [
+        declaration(channel="red", occurred_at="2021-03-01T08:00:00+07:00"),
+        declaration(status="cleared", channel="red", occurred_at="2021-03-01T10:00:00+07:00"),
+        {k: v for k, v in declaration(status="cancelled", occurred_at="2021-03-01T11:00:00+07:00").items() if k != "channel"},
+    ],
+    "seizure": [
+        seizure(goods_value_vnd=100, budget_collected_vnd=9, prosecuted=True, occurred_at="2021-03-01T08:00:00+07:00"),
+        seizure(
+            goods_value_vnd=50,
+            budget_collected_vnd=1,
+            category="drugs",
+            drug_quantity=1.0,
+            drug_unit="kg",
+            occurred_at="2021-03-02T08:00:00+07:00",
+        ),
+    ],
+}
+AGGREGATES = {
+    "agg_revenue_day": [(date(2021, 3, 1), "03", "vat", "collection", 1, 10), (date(2021, 3, 2), "03", "vat", "collection", 1, 5),
+                        (date(2021, 3, 2), "03", "vat", "refund", 1, 3)],
+    "agg_revenue_total": [("03", "vat", "collection", 2, 15), ("03", "vat", "refund", 1, 3)],
+    "agg_declarations_day": [(date(2021, 3, 1), "03", "import", "none", "cancelled", 1),
+                             (date(2021, 3, 1), "03", "import", "red", "cleared", 1),
+                             (date(2021, 3, 1), "03", "import", "red", "registered", 1)],
+    "agg_declarations_total": [("03", "import", "none", "cancelled", 1), ("03", "import", "red", "cleared", 1),
+                               ("03", "import", "red", "registered", 1)],
+    "agg_seizures_day": [(date(2021, 3, 1), "03", "smuggling", 1, 100, 9, 1, 1), (date(2021, 3, 2), "03", "drugs", 1, 50, 1, 0, 1)],
+    "agg_seizures_total": [("03", "drugs", 1, 50, 1, 0, 1), ("03", "smuggling", 1, 100, 9, 1, 1)],
+    "agg_streams": [("03", "declarations", 3, datetime(2021, 3, 1, 4, 0, tzinfo=UTC)),
+                    ("03", "revenue", 3, datetime(2021, 3, 2, 2, 0, tzinfo=UTC)),
+                    ("03", "seizures", 2, datetime(2021, 3, 2, 1, 0, tzinfo=UTC))],
+    "agg_records": [("customs.declarations", "accepted", 3), ("customs.revenue", "accepted", 3), ("customs.revenue", "duplicate", 1),
+                    ("customs.revenue", "rejected", 1), ("customs.seizures", "accepted", 2)],
+    "agg_rejects": [("customs.revenue", "invalid_json", 1)],
+}  # fmt: skip
+
+
+def _relations() -> dict[str, pl.DataFrame]:
+    frames = {f"new_{EVENT_TYPES[n].table}": decoded(n, e) for n, e in EVENTS.items()}
+    frames["new_duplicates"] = pl.DataFrame(
+        {"source_topic": ["customs.revenue"], "source_partition": [0], "source_offset": [9], "event_id": ["a"]}
+    )
+    frames["new_rejects"] = pl.DataFrame(
+        [("customs.revenue", 0, 10, None, b"{", "invalid_json", "d", None)], schema=REJECT_SCHEMA, orient="row"
+    )
+    return frames
+
+
+@covers(*[f"aggregates/{name}" for name in AGGREGATES], *[f"aggregates/merge/{name}" for name in AGGREGATES])
+@pytest.mark.parametrize("name", list(AGGREGATES))
+def test_each_aggregate_contribution_and_merge(store: EventStore, name: str) -> None:
+    """A batch's contribution is the expected rows; merging it twice doubles every count and sum."""
+    frames = _relations()
+    assert run(store, f"SELECT * FROM ({contribution(name, 'new_')}) ORDER BY ALL", **frames) == AGGREGATES[name]
+    merge = statement(f"aggregates/merge/{name}", contribution=contribution(name, "new_"))
+    run(store, merge, **frames)
+    run(store, merge, **frames)
+    doubled = [tuple(2 * v if isinstance(v, int) and not isinstance(v, bool) else v for v in row) for row in AGGREGATES[name]]
+    assert run(store, f"SELECT * FROM {name} ORDER BY ALL") == doubled
+
+
+@covers("aggregates/agg_release", "aggregates/merge/agg_release", "aggregates/merge/agg_release_zeros")
+def test_release_buckets_from_rows_and_from_deltas(store: EventStore) -> None:
+    """The rebuild buckets release_times; deltas add and take away, and an emptied bucket disappears."""
+    run(
+        store,
+        statement("write/insert_events", table="declarations"),
+        {"now": NOW, "batch_seq": 1},
+        new_events=decoded("declaration", EVENTS["declaration"]),
+    )
+    assert run(store, statement("aggregates/agg_release")) == [("03", "red", 7200.0, 1, 7200 * 10**6)]
+    deltas = pl.DataFrame(
+        {"department_code": ["03", "03"], "channel": ["red", "red"], "release_us": [7200 * 10**6, 60 * 10**6], "sign": [1, 1]}
+    )
+    run(store, statement("aggregates/merge/agg_release"), release_deltas=deltas)
+    run(store, statement("aggregates/merge/agg_release"), release_deltas=deltas.head(1).with_columns(sign=pl.lit(-1)))
+    run(store, statement("aggregates/merge/agg_release_zeros"))
+    assert run(store, "FROM agg_release ORDER BY ALL") == [("03", "red", 900.0, 1, 60 * 10**6)]  # the 7200 s bucket went back to 0
+
+
+@covers("aggregates/audit")
+def test_the_audit_names_both_sides_of_a_difference(store: EventStore) -> None:
+    run(store, "INSERT INTO agg_rejects VALUES ('customs.revenue', 'invalid_json', 2)")
+    rebuilt = contribution("agg_rejects")
+    assert run(store, statement("aggregates/audit", table="agg_rejects", contribution=rebuilt)) == [
+        ("in agg_rejects, not recomputed from the rows", "customs.revenue", "invalid_json", 2)
+    ]
+
+
+# -- sql/metrics -------------------------------------------------------------------------------
+
+AS_OF = datetime(2021, 3, 2, 12, 0, tzinfo=ICT)
+
+
+@pytest.fixture
+def loaded(store: EventStore) -> EventStore:
+    for name, events in EVENTS.items():
+        spec = EVENT_TYPES[name]
+        store.write_batch([(spec, decode_batch(spec, raw_batch(spec.topic, [*events, b"{"]), NOW))], {}, NOW)
+    return store
+
+
+def metric(store: EventStore, name: str) -> list[tuple]:  # type: ignore[type-arg]
+    return run(store, statement(f"metrics/{name}"), {"as_of": AS_OF} if "$as_of" in statement(f"metrics/{name}") else {})
+
+
+@covers("metrics/event_clock", "metrics/streams", "metrics/records", "metrics/rejects")
+def test_clock_streams_records_and_rejects(loaded: EventStore) -> None:
+    assert metric(loaded, "event_clock") == [(datetime(2021, 3, 2, 2, 0, tzinfo=UTC),)]
+    assert metric(loaded, "streams") == [
+        ("03", "declarations", datetime(2021, 3, 1, 4, 0, tzinfo=UTC).timestamp(), 3),
+        ("03", "revenue", datetime(2021, 3, 2, 2, 0, tzinfo=UTC).timestamp(), 3),
+        ("03", "seizures", datetime(2021, 3, 2, 1, 0, tzinfo=UTC).timestamp(), 2),
+    ]
+    assert metric(loaded, "records") == [
+        ("customs.declarations", "accepted", 3),
+        ("customs.declarations", "rejected", 1),
+        ("customs.revenue", "accepted", 3),
+        ("customs.revenue", "rejected", 1),
+        ("customs.seizures", "accepted", 2),
+        ("customs.seizures", "rejected", 1),
+    ]
+    assert metric(loaded, "rejects") == [(t, "invalid_json", 1) for t in ("customs.declarations", "customs.revenue", "customs.seizures")]
+
+
+@covers("metrics/revenue_totals", "metrics/revenue_by_tax_type", "metrics/declarations", "metrics/seizures", "metrics/release")
+def test_all_time_counters(loaded: EventStore) -> None:
+    totals = metric(loaded, "revenue_totals")
+    assert len(totals) == 35 and ("03", 15, 3) in totals and ("01", 0, 0) in totals
+    assert metric(loaded, "revenue_by_tax_type") == [("03", "vat", "collection", 15), ("03", "vat", "refund", 3)]
+    assert metric(loaded, "declarations") == [("03", "import", "red", 1)]  # registered only
+    assert metric(loaded, "seizures") == [("03", "drugs", 1, 50, 0), ("03", "smuggling", 1, 100, 1)]
+    release = metric(loaded, "release")
+    assert [(c, le, n) for c, le, n, _, _ in release] == [
+        ("red", float(b), int(b >= 7200)) for b in (900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 691200)
+    ]
+    assert {(total, seconds) for *_, total, seconds in release} == {(1, 7200.0)}
+
+
+@covers("metrics/progress", "metrics/national_progress", "metrics/targets_in_force", "metrics/period_cases")
+def test_figures_at_as_of(loaded: EventStore) -> None:
+    progress = {(d, level): rest for d, level, *rest in metric(loaded, "progress")}
+    assert progress[("03", "assigned")][:2] == [10 + 5 - 3, 56_000 * 10**9]  # ytd up to 2 March noon, target
+    assert progress[("01", "estimate")][0] == 0
+    national = metric(loaded, "national_progress")
+    assert [(level, ytd, target) for level, ytd, target, *_ in national] == [
+        ("estimate", 12, 315_000 * 10**9),
+        ("striving", 12, 330_750 * 10**9),
+    ]
+    assert ("national", "estimate", "official") in metric(loaded, "targets_in_force")
+    assert metric(loaded, "period_cases") == [("03", "drugs", 1), ("03", "smuggling", 1)]  # 16 February to 15 March
+
+
+def test_every_file_has_a_test() -> None:
+    """Every statement of sql/write, sql/aggregates and sql/metrics is covered by a test above."""
+    files = {
+        str(p.relative_to(sql_dir()).with_suffix(""))
+        for folder in ("write", "aggregates", "metrics")
+        for p in (sql_dir() / folder).rglob("*.sql")
+    }
+    assert files - TESTED == set()
