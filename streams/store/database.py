@@ -124,7 +124,7 @@ def _open_index(con: duckdb.DuckDBPyConnection, path: Path) -> Index:
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> tuple[str, int]:
-    (store_id, batch_seq), *_ = con.execute("SELECT store_id, batch_seq FROM store_state").fetchall()  # one row from migration 004 on
+    (store_id, batch_seq), *_ = con.execute(statement("write/store_state")).fetchall()  # one row from migration 004 on
     return str(store_id), int(batch_seq)
 
 
@@ -155,7 +155,7 @@ class EventStore:
 
     def stored_offsets(self, topics: Iterable[str] | None = None) -> dict[tuple[str, int], int]:
         """The next offset to read for every partition the database has seen."""
-        rows = self._con.execute('SELECT topic, "partition", next_offset FROM consumer_offsets').fetchall()
+        rows = self._con.execute(statement("write/stored_offsets")).fetchall()
         wanted = set(topics) if topics is not None else None
         return {(t, p): o for t, p, o in rows if wanted is None or t in wanted}
 

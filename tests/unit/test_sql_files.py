@@ -88,7 +88,14 @@ def test_index_declarations(store: EventStore) -> None:
     ]
 
 
-@covers("write/insert_duplicates", "write/insert_rejects", "write/upsert_offsets", "write/end_batch")
+@covers(
+    "write/insert_duplicates",
+    "write/insert_rejects",
+    "write/upsert_offsets",
+    "write/end_batch",
+    "write/stored_offsets",
+    "write/store_state",
+)
 def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> None:
     params = {"now": NOW, "batch_seq": 8}
     dups = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [1], "source_offset": [5], "event_id": ["a"]})
@@ -103,8 +110,10 @@ def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> N
     run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets)
     run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets.with_columns(pl.lit(9).alias("next_offset")))
     assert run(store, "FROM consumer_offsets") == [("customs.revenue", 1, 9, NOW)]
+    assert run(store, statement("write/stored_offsets")) == [("customs.revenue", 1, 9)]
     run(store, statement("write/end_batch"), {"batch_seq": 8})
-    assert run(store, "SELECT batch_seq FROM store_state") == [(8,)]
+    [(store_id, batch_seq)] = run(store, statement("write/store_state"))
+    assert batch_seq == 8 and len(store_id) == 36  # a UUID, made by migration 004
 
 
 @covers("write/genuine_replays", "write/replay_outcomes")
