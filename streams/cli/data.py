@@ -120,7 +120,7 @@ def aggregates_verify(
 
     con, source = open_sandbox(db)
     try:
-        Console(stderr=True).print(freshness(source))
+        Console(stderr=True, soft_wrap=True).print(freshness(source))
         problems = audit(con)
     finally:
         con.close()

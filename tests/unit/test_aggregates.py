@@ -8,6 +8,7 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -243,3 +244,30 @@ def test_rebuild_replaces_damaged_aggregates(feed: Feed) -> None:
         aggregates.rebuild(con)
     assert feed.audit() == {}
     assert feed.rows("SELECT amount_vnd FROM agg_revenue_total") == [(10,)]
+
+
+def test_the_verify_command_reports_differences_and_rebuild_fixes_them(feed: Feed) -> None:
+    """`customs-kpi aggregates verify` exits 0 on a healthy file, 1 naming the table on a damaged one; `rebuild` repairs it."""
+    import subprocess
+    import sys
+
+    feed.write(revenue=[revenue(event_id="v", amount_vnd=10)], seizure=[seizure(event_id="s")])
+    feed.store.close()
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "streams", "aggregates", *args, "--db", str(feed.path)], capture_output=True, text=True
+        )
+
+    healthy = cli("verify")
+    assert healthy.returncode == 0, healthy.stderr
+    assert "every aggregate equals its recomputation from the rows" in healthy.stdout
+    assert f"read {feed.path} directly" in healthy.stderr
+    with duckdb.connect(str(feed.path)) as con:
+        con.execute("UPDATE agg_seizures_total SET cases = 5")
+    damaged = cli("verify")
+    assert damaged.returncode == 1
+    assert "agg_seizures_total" in damaged.stdout and "1 aggregate tables differ from the rows" in damaged.stderr
+    rebuilt = cli("rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert cli("verify").returncode == 0
