@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from streams.store.sqlfiles import placeholders, statement
+from streams.store.transaction import transaction
 
 log = logging.getLogger(__name__)
 # Merged from a batch's new rows, in this order; agg_release comes from the release pairing.
@@ -59,16 +60,11 @@ def _rebuilt(name: str) -> str:
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Replace every aggregate table's rows with the aggregate recomputed from the stored rows, in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for name in TABLES:
             con.execute(f"DELETE FROM {name}")
             con.execute(f"INSERT INTO {name} BY NAME ({_rebuilt(name)})")
         con.execute("UPDATE store_state SET aggregates_built = true")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def build_if_needed(con: duckdb.DuckDBPyConnection) -> None:

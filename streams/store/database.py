@@ -8,7 +8,6 @@ batch's index entries are written once DuckDB has committed.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from streams.store.index import Index, IndexWrites, catch_up, event_entries
 from streams.store.schema import apply_schema
 from streams.store.sqlfiles import relation, statement
 from streams.store.state import StateStore, state_path
+from streams.store.transaction import transaction
 from streams.store.views import apply_views
 
 log = logging.getLogger(__name__)
@@ -180,9 +180,7 @@ class EventStore:
         index = self._writer_index()
         self._sync_index(index)
         batch = _Batch(self._batch_seq + 1, now)
-        con = self._con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(self._con):
             genuine = self._genuine_replays(replays) if replays is not None and replays.height else None
             for spec, part in decoded:
                 if genuine is not None and genuine.height:
@@ -191,11 +189,6 @@ class EventStore:
                         self._store_replays(index, spec, replayed, genuine, batch)
                 self._store_events(index, spec, part, batch)
             self._finish(index, batch, next_offsets)
-            con.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already ended the transaction
-                con.execute("ROLLBACK")
-            raise
         self._batch_seq = batch.seq
         try:  # the batch is committed: a failure here only leaves the index behind, and _sync_index catches up
             index.state.write(batch.index.entries, batch.seq, self._store_id)
@@ -354,38 +347,27 @@ class EventStore:
             database = con.execute("SELECT current_database()").fetchall()[0][0]
             con.execute(f"ATTACH '{_quoted(path)}' AS snapshot_out")
             try:
-                con.execute("BEGIN TRANSACTION")
-                con.execute(f'COPY FROM DATABASE "{database}" TO snapshot_out')
-                con.execute(
-                    "CREATE TABLE snapshot_out.snapshot_info AS SELECT CAST($now AS TIMESTAMPTZ) AS taken_at, "
-                    "(SELECT max(updated_at) FROM consumer_offsets) AS last_batch_at, "
-                    "(SELECT coalesce(sum(records), 0) FROM agg_records WHERE outcome = 'accepted') AS events",
-                    {"now": now},
-                )
-                rows = con.execute("SELECT events FROM snapshot_out.snapshot_info").fetchall()[0][0]
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
+                with transaction(con):
+                    con.execute(f'COPY FROM DATABASE "{database}" TO snapshot_out')
+                    con.execute(
+                        "CREATE TABLE snapshot_out.snapshot_info AS SELECT CAST($now AS TIMESTAMPTZ) AS taken_at, "
+                        "(SELECT max(updated_at) FROM consumer_offsets) AS last_batch_at, "
+                        "(SELECT coalesce(sum(records), 0) FROM agg_records WHERE outcome = 'accepted') AS events",
+                        {"now": now},
+                    )
+                    rows = con.execute("SELECT events FROM snapshot_out.snapshot_info").fetchall()[0][0]
             finally:
                 con.execute("DETACH snapshot_out")
         return int(rows)
 
     def replace_tables(self, contents: dict[str, pl.DataFrame]) -> None:
         """Replace the rows of small reference tables, all in one transaction."""
-        con = self._con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(self._con) as con:
             for table, frame in contents.items():
                 con.register("incoming_reference", frame.to_arrow())
                 con.execute(f"DELETE FROM {relation(table)}")
                 con.execute(f"INSERT INTO {relation(table)} BY NAME SELECT * FROM incoming_reference")
                 con.unregister("incoming_reference")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
 
 def _add(counter: dict[str, int], key: str, n: int) -> None:

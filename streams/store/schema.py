@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from streams.store.transaction import transaction
+
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
@@ -39,13 +41,8 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
     for version, path in migrations():
         if version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(path.read_text("utf-8"))
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, path.name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(version)
     return applied
