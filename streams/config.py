@@ -26,6 +26,14 @@ def check_memory_limit(value: str | None, setting: str = "--memory-limit") -> st
     return value
 
 
+def size_bytes(value: str) -> int:
+    """The bytes of a size checked by check_memory_limit, e.g. 1GB -> 1000000000."""
+    match = _SIZE.match(value.strip())
+    if match is None:
+        raise ValueError(f"not a size: {value!r}")
+    return int(float(match["number"]) * _UNIT_BYTES[match["unit"].lower()])
+
+
 def check_bootstrap(value: str, setting: str = "--bootstrap-servers") -> str:
     servers = [s.strip() for s in value.split(",") if s.strip()]
     if not servers or not all(_HOST_PORT.match(s) for s in servers):

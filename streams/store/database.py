@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from streams.config import check_memory_limit
+from streams.config import check_memory_limit, size_bytes
 from streams.contract.events import EVENT_TYPES, EventSpec
 from streams.decode.batch import accepted_schema
 from streams.decode.dedupe import SOURCE, against, conflicts, duplicates, split_duplicates
@@ -34,6 +34,7 @@ from streams.store.views import apply_views
 
 log = logging.getLogger(__name__)
 REJECT_COLUMNS = list(REJECT_SCHEMA)
+MIN_DUCKDB_BYTES = 64_000_000
 DUPLICATE_SCHEMA = {"source_topic": pl.String(), "source_partition": pl.Int32(), "source_offset": pl.Int64(), "event_id": pl.String()}
 
 
@@ -99,10 +100,24 @@ def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str |
         apply_views(con)
         aggregates.build_if_needed(con)
         index = _open_index(con, path)
+        if memory_limit is not None:
+            _share_memory(con, size_bytes(check_memory_limit(memory_limit) or ""), index)
     except BaseException:
         con.close()
         raise
     return EventStore(con, path, index)
+
+
+def _share_memory(con: duckdb.DuckDBPyConnection, limit: int, index: Index) -> None:
+    """--memory-limit covers DuckDB and the index together: DuckDB gets what the index leaves.
+
+    DuckDB's buffer pool fills up to its limit over time (it keeps the blocks it wrote), so RSS
+    settles at about the limit plus the interpreter's own share, whatever the history. Without
+    this, the index's filters (about 2 bytes per stored event) would come on top."""
+    held = index.state.memory_bytes()
+    duckdb_share = max(MIN_DUCKDB_BYTES, limit - held)
+    con.execute(f"SET memory_limit = '{duckdb_share}B'")  # an int: nothing else reaches the SQL
+    log.info("memory limit %.0f MB: DuckDB %.0f MB, the index %.0f MB", limit / 1e6, duckdb_share / 1e6, held / 1e6)
 
 
 def _open_index(con: duckdb.DuckDBPyConnection, path: Path) -> Index:

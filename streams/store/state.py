@@ -74,6 +74,12 @@ class StateStore:
         shutil.rmtree(path, ignore_errors=True)
         return cls(path)
 
+    def memory_bytes(self) -> int:
+        """What the index holds in memory: its block cache, two memtables with their filters, and the
+        filters and indexes of its files (the one part that grows with history, about 2 bytes per event)."""
+        readers = self._db.property_int_value("rocksdb.estimate-table-readers-mem") or 0
+        return BLOCK_CACHE_BYTES + int(2.2 * WRITE_BUFFER_BYTES) + readers
+
     @property
     def store_id(self) -> str | None:
         value = self._db.get(_STORE_ID)

@@ -172,10 +172,18 @@ def test_a_replay_header_on_other_bytes_is_an_ordinary_message(tmp_path: Path) -
     assert _table(store, "SELECT source_offset, replay_status FROM rejects ORDER BY 1") == [(0, None), (5, None)]
 
 
-def test_memory_limit_caps_duckdb_and_bad_sizes_name_the_setting(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "limited.duckdb", memory_limit="256MB")
-    assert store._con.execute("SELECT current_setting('memory_limit')").fetchone() == ("244.1 MiB",)  # 256e6 bytes
+def test_memory_limit_caps_duckdb_and_the_index_together_and_bad_sizes_name_the_setting(tmp_path: Path) -> None:
+    """DuckDB gets the limit minus what the index holds in memory; a bad size names the setting."""
+    store = open_store(tmp_path / "limited.duckdb", memory_limit="400MB")
+    assert store._index is not None
+    held = store._index.state.memory_bytes()
+    assert 140_000_000 <= held < 142_000_000  # block cache 64 MiB, memtables 2.2 x 32 MiB, no files yet
+    duckdb_share = store._con.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # type: ignore[index]
+    assert float(duckdb_share.removesuffix(" MiB")) == pytest.approx((400_000_000 - held) / 2**20, abs=0.1)
     store.close()
+    tiny = open_store(tmp_path / "tiny.duckdb", memory_limit="100MB")  # the index's share would leave nothing: DuckDB keeps 64 MB
+    assert tiny._con.execute("SELECT current_setting('memory_limit')").fetchone() == ("61.0 MiB",)
+    tiny.close()
     default = open_store(tmp_path / "default.duckdb")
     assert default._con.execute("SELECT current_setting('memory_limit')").fetchone() != ("244.1 MiB",)
     default.close()
