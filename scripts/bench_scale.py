@@ -21,12 +21,12 @@ The events are ILLUSTRATIVE (generated), not official figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -149,10 +149,8 @@ class Consumer:
 
     def _watch(self) -> None:
         while self._watching and self.process.poll() is None:
-            try:
+            with contextlib.suppress(OSError, KeyError):  # the process may end between two reads
                 self.peak_rss = max(self.peak_rss, status(self.process.pid)["VmRSS"])
-            except (OSError, KeyError):
-                pass
             time.sleep(0.2)
 
     def wait_ready(self, timeout: float = 600) -> float:
@@ -200,7 +198,7 @@ def produce(bootstrap: str, batches: list[Batch]) -> None:
 
 
 def ready_query_times(db: Path) -> dict[str, float]:
-    con, source = open_sandbox(db)
+    con, source = open_sandbox(db, memory_limit="4GB")  # release_times groups every declaration: let it spill past 4 GB
     try:
         as_of = latest_event_time(con)
         times = {}
@@ -296,7 +294,9 @@ def machine() -> dict[str, object]:
     import kafka
     import rocksdict  # noqa: F401
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "")
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), ""
+    )
     mem = next(int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
     from importlib.metadata import version
 
@@ -317,7 +317,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1e6,40e6,120e6", help="stored events at which to measure")
     parser.add_argument("--batch", type=int, default=20_000, help="events per batch (the consumer's --max-poll-records)")
-    parser.add_argument("--fresh-batches", type=int, default=25, help="batches whose write rate is measured at each size")
+    parser.add_argument("--fresh-batches", type=int, default=45, help="batches whose write rate is measured at each size")
     parser.add_argument("--kafka-events", type=int, default=200_000, help="fresh events sent through Kafka at each size")
     parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument("--seed", type=int, default=1)
@@ -333,7 +333,12 @@ def main() -> None:
     db = args.workdir / "scale.duckdb"
     kafka_dir = args.workdir / "kafka"
     state = broker.start(kafka_dir, free_port(pair=True), heap_mb=512, timeout=180)
-    results: dict[str, object] = {"recorded": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "sizes": []}
+    results: dict[str, object] = {
+        "recorded": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "sizes": [],
+    }
     try:
         ensure_topics(state.bootstrap, 6)
         writer = Writer(db, args.memory_limit, ScaleFeed(datetime(2021, 1, 1, tzinfo=VIETNAM), seed=args.seed), args.batch)

@@ -25,7 +25,15 @@ PARTITIONS = 6
 TAX = {"vat": 60, "import_duty": 18, "excise": 10, "environmental_protection": 7, "export_duty": 2, "anti_dumping": 1, "other": 2}
 CHANNELS = {"green": 60, "yellow": 32, "red": 8}
 RELEASE_HOURS = {"green": 0.3, "yellow": 3.0, "red": 20.0}
-CATEGORIES = {"trade_fraud": 30, "smuggling": 25, "illegal_transport": 15, "other": 12, "counterfeit_ip": 8, "prohibited": 5, "origin_fraud": 5}
+CATEGORIES = {
+    "trade_fraud": 30,
+    "smuggling": 25,
+    "illegal_transport": 15,
+    "other": 12,
+    "counterfeit_ip": 8,
+    "prohibited": 5,
+    "origin_fraud": 5,
+}
 TOPIC = {"revenue": "customs.revenue", "declarations": "customs.declarations", "seizures": "customs.seizures"}
 
 
@@ -72,7 +80,10 @@ class ScaleFeed:
         self.seq += n
         frame = pl.DataFrame(seq)
         return frame.with_columns(
-            [(pl.col("seq").hash(self.seed * 1000 + salt * 10 + i) % (1 << 53)).cast(pl.Float64).truediv(1 << 53).alias(f"u{i}") for i in range(6)]
+            [
+                (pl.col("seq").hash(self.seed * 1000 + salt * 10 + i) % (1 << 53)).cast(pl.Float64).truediv(1 << 53).alias(f"u{i}")
+                for i in range(6)
+            ]
             + [pl.col("seq").hash(self.seed * 1000 + salt * 10 + 9).alias("h")]
         )
 
@@ -101,16 +112,20 @@ class ScaleFeed:
 
     def _revenue(self, n: int, start: datetime, span_us: int) -> pl.DataFrame:
         d = self._draws(n, 1)
-        return d.select(
-            *self._common("revenue", pl.lit(self.depts).gather((pl.col("u0") * 1000).cast(pl.UInt32))),
-            self._at(pl.col("u1"), start, span_us),
-            pl.when(pl.col("u2") < 0.03).then(pl.lit("refund")).otherwise(pl.lit("collection")).alias("kind"),
-            pl.lit(self.tax).gather((pl.col("u3") * 1000).cast(pl.UInt32)).alias("tax_type"),
-            (pl.lit(2_000_000.0) * (pl.col("u4") * 9).exp()).cast(pl.Int64).alias("amount_vnd"),
-            (pl.col("u5") * 9e9 + 1e9).cast(pl.Int64).cast(pl.String).alias("enterprise_tax_code"),
-            "seq",
-            "h",
-        ).with_columns(pl.concat_str([pl.col("department_code"), pl.lit("CA")]).alias("office_code")).sort("t")
+        return (
+            d.select(
+                *self._common("revenue", pl.lit(self.depts).gather((pl.col("u0") * 1000).cast(pl.UInt32))),
+                self._at(pl.col("u1"), start, span_us),
+                pl.when(pl.col("u2") < 0.03).then(pl.lit("refund")).otherwise(pl.lit("collection")).alias("kind"),
+                pl.lit(self.tax).gather((pl.col("u3") * 1000).cast(pl.UInt32)).alias("tax_type"),
+                (pl.lit(2_000_000.0) * (pl.col("u4") * 9).exp()).cast(pl.Int64).alias("amount_vnd"),
+                (pl.col("u5") * 9e9 + 1e9).cast(pl.Int64).cast(pl.String).alias("enterprise_tax_code"),
+                "seq",
+                "h",
+            )
+            .with_columns(pl.concat_str([pl.col("department_code"), pl.lit("CA")]).alias("office_code"))
+            .sort("t")
+        )
 
     def _register(self, n: int, start: datetime, span_us: int) -> None:
         d = self._draws(n, 2)
@@ -126,7 +141,9 @@ class ScaleFeed:
             "h",
             "u4",
         ).with_columns(
-            pl.concat_str([pl.when(pl.col("flow") == "import").then(pl.lit("10")).otherwise(pl.lit("30")), "number"]).alias("declaration_no"),
+            pl.concat_str([pl.when(pl.col("flow") == "import").then(pl.lit("10")).otherwise(pl.lit("30")), "number"]).alias(
+                "declaration_no"
+            ),
             pl.lit("registered").alias("status"),
         )
         # The outcome: cleared after a log-normal-looking delay by channel, or cancelled (2%).
@@ -136,7 +153,9 @@ class ScaleFeed:
             pl.when(pl.col("u4") < 0.02).then(pl.lit("cancelled")).otherwise(pl.lit("cleared")).alias("status"),
             _template("{}-{}o", "h", "seq").alias("event_id"),
         )
-        self.pending = pl.concat([self.pending, registered, outcome], how="vertical") if self.pending.height else pl.concat([registered, outcome])
+        self.pending = (
+            pl.concat([self.pending, registered, outcome], how="vertical") if self.pending.height else pl.concat([registered, outcome])
+        )
 
     def _declarations(self, until: datetime) -> pl.DataFrame:
         due = self.pending.filter(pl.col("t") < until).sort("t")
@@ -182,7 +201,9 @@ class ScaleFeed:
         )
         wired = wired.with_columns((pl.int_range(pl.len()).over("partition")).alias("offset"))
         base = pl.DataFrame({"partition": list(range(PARTITIONS)), "base": [self.offsets[(topic, p)] for p in range(PARTITIONS)]})
-        wired = wired.join(base.cast({"partition": pl.Int32}), on="partition").with_columns((pl.col("offset") + pl.col("base")).alias("offset"))
+        wired = wired.join(base.cast({"partition": pl.Int32}), on="partition").with_columns(
+            (pl.col("offset") + pl.col("base")).alias("offset")
+        )
         for p, count in wired.group_by("partition").len().iter_rows():
             self.offsets[(topic, p)] += count
         return wired.select("partition", "offset", "key", "value").sort("partition", "offset")

@@ -56,18 +56,21 @@ class QueryResult:
     source: Source
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path), read_only=True, config=dict(SANDBOX_CONFIG))
+def _connect(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, object] = dict(SANDBOX_CONFIG)
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit  # large aggregations spill to disk beyond it
+    con = duckdb.connect(str(path), read_only=True, config=config)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET lock_configuration = true")
     return con
 
 
-def open_sandbox(db: Path) -> tuple[duckdb.DuckDBPyConnection, Source]:
+def open_sandbox(db: Path, memory_limit: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Source]:
     """The live database if no consumer holds it, else the consumer's latest snapshot."""
     if db.exists():
         try:
-            return _connect(db), Source(db, True, None)
+            return _connect(db, memory_limit), Source(db, True, None)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
@@ -79,7 +82,7 @@ def open_sandbox(db: Path) -> tuple[duckdb.DuckDBPyConnection, Source]:
             if db.exists()
             else f"no database at {db}"
         )
-    con = _connect(snap)
+    con = _connect(snap, memory_limit)
     taken = con.execute("SELECT taken_at FROM snapshot_info").fetchall()
     return con, Source(snap, False, taken[0][0] if taken else None)
 

@@ -194,3 +194,14 @@ def test_memory_limit_caps_duckdb_and_the_index_together_and_bad_sizes_name_the_
             check_memory_limit(bad)
         expected = "expected a size of at least 64MB with a unit, such as 512MB or 2GiB"
         assert str(info.value) == f"setting --memory-limit={bad!r} is invalid: {expected}"
+
+
+def test_the_index_keeps_its_bloom_filter_across_reopens(tmp_path: Path) -> None:
+    """Reopened, the index still filters: the options RocksDB records name the Bloom filter, every time."""
+    from streams.store.state import StateStore
+
+    for _ in range(3):
+        StateStore(tmp_path / "index").close()
+    recorded = sorted((tmp_path / "index").glob("OPTIONS-*"), key=lambda p: int(p.name.split("-")[1]))[-1].read_text()
+    assert "filter_policy=bloomfilter" in recorded
+    assert "memtable_whole_key_filtering=true" in recorded
