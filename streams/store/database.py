@@ -74,7 +74,7 @@ def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str |
     The writer also opens its index beside the file and brings it up to date: after a crash it
     re-reads the batches it missed, and it rebuilds itself from the rows if it is missing or belongs
     to another database. `memory_limit` (checked by `config.check_memory_limit`) caps DuckDB's
-    memory, which otherwise may grow to 80% of RAM."""
+    memory and the index's together (_share_memory); without it DuckDB may grow to 80% of RAM."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
