@@ -79,3 +79,22 @@ def test_the_writer_keeps_committing_while_a_snapshot_is_copied(tmp_path: Path) 
         ).fetchone()  # type: ignore[misc]
     assert rows == next_offset == accepted  # whole batches: rows, offsets and aggregates of the same batches
     assert 200 <= rows < offset  # taken while the writer went on
+
+
+def test_copies_take_at_most_a_tenth_of_the_time(tmp_path: Path) -> None:
+    """After a copy that took t seconds, the next waits max(--snapshot-every, 9 t)."""
+    import time
+
+    store = open_store(tmp_path / "db.duckdb")
+    registry = CollectorRegistry()
+    snapshots = Snapshotter(
+        store, tmp_path / "db.snapshot.duckdb", 1.0, lambda: NOW, Gauge("t", "t", registry=registry), Histogram("d", "d", registry=registry)
+    )
+    assert snapshots.interval_s == 1.0
+    snapshots._took = 5.0  # as if the last copy took 5 s
+    assert snapshots.interval_s == 45.0
+    snapshots._last, snapshots._dirty = time.monotonic() - 30, True
+    assert snapshots.maybe_publish() is False  # 30 s after: not yet
+    snapshots._last = time.monotonic() - 46
+    assert snapshots.maybe_publish() is True and snapshots.wait() is True
+    assert snapshots._took < 5.0 and snapshots.interval_s == max(1.0, 9 * snapshots._took)  # a fast copy brings it back
