@@ -11,9 +11,9 @@ from rich.table import Table
 
 from streams.errors import ConfigError
 from streams.kpi.clock import VIETNAM
-from streams.store.queries import latest_event_time
 from streams.store.sandbox import QueryResult, Source, open_sandbox, run_query
 from streams.store.schema import sql_dir
+from streams.store.sqlfiles import statement
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -105,7 +105,7 @@ def query_command(db: Path, name: str, as_of: str | None, fmt: str, output: Path
     con, source = open_sandbox(db)
     err = Console(stderr=True, soft_wrap=True)
     try:
-        when = _as_of(as_of) if as_of else latest_event_time(con)
+        when = _as_of(as_of) if as_of else run_query(con, source, statement("metrics/event_clock")).frame.item()
         if when is None:
             raise ConfigError("--as-of", as_of, "a timestamp; the database has no events to take the time from")
         err.print(f"{freshness(source)}; as_of {when.isoformat()}")
