@@ -38,6 +38,8 @@ def _seed_old_rejects(db: Path) -> int:
                 "'department_code 61 is not in reference/departments.csv', ?, ?, true)",
                 [900_000 + i, value, f"old-61-{i}", datetime(2021, 4, 1, 3, 0, tzinfo=UTC)],
             )
+        # That release kept no aggregates: the consumer builds them from the rows when it opens the file.
+        con.execute("UPDATE store_state SET aggregates_built = false")
     store.close()
     return total
 
