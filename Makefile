@@ -20,15 +20,16 @@ tools:
 demo: install
 	$(BIN)/customs-kpi demo
 
-test: install tools
+# Lint and format are gates: a finding fails the test command (and CI) before any test runs.
+test: install tools lint
 	$(BIN)/python -m pytest -q
 
 test-unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
 lint: install
-	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check streams tests
+	$(BIN)/ruff check streams tests scripts
+	$(BIN)/ruff format --check streams tests scripts
 
 kafka-up: install
 	$(BIN)/customs-kpi kafka up

@@ -32,7 +32,6 @@ CHECK = (
 )
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=3.0)
@@ -42,10 +41,28 @@ def main() -> None:
         state = broker.start(Path(tmp) / "kafka", free_port(pair=True))
         db = Path(tmp) / "soak.duckdb"
         run = [sys.executable, "-m", "streams"]
-        consumer = subprocess.Popen([*run, "consume", "-b", state.bootstrap, "--db", str(db), "--metrics-port", str(free_port()),
-                                     "--snapshot-every", str(args.snapshot_every)], stderr=subprocess.DEVNULL, cwd=ROOT)
-        simulator = subprocess.Popen([*run, "produce", "simulate", "-b", state.bootstrap, "--days-per-second", "2", "--events-per-day", "1500"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        consumer = subprocess.Popen(
+            [
+                *run,
+                "consume",
+                "-b",
+                state.bootstrap,
+                "--db",
+                str(db),
+                "--metrics-port",
+                str(free_port()),
+                "--snapshot-every",
+                str(args.snapshot_every),
+            ],
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        simulator = subprocess.Popen(
+            [*run, "produce", "simulate", "-b", state.bootstrap, "--days-per-second", "2", "--events-per-day", "1500"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         queries = failures = partial = 0
         ages: list[float] = []
         first = last = 0
@@ -77,8 +94,10 @@ def main() -> None:
     print(f"{queries} queries in {args.minutes:g} min, {failures} failed, {partial} saw a partial batch")
     print(f"rows seen grew from {first} to {last}")
     if ages:
-        print(f"snapshot age: median {ages[len(ages) // 2]:.1f} s, max {ages[-1]:.1f} s (bound: --snapshot-every {args.snapshot_every:g} "
-              "+ one batch + the copy)")
+        print(
+            f"snapshot age: median {ages[len(ages) // 2]:.1f} s, max {ages[-1]:.1f} s (bound: --snapshot-every {args.snapshot_every:g} "
+            "+ one batch + the copy)"
+        )
 
 
 if __name__ == "__main__":

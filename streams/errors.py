@@ -80,6 +80,5 @@ class StoreInconsistentError(CustomsKpiError):
 
     def __str__(self) -> str:
         return (
-            f"{self.path}: {self.problem}; stop the consumer and delete {self.path}.index/ "
-            "(it is rebuilt from the rows on the next start)"
+            f"{self.path}: {self.problem}; stop the consumer and delete {self.path}.index/ (it is rebuilt from the rows on the next start)"
         )
