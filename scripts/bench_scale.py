@@ -7,7 +7,8 @@ through Kafka, for speed). At each size it measures:
   has compacted what the build wrote (a real stream is far too slow to leave such a backlog);
 - restart: a real `customs-kpi consume` on the file, from its start until /metrics answers;
 - scrapes of that consumer's real /metrics endpoint: p50 and p99 of those taken while it drains
-  fresh events waiting in a real local Kafka broker (and its drain rate), then of 20 while idle;
+  fresh events waiting in a real local Kafka broker (and its drain rate), then of 20 right after
+  (idle), then of 20 once its own background work (index compaction, checkpoint) is done (quiet);
 - the consumer's resident memory (highest seen, and VmHWM) under --memory-limit;
 - the sizes of the DuckDB file and of the index beside it;
 - each ready query's time (sql/queries, as_of = the latest event);
@@ -33,7 +34,7 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -180,6 +181,21 @@ class Consumer:
                         accepted[s.labels["topic"]] = s.value
         return took, accepted
 
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    def wait_quiet(self, limit_s: float = 300) -> float:
+        """Wait until the consumer's own background work (index compaction, DuckDB checkpoint) is done:
+        under 5% of a core over 2 s. The idle scrapes above start right after the drain."""
+        started = time.monotonic()
+        while time.monotonic() - started < limit_s:
+            before = self.cpu_s()
+            time.sleep(2)
+            if self.cpu_s() - before < 0.1:
+                break
+        return time.monotonic() - started
+
     def stop(self) -> dict[str, int]:
         final = status(self.process.pid)
         self._watching = False
@@ -280,6 +296,12 @@ def measure(writer: Writer, size: int, bootstrap: str, args: argparse.Namespace,
             idle.append(took)
             time.sleep(0.25)
         assert sum(accepted.values()) == expected, (accepted, expected)  # every event counted once
+        quiet_after_s = consumer.wait_quiet()
+        quiet = []
+        for _ in range(20):
+            took, _ = consumer.scrape()
+            quiet.append(took)
+            time.sleep(0.25)
         writer.stored = expected
         final = consumer.stop()
     except BaseException:
@@ -296,6 +318,12 @@ def measure(writer: Writer, size: int, bootstrap: str, args: argparse.Namespace,
         "writer_rss_mb": writer_rss,
         "restart_until_metrics_s": round(restart_s, 2),
         "scrape_idle_s": {"p50": round(pct(idle, 0.5), 4), "p99": round(pct(idle, 0.99), 4), "all": [round(x, 4) for x in idle]},
+        "scrape_quiet_s": {
+            "p50": round(pct(quiet, 0.5), 4),
+            "p99": round(pct(quiet, 0.99), 4),
+            "waited_s": round(quiet_after_s, 1),
+            "all": [round(x, 4) for x in quiet],
+        },
         "scrape_while_draining_s": {
             "p50": round(pct(under_load, 0.5), 4),
             "p99": round(pct(under_load, 0.99), 4),
@@ -337,6 +365,37 @@ def machine() -> dict[str, object]:
     }
 
 
+def resume(db: Path, kafka_dir: Path, args: argparse.Namespace) -> tuple[dict[str, object], ScaleFeed, int]:
+    """Results so far, a feed that goes on after the stored events, and how many are stored.
+
+    The interrupted run's feed state is gone: the new feed starts a second after the latest stored
+    event, with another seed and sequence numbers from 5e9, which no earlier run reaches (so no event_id repeats),
+    and no declarations pending (those registered before the interruption stay open). The broker
+    starts afresh, so the offsets stored in the database are forgotten with its old log."""
+    if not db.exists():
+        raise SystemExit(f"--resume: no database at {db}")
+    results = json.loads(args.output.read_text())
+    done = [s["stored_events"] for s in results["sizes"]]
+    results.setdefault("resumed", []).append(
+        {"at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "after_sizes": done}
+    )
+    store = open_store(db, memory_limit=args.memory_limit)  # replays DuckDB's WAL, catches the index up
+    try:
+        with store.reader() as con:
+            stored = con.execute(
+                "SELECT (SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures)"
+            ).fetchall()[0][0]
+            con.execute("DELETE FROM consumer_offsets")
+            latest = latest_event_time(con)
+    finally:
+        store.close()
+    shutil.rmtree(kafka_dir, ignore_errors=True)
+    feed = ScaleFeed(latest.astimezone(VIETNAM) + timedelta(seconds=1), seed=args.seed + 1)
+    feed.seq = 5_000_000_000  # declaration numbers keep their 12 digits (the flow prefix and 10 for seq)
+    print(f"resuming at {stored / 1e6:.2f} M stored events (latest {latest.isoformat()}); measured before: {done}", flush=True)
+    return results, feed, int(stored)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1e6,40e6,120e6", help="stored events at which to measure")
@@ -349,28 +408,41 @@ def main() -> None:
     parser.add_argument("--keep-dir", type=Path, default=ROOT / "var/bench-scale-kept", help="where --keep-at puts the copy")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var/bench-scale")
     parser.add_argument("--output", type=Path, default=ROOT / "docs/benchmarks/scale.json")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on building the database left in --workdir by an interrupted run; sizes already in --output are kept",
+    )
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
 
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    args.workdir.mkdir(parents=True)
     db = args.workdir / "scale.duckdb"
     kafka_dir = args.workdir / "kafka"
-    state = broker.start(kafka_dir, free_port(pair=True), heap_mb=512, timeout=180)
     results: dict[str, object] = {
         "recorded": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "sizes": [],
     }
+    if args.resume:
+        results, feed, stored = resume(db, kafka_dir, args)
+    else:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+        args.workdir.mkdir(parents=True)
+        feed, stored = ScaleFeed(datetime(2021, 1, 1, tzinfo=VIETNAM), seed=args.seed), 0
+    state = broker.start(kafka_dir, free_port(pair=True), heap_mb=512, timeout=180)
     try:
         ensure_topics(state.bootstrap, 6)
-        writer = Writer(db, args.memory_limit, ScaleFeed(datetime(2021, 1, 1, tzinfo=VIETNAM), seed=args.seed), args.batch)
+        writer = Writer(db, args.memory_limit, feed, args.batch)
         writer.open()
+        writer.stored = stored
         assert writer.store is not None
-        write_reference(writer.store, load_targets())
+        if not args.resume:
+            write_reference(writer.store, load_targets())
         build_started = time.monotonic()
         for size in sizes:
+            if size <= stored:
+                continue
             print(f"building to {size / 1e6:g} M events", flush=True)
             writer.fill(size)
             print(f"measuring at {writer.stored / 1e6:.2f} M events ({time.monotonic() - build_started:.0f} s so far)", flush=True)
