@@ -44,6 +44,12 @@ from streams.kafka.topics import ensure_topics  # noqa: E402
 PROBE_DEPT = "12"
 
 
+# Tags this run's event ids and numbers, so a soak on a database an earlier soak wrote (--db) sends
+# new events, not conflicting copies of the earlier ones.
+RUN = f"{int(time.time()):x}"
+DECLARATION_BASE = int(time.time()) % 100_000 * 1_000_000
+
+
 def load(bootstrap: str, rate: int, seconds: float, sent: multiprocessing.Value, stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
     """Send `rate` events a second (9 revenue : 1 declaration) in 100 ms slices."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20, batch_size=256 * 1024)
@@ -56,15 +62,16 @@ def load(bootstrap: str, rate: int, seconds: float, sent: multiprocessing.Value,
             at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
             if n % 10:
                 value = (
-                    f'{{"event_id":"soak-r-{n}","event_type":"revenue","schema_version":1,"occurred_at":"{at}",'
-                    f'"department_code":"{dept}","receipt_no":"S{n}","kind":"collection","tax_type":"vat",'
+                    f'{{"event_id":"soak-{RUN}-r-{n}","event_type":"revenue","schema_version":1,"occurred_at":"{at}",'
+                    f'"department_code":"{dept}","receipt_no":"S{RUN}{n}","kind":"collection","tax_type":"vat",'
                     f'"amount_vnd":{1_000_000 + n % 997 * 1000},"enterprise_tax_code":"0100000001","office_code":null}}'
                 )
                 producer.send("customs.revenue", key=dept.encode(), value=value.encode())
             else:
+                number = (DECLARATION_BASE + n) % 10**11
                 value = (
-                    f'{{"event_id":"soak-d-{n}","event_type":"declaration","schema_version":1,"occurred_at":"{at}",'
-                    f'"department_code":"{dept}","declaration_no":"1{n:011d}","status":"registered","type_code":"A11",'
+                    f'{{"event_id":"soak-{RUN}-d-{n}","event_type":"declaration","schema_version":1,"occurred_at":"{at}",'
+                    f'"department_code":"{dept}","declaration_no":"1{number:011d}","status":"registered","type_code":"A11",'
                     f'"flow":"import","channel":"green","enterprise_tax_code":"0100000001","hs_code":"85171200",'
                     f'"customs_value_usd":25000.5}}'
                 )
@@ -205,8 +212,8 @@ def main() -> int:
             k += 1
             at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
             value = (
-                f'{{"event_id":"probe-{k}","event_type":"revenue","schema_version":1,"occurred_at":"{at}",'
-                f'"department_code":"{PROBE_DEPT}","receipt_no":"P{k}","kind":"collection","tax_type":"vat",'
+                f'{{"event_id":"probe-{RUN}-{k}","event_type":"revenue","schema_version":1,"occurred_at":"{at}",'
+                f'"department_code":"{PROBE_DEPT}","receipt_no":"P{RUN}{k}","kind":"collection","tax_type":"vat",'
                 f'"amount_vnd":1,"enterprise_tax_code":"0100000001","office_code":null}}'
             )
             sent_at = time.monotonic()
