@@ -18,23 +18,18 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from streams.config import check_memory_limit, size_bytes
 from streams.contract.events import EVENT_TYPES, EventSpec
 from streams.decode.batch import accepted_schema
 from streams.decode.dedupe import SOURCE, against, conflicts, duplicates, split_duplicates
 from streams.decode.result import REJECT_SCHEMA, DecodedBatch
-from streams.errors import DatabaseInUseError, StoreInconsistentError
+from streams.errors import StoreInconsistentError
 from streams.store import aggregates
 from streams.store.index import Index, IndexWrites, catch_up, event_entries
-from streams.store.schema import apply_schema
 from streams.store.sqlfiles import relation, statement
-from streams.store.state import StateStore, state_path
 from streams.store.transaction import transaction
-from streams.store.views import apply_views
 
 log = logging.getLogger(__name__)
 REJECT_COLUMNS = list(REJECT_SCHEMA)
-MIN_DUCKDB_BYTES = 64_000_000
 DUPLICATE_SCHEMA = {"source_topic": pl.String(), "source_partition": pl.Int32(), "source_offset": pl.Int64(), "event_id": pl.String()}
 
 
@@ -64,81 +59,7 @@ class _Batch:
         return {"now": self.now, "batch_seq": self.seq}
 
 
-def duckdb_version() -> str:
-    return str(duckdb.__version__)
-
-
-def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> EventStore:
-    """Open (and migrate) the database, failing clearly if another process holds it.
-
-    The writer also opens its index beside the file and brings it up to date: after a crash it
-    re-reads the batches it missed, and it rebuilds itself from the rows if it is missing or belongs
-    to another database. `memory_limit` (checked by `config.check_memory_limit`) caps DuckDB's
-    memory and the index's together (_share_memory); without it DuckDB may grow to 80% of RAM."""
-    path = Path(path)
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseInUseError(str(path), str(exc).splitlines()[0]) from exc
-        raise
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET threads = 1")
-    if memory_limit is not None:
-        con.execute(f"SET memory_limit = '{check_memory_limit(memory_limit)}'")  # checked: digits and a unit only
-    if read_only:
-        return EventStore(con, path)
-    # DuckDB checkpoints the WAL into the file when it passes this size. At the default 16 MiB a
-    # checkpoint came every 4 batches of 20,000 events and rewrote the tables' last, partly filled
-    # row groups each time; 64 MiB made the writer 30% faster (55,800 -> 72,300 events/s) and the
-    # WAL replayed at a restart stays small.
-    con.execute("SET checkpoint_threshold = '64MB'")
-    try:
-        apply_schema(con)
-        apply_views(con)
-        aggregates.build_if_needed(con)
-        index = _open_index(con, path)
-        if memory_limit is not None:
-            _share_memory(con, size_bytes(check_memory_limit(memory_limit) or ""), index)
-    except BaseException:
-        con.close()
-        raise
-    return EventStore(con, path, index)
-
-
-def _share_memory(con: duckdb.DuckDBPyConnection, limit: int, index: Index) -> None:
-    """--memory-limit covers DuckDB and the index together: DuckDB gets what the index leaves.
-
-    DuckDB's buffer pool fills up to its limit over time (it keeps the blocks it wrote), so RSS
-    settles at about the limit plus the interpreter's own share, whatever the history. Without
-    this, the index's filters (about 2 bytes per stored event) would come on top."""
-    held = index.state.memory_bytes()
-    duckdb_share = max(MIN_DUCKDB_BYTES, limit - held)
-    con.execute(f"SET memory_limit = '{duckdb_share}B'")  # an int: nothing else reaches the SQL
-    log.info("memory limit %.0f MB: DuckDB %.0f MB, the index %.0f MB", limit / 1e6, duckdb_share / 1e6, held / 1e6)
-
-
-def _open_index(con: duckdb.DuckDBPyConnection, path: Path) -> Index:
-    store_id, batch_seq = _state(con)
-    state = StateStore(state_path(path))
-    watermark = state.watermark
-    if state.store_id != store_id or watermark is None or watermark > batch_seq:
-        if watermark is not None:
-            log.warning(
-                "the index %s does not match %s (index of store %s at batch %s, database %s at batch %d): rebuilding it from the rows",
-                state.path, path, state.store_id, watermark, store_id, batch_seq,
-            )  # fmt: skip
-        state.close()
-        state = StateStore.recreate(state_path(path))
-        catch_up(con, Index(state), -1, batch_seq, store_id)
-    elif watermark < batch_seq:
-        catch_up(con, Index(state), watermark, batch_seq, store_id)
-    return Index(state)
-
-
-def _state(con: duckdb.DuckDBPyConnection) -> tuple[str, int]:
+def store_state(con: duckdb.DuckDBPyConnection) -> tuple[str, int]:
     (store_id, batch_seq), *_ = con.execute(statement("write/store_state")).fetchall()  # one row from migration 004 on
     return str(store_id), int(batch_seq)
 
@@ -150,7 +71,7 @@ class EventStore:
         self._con = con
         self.path = path
         self._index = index
-        self._store_id, self._batch_seq = _state(con) if index is not None else ("", 0)
+        self._store_id, self._batch_seq = store_state(con) if index is not None else ("", 0)
         self._indexed_seq = self._batch_seq
         self._unpublished_from = 0  # the earliest batch that may hold rejects not yet in the DLQ
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,8 +84,6 @@ def test_the_writer_keeps_committing_while_a_snapshot_is_copied(tmp_path: Path) 
 
 def test_copies_take_at_most_a_tenth_of_the_time(tmp_path: Path) -> None:
     """After a copy that took t seconds, the next waits max(--snapshot-every, 9 t)."""
-    import time
-
     store = open_store(tmp_path / "db.duckdb")
     registry = CollectorRegistry()
     snapshots = Snapshotter(
