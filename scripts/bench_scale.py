@@ -146,6 +146,7 @@ class Consumer:
             stdout=open(log, "ab"), stderr=subprocess.STDOUT, cwd=ROOT,  # noqa: SIM115
         )  # fmt: skip
         self.peak_rss = 0
+        self.assigned_after: float | None = None
         self._watching = True
         threading.Thread(target=self._watch, daemon=True).start()
 
@@ -168,7 +169,7 @@ class Consumer:
                 time.sleep(0.05)
 
     def scrape(self) -> tuple[float, dict[str, float]]:
-        """(seconds, accepted records per topic) of one scrape."""
+        """(seconds, accepted records per topic) of one scrape; notes when partitions were first assigned."""
         started = time.perf_counter()
         with urllib.request.urlopen(self.url, timeout=60) as response:
             text = response.read().decode()
@@ -179,6 +180,8 @@ class Consumer:
                 for s in family.samples:
                     if s.name.endswith("_total") and s.labels["outcome"] == "accepted":
                         accepted[s.labels["topic"]] = s.value
+            elif family.name == "customs_kpi_consumer_lag_records" and family.samples and self.assigned_after is None:
+                self.assigned_after = time.monotonic() - self.started  # lag is reported once partitions are assigned
         return took, accepted
 
     def cpu_s(self) -> float:
@@ -250,6 +253,7 @@ def settle(writer: Writer, limit_s: float = 900) -> float:
 
 
 def measure(writer: Writer, size: int, bootstrap: str, args: argparse.Namespace, workdir: Path) -> dict[str, object]:
+    load_before = os.getloadavg()  # other work on the machine shows here: the figures are only as good as the quiet
     settled_s = settle(writer)
     decode_s = write_s = 0.0
     n = 0
@@ -330,12 +334,14 @@ def measure(writer: Writer, size: int, bootstrap: str, args: argparse.Namespace,
             "n": len(under_load),
         },
         "consumer_drain_events_per_s": round(live / ingest_s),
+        "consumer_assigned_after_s": None if consumer.assigned_after is None else round(consumer.assigned_after, 1),
         "kafka_events": live,
         "consumer_rss_mb": {"peak_seen": consumer.peak_rss, "VmHWM": final.get("VmHWM"), "at_stop": final.get("VmRSS")},
         "files": files,
         "ready_queries_s": queries,
         "writer_reopen_s": round(reopen_s, 2),
         "analysts_snapshot": {"copy_s": round(snapshot_s, 1), "bytes": snapshot_bytes, "events": info.rows},
+        "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
     }
     print(json.dumps(result, indent=1), flush=True)
     return result
@@ -365,21 +371,14 @@ def machine() -> dict[str, object]:
     }
 
 
-def resume(db: Path, kafka_dir: Path, args: argparse.Namespace) -> tuple[dict[str, object], ScaleFeed, int]:
-    """Results so far, a feed that goes on after the stored events, and how many are stored.
+def continue_on(db: Path, memory_limit: str, seed: int, seq: int) -> tuple[ScaleFeed, int]:
+    """A feed that goes on a second after the latest event stored in db, and how many are stored.
 
-    The interrupted run's feed state is gone: the new feed starts a second after the latest stored
-    event, with another seed and sequence numbers from 5e9, which no earlier run reaches (so no event_id repeats),
-    and no declarations pending (those registered before the interruption stay open). The broker
-    starts afresh, so the offsets stored in the database are forgotten with its old log."""
-    if not db.exists():
-        raise SystemExit(f"--resume: no database at {db}")
-    results = json.loads(args.output.read_text())
-    done = [s["stored_events"] for s in results["sizes"]]
-    results.setdefault("resumed", []).append(
-        {"at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "after_sizes": done}
-    )
-    store = open_store(db, memory_limit=args.memory_limit)  # replays DuckDB's WAL, catches the index up
+    The earlier feed's state is gone: the new one has another seed and sequence numbers from seq,
+    which no earlier feed reaches (so no event_id repeats), and no declarations pending (those
+    registered before stay open). The offsets stored in the database are forgotten: the broker
+    starts afresh, and its old log with it."""
+    store = open_store(db, memory_limit=memory_limit)  # replays DuckDB's WAL, catches the index up
     try:
         with store.reader() as con:
             stored = con.execute(
@@ -389,11 +388,56 @@ def resume(db: Path, kafka_dir: Path, args: argparse.Namespace) -> tuple[dict[st
             latest = latest_event_time(con)
     finally:
         store.close()
+    if latest is None:
+        raise SystemExit(f"{db} holds no events")
+    feed = ScaleFeed(latest.astimezone(VIETNAM) + timedelta(seconds=1), seed=seed)
+    feed.seq = seq  # declaration numbers keep their 12 digits (the flow prefix and 10 for seq)
+    return feed, int(stored)
+
+
+def resume(db: Path, kafka_dir: Path, args: argparse.Namespace) -> tuple[dict[str, object], ScaleFeed, int]:
+    """Results so far, a feed that goes on after the stored events, and how many are stored."""
+    if not db.exists():
+        raise SystemExit(f"--resume: no database at {db}")
+    results = json.loads(args.output.read_text())
+    done = [s["stored_events"] for s in results["sizes"]]
+    results.setdefault("resumed", []).append(
+        {"at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "after_sizes": done}
+    )
+    feed, stored = continue_on(db, args.memory_limit, args.seed + 1, 5_000_000_000)
     shutil.rmtree(kafka_dir, ignore_errors=True)
-    feed = ScaleFeed(latest.astimezone(VIETNAM) + timedelta(seconds=1), seed=args.seed + 1)
-    feed.seq = 5_000_000_000  # declaration numbers keep their 12 digits (the flow prefix and 10 for seq)
-    print(f"resuming at {stored / 1e6:.2f} M stored events (latest {latest.isoformat()}); measured before: {done}", flush=True)
-    return results, feed, int(stored)
+    print(f"resuming at {stored / 1e6:.2f} M stored events; measured before: {done}", flush=True)
+    return results, feed, stored
+
+
+def measure_existing(args: argparse.Namespace, results: dict[str, object]) -> None:
+    """--measure: the same measurements on databases an earlier run built, in one run, without building.
+
+    Each gets a feed after its latest event (seed and sequence numbers of its own, so nothing
+    repeats what is stored) and a fresh broker; measuring adds the fresh batches and the Kafka
+    events to it, as it does in a build."""
+    kafka_dir = args.workdir / "kafka-measure"
+    missing = [str(db) for db in args.measure if not db.exists()]
+    if missing:
+        raise SystemExit(f"--measure: no database at {', '.join(missing)}")
+    for i, db in enumerate(args.measure):
+        feed, stored = continue_on(db, args.memory_limit, args.seed + 100 + i, 6_000_000_000 + i * 100_000_000)
+        print(f"measuring {db}: {stored / 1e6:.2f} M events stored", flush=True)
+        shutil.rmtree(kafka_dir, ignore_errors=True)
+        state = broker.start(kafka_dir, free_port(pair=True), heap_mb=512, timeout=180)
+        try:
+            ensure_topics(state.bootstrap, 6)
+            writer = Writer(db, args.memory_limit, feed, args.batch)
+            writer.open()
+            writer.stored = stored
+            result = measure(writer, stored, state.bootstrap, args, kafka_dir.parent)
+            result["database"] = str(db)
+            results["sizes"].append(result)  # type: ignore[attr-defined]
+            args.output.write_text(json.dumps(results, indent=1) + "\n")
+            writer.close()
+        finally:
+            broker.stop(kafka_dir)
+            shutil.rmtree(kafka_dir, ignore_errors=True)
 
 
 def main() -> None:
@@ -413,6 +457,13 @@ def main() -> None:
         action="store_true",
         help="go on building the database left in --workdir by an interrupted run; sizes already in --output are kept",
     )
+    parser.add_argument(
+        "--measure",
+        type=Path,
+        nargs="+",
+        metavar="DB",
+        help="measure these existing databases (built by earlier runs) instead of building, smallest first",
+    )
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
 
@@ -421,9 +472,13 @@ def main() -> None:
     results: dict[str, object] = {
         "recorded": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "args": {k: json.loads(json.dumps(v, default=str)) for k, v in vars(args).items()},
         "sizes": [],
     }
+    if args.measure:
+        measure_existing(args, results)
+        print(f"wrote {args.output}")
+        return
     if args.resume:
         results, feed, stored = resume(db, kafka_dir, args)
     else:
