@@ -11,7 +11,7 @@ from streams.contract.events import EventSpec
 from streams.decode.parse import ROW, parse_values
 from streams.decode.reasons import RejectReason
 from streams.decode.result import REJECT_SCHEMA, DecodedBatch
-from streams.decode.rules import NOW, SEP, broken_rule, number, occurred_at
+from streams.decode.rules import NOW, SEP, broken_rule, integer, number, occurred_at
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -72,7 +72,7 @@ def _typed(spec: EventSpec) -> list[pl.Expr]:
             exprs.append(occurred_at().alias(f.name))
         elif f.json_type == "integer":
             dtype = pl.Int32 if f.name == "schema_version" else pl.Int64
-            exprs.append(number(f.name).round().cast(dtype).alias(f.name))
+            exprs.append(integer(f.name).value.cast(dtype).alias(f.name))
         elif f.json_type == "number":
             exprs.append(number(f.name).alias(f.name))
         elif f.json_type == "boolean":

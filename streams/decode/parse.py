@@ -1,29 +1,49 @@
-"""Bytes -> one string column per contract field, parsed by Polars over whole batches.
+"""Bytes -> one text column per contract field, with each field's JSON type, over whole batches.
 
-Polars parses a column of JSON documents in one call, but one malformed document fails the
-call. The batch is therefore parsed whole and, only when that fails, split in halves until the
-offending messages are isolated (O(bad x log n) calls; a clean batch costs one). An isolated
-message gets its precise reason from `classify_unparseable`.
+Two paths give the same columns: for each field its text (a string's value, a number's literal,
+`true`/`false`) and the first character of its JSON value (`"` string, `-` or a digit number,
+`t`/`f` boolean, `n` null, `{` object, `[` array); for integer fields also the exact value
+(`_int_`, Int64) and what the literal is (`_intkind_`: ok, range or fraction).
 
-Polars coerces scalars when it decodes into a typed struct (`true` -> 1.0, `1.5` -> "1.5"), so
-every field is decoded as text and its JSON type is read separately from the first character of
-its value in the raw text (`"` string, digit or `-` number, `t`/`f` boolean, `n` null), for the
-fields where a wrong type could otherwise pass unnoticed (`needs_type_check`).
+- **Plain messages**, the flat objects every producer of the contract sends (no backslash, no
+  `{` or `[` after the opening brace), are parsed by Polars over the whole batch. Without escapes
+  and nesting, the first `"name"` in the raw text followed by `:` is the top-level member of that
+  name, so its JSON type and its literal are read from the raw text after it, in bulk. A name
+  found first where it is not a member name (a string value spelling it), or a message with more
+  members than the names found (an unknown member, or a name twice), is looked at more closely:
+  the member names are listed in bulk for those rows, and any ambiguity sends the row to the
+  exact path. Polars refuses control characters in strings, leading zeros, NaN and the like.
+- **Every other message**, and any plain one Polars refuses (an integer of 400 digits, say), is
+  parsed by Python's `json` one message at a time, exactly: names compared after unescaping, the
+  same name twice or an unpaired UTF-16 surrogate rejected (I-JSON, as the contract requires),
+  numbers kept as their literal text. Malformed messages take this path and get their reason.
+
+Integers are never read through a float: a literal of digits is cast to Int64 in bulk; one with
+a fraction or an exponent (`1000.0`, `1e3`; rare) is read exactly in Python.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
-from streams.contract.events import EventSpec, FieldSpec
+from streams.contract.events import EventSpec
 from streams.decode.reasons import RejectReason
 
 ROW = "_row"
 TYPE_PREFIX = "_type_"
-_NO_SCALAR_MATCHES = frozenset({"occurred_at", "type_code"})  # their patterns need letters or punctuation
+INT_VALUE = "_int_"  # the exact Int64 of an integer field, where it is one inside the 64-bit range
+INT_KIND = "_intkind_"  # ok, range (an integer outside the signed 64-bit range) or fraction
+NULL_DOC = "_null_doc"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_WS = " \t\r\n"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NUMBER = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?")
+_LONGEST_LITERAL = 60  # a plain literal this long may run past the slice read: the exact path reads it
 
 
 @dataclass(frozen=True)
@@ -33,91 +53,305 @@ class ParseFailure:
     detail: str
 
 
-def _struct_dtype(spec: EventSpec) -> pl.Struct:
-    return pl.Struct({name: pl.String for name in spec.field_names})
+def _columns(spec: EventSpec) -> dict[str, pl.DataType]:
+    """The parsed frame's schema, whichever path a row took."""
+    schema: dict[str, pl.DataType] = {ROW: pl.UInt32()}
+    schema |= {f.name: pl.String() for f in spec.fields}
+    schema |= {TYPE_PREFIX + f.name: pl.String() for f in spec.fields}
+    return schema | {NULL_DOC: pl.Boolean()}
 
 
-def needs_type_check(field: FieldSpec) -> bool:
-    """Whether a value of the wrong JSON type could pass the field's value rules unnoticed.
-
-    Polars reads a number or boolean given for a string field as its text, so "03" and 3 look
-    alike. Fields whose enum or pattern no number, boolean or null can match (status, channel,
-    type_code, occurred_at, ...) are rejected by those rules anyway, so their type is not read.
-    """
-    if field.json_type != "string":
-        return True
-    return not (field.enum or field.name in _NO_SCALAR_MATCHES)
+def _integer_fields(spec: EventSpec) -> list[str]:
+    return [f.name for f in spec.fields if f.json_type == "integer"]
 
 
-def _first_value_char(name: str) -> pl.Expr:
-    """The first character of the value of top-level key `name` in the raw text, or null."""
+# -- integers, exactly ------------------------------------------------------------------------------
+
+
+def integer_literal(text: str) -> tuple[str, int | None]:
+    """What a JSON number's literal is as an integer: ("ok", value), ("range", None) outside the
+    signed 64-bit range, or ("fraction", None). Exact, and cheap whatever the exponent."""
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        return "fraction", None
+    sign, whole, frac, exp = match.groups()
+    frac = frac or ""
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return "ok", 0
+    if exp is not None and len(exp.lstrip("+-")) > 12:  # beyond any integer's digits either way
+        return ("fraction", None) if exp.startswith("-") else ("range", None)
+    significant = digits.rstrip("0")
+    shift = int(exp or 0) - len(frac) + (len(digits) - len(significant))  # value = significant x 10^shift
+    if shift < 0:
+        return "fraction", None
+    if len(significant) + shift > 19:
+        return "range", None
+    value = int(significant) * 10**shift * (-1 if sign else 1)
+    return ("ok", value) if INT64_MIN <= value <= INT64_MAX else ("range", None)
+
+
+def _with_integers(frame: pl.DataFrame, spec: EventSpec) -> pl.DataFrame:
+    """Add each integer field's exact value and kind: digit literals in bulk, the others in Python."""
+    exprs = []
+    for name in _integer_fields(spec):
+        text, is_number = pl.col(name), pl.col(TYPE_PREFIX + name).str.contains(r"^[-0-9]$")
+        simple = text.str.contains(r"^-?[0-9]{1,19}$")
+        value = text.cast(pl.Int64, strict=False)
+        kind = pl.when(~is_number | text.is_null()).then(None).when(simple & value.is_not_null()).then(pl.lit("ok"))
+        exprs += [pl.when(is_number & simple).then(value).alias(INT_VALUE + name), kind.alias(INT_KIND + name)]
+    frame = frame.with_columns(exprs)
+    for name in _integer_fields(spec):
+        odd = frame.filter(pl.col(TYPE_PREFIX + name).str.contains(r"^[-0-9]$") & pl.col(INT_KIND + name).is_null())
+        if odd.height:  # 1e3, 1000.0, twenty digits or more: rare
+            read = [(row, *integer_literal(text)) for row, text in odd.select(ROW, name).iter_rows()]
+            exact = pl.DataFrame(read, schema={ROW: pl.UInt32, "_k": pl.String, "_v": pl.Int64}, orient="row")
+            frame = frame.join(exact, on=ROW, how="left").with_columns(
+                pl.coalesce(INT_KIND + name, "_k").alias(INT_KIND + name), pl.coalesce(INT_VALUE + name, "_v").alias(INT_VALUE + name)
+            )
+            frame = frame.drop("_k", "_v")
+    return frame
+
+
+# -- the plain path: Polars over whole batches --------------------------------------------------
+
+
+def _is_plain(text: pl.Expr) -> pl.Expr:
+    """Texts whose raw form says everything: no escapes, no nested object or array."""
+    return (
+        ~text.str.contains("\\", literal=True) & ~text.str.contains("[", literal=True) & (text.str.count_matches("{", literal=True) == 1)
+    ).fill_null(False)
+
+
+def _after(name: str) -> pl.Expr:
+    """The raw text after the first `"name"`, from its next non-blank character (null if absent)."""
     key = f'"{name}"'
     text = pl.col("_text")
-    after = text.str.slice(text.str.find(key, literal=True) + len(key), 64)
-    return after.str.strip_chars_start(" \t\r\n").str.strip_prefix(":").str.strip_chars_start(" \t\r\n").str.slice(0, 1)
+    return text.str.slice(text.str.find(key, literal=True) + len(key), 80).str.strip_chars_start(_WS)
 
 
-def _parse_all(rows: pl.Series, values: pl.Series, spec: EventSpec) -> pl.DataFrame:
-    """Parse every value or raise; returns ROW, the field texts and their JSON type characters."""
-    text = values.cast(pl.String)
+def _plain_columns(spec: EventSpec) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr]]:
+    """Read from the raw text: (1) what follows each field's name, and how many members there are;
+    (2) from those, each field's type character and an integer's literal; and the checks `_doubt`
+    (rows the raw text cannot vouch for) and `_extra` (rows with members beyond the names found)."""
+    first = [_after(f.name).alias("_after_" + f.name) for f in spec.fields]
+    first.append(pl.col("_text").str.count_matches(r'"[ \t\r\n]*:').alias("_members"))
+    exprs, doubtful, found = [], [], []
+    for f in spec.fields:
+        after = pl.col("_after_" + f.name)
+        value = after.str.slice(1).str.strip_chars_start(_WS)
+        found.append(after.is_not_null().cast(pl.Int32))
+        doubtful.append(after.is_not_null() & ~after.str.starts_with(":"))  # the name seen first as a string value
+        exprs.append(value.str.slice(0, 1).alias(TYPE_PREFIX + f.name))
+        if f.json_type == "integer":  # the literal as written: Polars' own text of 1e3 or 1.0 goes through a float
+            literal = value.str.extract(r"^(-?[0-9][0-9.eE+\-]*)", 1)
+            doubtful.append(literal.str.len_chars() >= _LONGEST_LITERAL)
+            exprs.append(pl.coalesce(literal, pl.col(f.name)).alias(f.name))
+    checks = [
+        pl.any_horizontal(doubtful).fill_null(False).alias("_doubt"),
+        (pl.col("_members") != pl.sum_horizontal(found)).alias("_extra"),
+    ]
+    return first, exprs, checks
+
+
+def _names_twice(text: pl.Series) -> list[str | None]:
+    """For plain texts: the first member name given twice in each, or None (the names listed in
+    bulk; Python looks only at the texts that repeat one)."""
+    names = text.str.extract_all(r'"[^"]*"[ \t\r\n]*:').list.eval(pl.element().str.extract(r'^"([^"]*)"', 1))
+    repeats = (names.list.n_unique() != names.list.len()).fill_null(False)
+    twice: list[str | None] = [None] * text.len()
+    for i in repeats.arg_true().to_list():
+        seen: set[str] = set()
+        for name in names[i]:
+            if name in seen:
+                twice[i] = name
+                break
+            seen.add(name)
+    return twice
+
+
+def _parse_plain(rows: pl.Series, text: pl.Series, spec: EventSpec) -> pl.DataFrame:
+    """Parse every plain text or raise; adds `_doubt` (rows for the exact path) and `_twice` (a name given twice)."""
     frame = pl.DataFrame({ROW: rows, "_text": text})
-    frame = frame.with_columns(pl.col("_text").str.json_decode(_struct_dtype(spec)).alias("_doc"))
+    doc = pl.col("_text").str.json_decode(pl.Struct({name: pl.String for name in spec.field_names}))
+    frame = frame.with_columns(doc.alias("_doc"))
     if frame.height != rows.len():  # Polars drops documents it reads as empty
         raise ValueError("row count changed while parsing")
-    type_chars = [_first_value_char(f.name).alias(TYPE_PREFIX + f.name) for f in spec.fields if needs_type_check(f)]
-    return frame.with_columns(type_chars).with_columns(pl.col("_doc").is_null().alias("_null_doc")).unnest("_doc")
+    first, columns, checks = _plain_columns(spec)
+    frame = frame.with_columns(pl.col("_doc").is_null().alias(NULL_DOC), *first).unnest("_doc").with_columns([*columns, *checks])
+    twice = pl.Series("_twice", [None] * frame.height, dtype=pl.String)
+    extra = frame["_extra"]
+    if extra.any():  # unknown members, or a name twice
+        found = _names_twice(frame.filter(extra)["_text"])
+        twice = twice.scatter(extra.arg_true(), pl.Series(found, dtype=pl.String))
+    return frame.with_columns(twice)
 
 
-def parse_values(rows: pl.Series, values: pl.Series, spec: EventSpec) -> tuple[pl.DataFrame, list[ParseFailure]]:
-    """Parse a column of raw values; returns the parsed rows and the rows that could not be parsed."""
-    if rows.len() == 0:
-        return pl.DataFrame(), []
-    try:
-        return _parse_all(rows, values, spec), []
-    except Exception as exc:
-        if rows.len() == 1:
-            raw = values[0]
-            reason, detail = classify_unparseable(raw, spec, str(exc))
-            return pl.DataFrame(), [ParseFailure(int(rows[0]), reason, detail)]
-    half = rows.len() // 2
-    left, left_failures = parse_values(rows[:half], values[:half], spec)
-    right, right_failures = parse_values(rows[half:], values[half:], spec)
-    parts = [p for p in (left, right) if p.height]
-    merged = pl.concat(parts, how="vertical") if parts else pl.DataFrame()
-    return merged, left_failures + right_failures
+# -- the exact path: Python's json, one message at a time ---------------------------------------
+
+
+def _shown(name: str) -> str:
+    """A member name for a detail: escaped like JSON (a lone surrogate cannot be stored as text), at most 60 characters."""
+    return json.dumps(name[:60])[1:-1]
+
+
+class _Number(str):
+    """A JSON number, kept as its literal text."""
+
+
+class _DuplicateName(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in members:
+            raise _DuplicateName(name)
+        members[name] = value
+    return members
 
 
 def _reject_constant(token: str) -> float:
     raise ValueError(f"{token} is not valid JSON")
 
 
-_JSON_TYPES = {"string": (str,), "integer": (int, float), "number": (int, float), "boolean": (bool,)}
+def _lone_surrogate(doc: Any) -> str | None:
+    """Where an unpaired UTF-16 surrogate sits in a parsed value (Python's json leaves one as is)."""
+    stack: list[tuple[Any, str | None]] = [(doc, None)]  # (value, the top-level member it is in)
+    while stack:
+        item, member = stack.pop()
+        where = "the value" if member is None else f"member {_shown(member)}"
+        if isinstance(item, str) and not isinstance(item, _Number):
+            if _SURROGATE.search(item):
+                return where
+        elif isinstance(item, dict):
+            for name, value in item.items():
+                if _SURROGATE.search(name):
+                    return "a member name" if member is None else f"a member name in member {_shown(member)}"
+                stack.append((value, name if member is None else member))
+        elif isinstance(item, list):
+            stack.extend((element, member) for element in item)
+    return None
 
 
-def classify_unparseable(raw: bytes, spec: EventSpec, polars_error: str) -> tuple[RejectReason, str]:
-    """Say precisely why one message failed the bulk parse (runs only for such messages)."""
+_TYPE_CHARS = {dict: "{", list: "[", str: '"', type(None): "n"}
+
+
+def _field(value: Any) -> tuple[str | None, str]:
+    """(text, type character) of a present member's value."""
+    if isinstance(value, bool):
+        return ("true", "t") if value else ("false", "f")
+    if isinstance(value, _Number):
+        return str(value), value[0]
+    if isinstance(value, str):
+        return value, '"'
+    if value is None:
+        return None, "n"
+    return json.dumps(value, ensure_ascii=False), _TYPE_CHARS[type(value)]
+
+
+def _json_type_name(value: Any) -> str:
+    if isinstance(value, _Number):
+        return "number"
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def parse_exact(row: int, raw: bytes, spec: EventSpec) -> dict[str, Any] | ParseFailure:
+    """One message through Python's json: its row of the parsed frame, or why it has none."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return RejectReason.INVALID_UTF8, f"value is not UTF-8: {exc.reason} at byte {exc.start}"
+        try:
+            raw.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return ParseFailure(row, RejectReason.INVALID_UTF8, f"value is not UTF-8: {exc.reason} at byte {exc.start}")
+        detail = f"the value holds a UTF-16 surrogate written as UTF-8 bytes at byte {exc.start}"
+        return ParseFailure(row, RejectReason.INVALID_JSON, detail)
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, object_pairs_hook=_unique_members, parse_int=_Number, parse_float=_Number, parse_constant=_reject_constant)
+    except _DuplicateName as exc:
+        return ParseFailure(row, RejectReason.INVALID_JSON, f"member {_shown(exc.name)} appears more than once in an object")
     except RecursionError:
-        return RejectReason.INVALID_JSON, "value is nested too deeply to parse"
+        return ParseFailure(row, RejectReason.INVALID_JSON, "value is nested too deeply to parse")
     except ValueError as exc:
-        return RejectReason.INVALID_JSON, f"value is not valid JSON: {exc}"
+        return ParseFailure(row, RejectReason.INVALID_JSON, f"value is not valid JSON: {exc}")
+    where = _lone_surrogate(doc)
+    if where is not None:
+        return ParseFailure(row, RejectReason.INVALID_JSON, f"{where} holds an unpaired UTF-16 surrogate")
     if not isinstance(doc, dict):
-        return RejectReason.NOT_AN_OBJECT, f"value is a JSON {_json_type_name(doc)}, not an object"
-    for field in spec.fields:
-        value = doc.get(field.name)
-        if value is None:
-            continue
-        expected = _JSON_TYPES[field.json_type]
-        if (isinstance(value, bool) and field.json_type != "boolean") or not isinstance(value, expected):
-            return RejectReason.WRONG_TYPE, f"field {field.name} must be a JSON {field.json_type}, got a {_json_type_name(value)}"
-    return RejectReason.INVALID_JSON, f"value could not be parsed: {polars_error.splitlines()[0][:200]}"
+        return ParseFailure(row, RejectReason.NOT_AN_OBJECT, f"value is JSON {_json_type_name(doc)}, not an object")
+    parsed: dict[str, Any] = {ROW: row, NULL_DOC: False}
+    for f in spec.fields:
+        if f.name in doc:
+            parsed[f.name], parsed[TYPE_PREFIX + f.name] = _field(doc[f.name])
+    return parsed
 
 
-def _json_type_name(value: object) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
-    return names.get(type(value), type(value).__name__)
+# -- both paths together --------------------------------------------------------------------------
+
+
+def _split_plain(rows: pl.Series, text: pl.Series, spec: EventSpec) -> tuple[pl.DataFrame, list[int]]:
+    """Polars' parse of the plain rows, and the rows it refused (to be parsed exactly)."""
+    try:
+        return _parse_plain(rows, text, spec), []
+    except Exception:
+        if rows.len() == 1:
+            return pl.DataFrame(), [int(rows[0])]
+    half = rows.len() // 2
+    left, left_refused = _split_plain(rows[:half], text[:half], spec)
+    right, right_refused = _split_plain(rows[half:], text[half:], spec)
+    parts = [p for p in (left, right) if p.height]
+    return (pl.concat(parts, how="vertical", rechunk=True) if parts else pl.DataFrame()), left_refused + right_refused
+
+
+def _texts(values: pl.Series) -> pl.Series:
+    """The values as text, null where not UTF-8 (Polars refuses a whole column for one bad value,
+    so the column is split in halves until the bad ones are isolated)."""
+    try:
+        return values.cast(pl.String)
+    except pl.exceptions.PolarsError:
+        if values.len() == 1:
+            return pl.Series(values.name, [None], dtype=pl.String)
+    half = values.len() // 2
+    # One chunk again: without it Polars 2.1 panicked (an index past the end) evaluating the rules
+    # on a batch that had needed this split (found by tests/unit/test_decode.py's property test).
+    return pl.concat([_texts(values[:half]), _texts(values[half:])], rechunk=True)
+
+
+def parse_values(rows: pl.Series, values: pl.Series, spec: EventSpec) -> tuple[pl.DataFrame, list[ParseFailure]]:
+    """Parse a column of raw values: the parsed rows (fields, types, exact integers) and the rows with no parse."""
+    schema = _columns(spec)
+    if rows.len() == 0:
+        return _with_integers(pl.DataFrame(schema=schema), spec), []
+    frame = pl.DataFrame({ROW: rows, "_raw": values, "_text": _texts(values)})
+    frame = frame.with_columns(_is_plain(pl.col("_text")).alias("_plain"))
+    plain = frame.filter("_plain")
+    parsed, refused = _split_plain(plain[ROW], plain["_text"], spec)
+    failures: list[ParseFailure] = []
+    parts = []
+    if parsed.height:
+        twice = parsed.filter(pl.col("_twice").is_not_null())
+        failures += [
+            ParseFailure(row, RejectReason.INVALID_JSON, f"member {_shown(name)} appears more than once in an object")
+            for row, name in twice.select(ROW, "_twice").iter_rows()
+        ]
+        doubtful = parsed.filter(pl.col("_doubt") & pl.col("_twice").is_null())[ROW].to_list()
+        refused += doubtful  # a name seen first as a value, or a literal too long to read from the slice
+        clear = parsed.filter(~pl.col("_doubt") & pl.col("_twice").is_null())
+        parts.append(clear.select([pl.col(c).cast(t) for c, t in schema.items()]))
+    exact_rows = frame.filter(~pl.col("_plain") | pl.col(ROW).is_in(refused)).select(ROW, "_raw")
+    exact: list[dict[str, Any]] = []
+    for row, raw in exact_rows.iter_rows():  # the messages plain text cannot vouch for: few in a real stream
+        result = parse_exact(row, raw, spec)
+        if isinstance(result, ParseFailure):
+            failures.append(result)
+        else:
+            exact.append(result)
+    if exact:
+        parts.append(pl.DataFrame(exact, schema=schema))
+    merged = pl.concat(parts, how="vertical", rechunk=True).sort(ROW) if parts else pl.DataFrame(schema=schema)
+    return _with_integers(merged, spec), sorted(failures, key=lambda f: f.row)

@@ -14,11 +14,11 @@ import polars as pl
 
 from streams.contract.events import EVENT_TYPES, SCHEMA_VERSION, EventSpec, FieldSpec
 from streams.contract.reference import department_codes
-from streams.decode.parse import TYPE_PREFIX, needs_type_check
+from streams.decode.parse import INT_KIND, INT_VALUE, NULL_DOC, TYPE_PREFIX
 from streams.decode.reasons import RejectReason as R
 
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-EARLIEST_EVENT = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+EARLIEST_EVENT = datetime.fromisoformat("2000-01-01T00:00:00+07:00")  # the contract's dates are Vietnam dates
 MAX_FUTURE = timedelta(hours=24)
 SEP = "\x1f"
 NOW = "_now"  # column holding the consumer's clock for the batch
@@ -43,6 +43,20 @@ def number(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Float64, strict=False)
 
 
+@dataclass(frozen=True)
+class Integer:
+    """An integer field as the parser read it, exactly (parse.py): 1000, 1000.0 and 1e3 alike."""
+
+    integral: pl.Expr  # the literal is a number with an integral value
+    fits: pl.Expr  # ... and that value is inside the signed 64-bit range
+    value: pl.Expr  # the value as Int64 where it fits, else null
+
+
+def integer(name: str) -> Integer:
+    kind = pl.col(INT_KIND + name)
+    return Integer(kind.is_in(["ok", "range"]).fill_null(False), (kind == "ok").fill_null(False), pl.col(INT_VALUE + name))
+
+
 def occurred_at() -> pl.Expr:
     text = pl.col("occurred_at").str.replace(r"[Zz]$", "+00:00").str.replace("t", "T", literal=True)
     return text.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us", time_zone="UTC")
@@ -62,19 +76,27 @@ def _missing(field: FieldSpec) -> list[Rule]:
 def _wrong_type(field: FieldSpec) -> list[Rule]:
     present = pl.col(field.name).is_not_null()
     rules = []
-    if needs_type_check(field):
-        starts_right = pl.col(TYPE_PREFIX + field.name).str.contains(_TYPE_START[field.json_type])
-        rules.append(_rule(R.WRONG_TYPE, present & ~starts_right, f"field {field.name} must be a JSON {field.json_type}"))
+    starts_right = pl.col(TYPE_PREFIX + field.name).str.contains(_TYPE_START[field.json_type])
+    rules.append(_rule(R.WRONG_TYPE, present & ~starts_right, f"field {field.name} must be a JSON {field.json_type}"))
     if field.json_type == "integer":
-        value = number(field.name)
+        exact = integer(field.name)
         rules.append(
             _rule(
                 R.WRONG_TYPE,
-                present & (value.is_null() | (value != value.floor())),
+                present & ~exact.integral,
                 pl.format("field {} must be an integer, got {}", pl.lit(field.name), _shown(field.name)),
             )
         )
+        rules.append(_outside_int64(field.name, present & ~exact.fits))
     return rules
+
+
+def _outside_int64(name: str, broken: pl.Expr) -> Rule:
+    return _rule(
+        R.OUT_OF_RANGE,
+        broken,
+        pl.format("field {} is {}; integers must lie in the signed 64-bit range (-2^63 to 2^63-1)", pl.lit(name), _shown(name)),
+    )
 
 
 def _value(field: FieldSpec) -> list[Rule]:
@@ -107,7 +129,7 @@ def _value(field: FieldSpec) -> list[Rule]:
                 pl.format("field {} must have {} to {} characters, got {}", pl.lit(name), pl.lit(lo), pl.lit(hi), length),
             )
         )
-    value = number(name)
+    value = integer(name).value if field.json_type == "integer" else number(name)  # integers compared exactly
     bounds = [
         (field.minimum, value < (field.minimum or 0), "at least"),
         (field.exclusive_minimum, value <= (field.exclusive_minimum or 0), "greater than"),
@@ -118,7 +140,7 @@ def _value(field: FieldSpec) -> list[Rule]:
             rules.append(
                 _rule(
                     R.OUT_OF_RANGE,
-                    broken | value.is_nan() | value.is_infinite(),
+                    broken if field.json_type == "integer" else broken | value.is_nan() | value.is_infinite(),
                     pl.format("field {} is {}; it must be {} {}", pl.lit(name), _shown(name), pl.lit(words), pl.lit(f"{bound:.15g}")),
                 )
             )
@@ -126,14 +148,15 @@ def _value(field: FieldSpec) -> list[Rule]:
 
 
 def _envelope(spec: EventSpec) -> list[Rule]:
-    version = number("schema_version")
-    version_type = pl.col(TYPE_PREFIX + "schema_version")
+    version = integer("schema_version")
+    is_number = pl.col(TYPE_PREFIX + "schema_version").str.contains(r"^[-0-9]$")
     return [
-        _rule(R.NOT_AN_OBJECT, pl.col("_null_doc"), "value is JSON null, not an object"),
+        _rule(R.NOT_AN_OBJECT, pl.col(NULL_DOC), "value is JSON null, not an object"),
         _rule(R.MISSING_FIELD, pl.col("schema_version").is_null(), "missing required field schema_version"),
+        _outside_int64("schema_version", is_number & version.integral & ~version.fits),
         _rule(
             R.UNSUPPORTED_SCHEMA_VERSION,
-            ~version_type.str.contains(r"^[-0-9]$") | (version != SCHEMA_VERSION),
+            ~is_number | (version.value != SCHEMA_VERSION).fill_null(True),
             pl.format(
                 "schema_version {} is not supported; this consumer reads schema_version {}",
                 _shown("schema_version"),

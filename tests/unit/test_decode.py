@@ -69,7 +69,8 @@ CASES = [
     (revenue(occurred_at="2021-06-01T09:30:00"), RejectReason.INVALID_TIMESTAMP),
     (revenue(occurred_at="2021-02-30T09:30:00+07:00"), RejectReason.INVALID_TIMESTAMP),
     (revenue(occurred_at="yesterday"), RejectReason.INVALID_TIMESTAMP),
-    (revenue(occurred_at="1999-12-31T23:59:59Z"), RejectReason.TIMESTAMP_OUT_OF_RANGE),
+    (revenue(occurred_at="1999-12-31T23:59:59+07:00"), RejectReason.TIMESTAMP_OUT_OF_RANGE),  # 2000-01-01 is a Vietnam date
+    (revenue(occurred_at="1999-12-31T16:59:59Z"), RejectReason.TIMESTAMP_OUT_OF_RANGE),
     (revenue(occurred_at="2021-06-16T03:00:01Z"), RejectReason.TIMESTAMP_OUT_OF_RANGE),
     (revenue(department_code="99"), RejectReason.UNKNOWN_DEPARTMENT),
     (revenue(office_code="01CC"), RejectReason.INVALID_VALUE),
@@ -124,6 +125,14 @@ def test_timestamps_accept_z_fractions_and_offsets() -> None:
         datetime(2021, 6, 1, 2, 30, 0, 250000, tzinfo=UTC),
         datetime(2021, 6, 1, 2, 30, tzinfo=UTC),
     ]
+
+
+def test_the_earliest_day_is_the_first_of_2000_in_vietnam() -> None:
+    """2000-01-01T00:00+07:00 (1999-12-31T17:00Z) is the first accepted instant, whatever the offset written."""
+    values = [revenue(occurred_at=t) for t in ("2000-01-01T00:00:00+07:00", "1999-12-31T17:00:00Z", "1999-12-31T23:59:59Z")]
+    batch, rejected = reasons(REV, values)
+    assert rejected == {}
+    assert batch.accepted["occurred_at"].to_list()[:2] == [datetime(1999, 12, 31, 17, tzinfo=UTC)] * 2
 
 
 def test_declaration_channel_is_required_unless_cancelled() -> None:
