@@ -9,18 +9,34 @@ from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
+from kafka.errors import KafkaError
 
 from streams.consume.dlq import DlqPublisher
 from streams.consume.snapshots import Snapshotter
 from streams.consume.source import KafkaSource, Offsets, Poll, Prefetcher
 from streams.contract.events import EventSpec, spec_for_topic
-from streams.decode import DecodedBatch, decode_batch
+from streams.decode import DecodedBatch
 from streams.decode.batch import replay_frame
+from streams.decode.isolate import decode_isolating
 from streams.observe.pipeline import PipelineMetrics
 from streams.store import EventStore
+from streams.store.database import WriteCounts
 
 log = logging.getLogger(__name__)
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
+# What a retry can cure: the disk (full, read-only, a file-size limit), memory, the broker. DuckDB
+# reports a commit its WAL write failed as a TransactionException ("Failed to commit: Could not
+# write file ..."); with one writer per file nothing else raises it. Any other exception out of a
+# write is a bug: retrying it would stop the stream for good while looking busy, so it ends the
+# consumer with the error instead.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    duckdb.IOException,
+    duckdb.OutOfMemoryException,
+    duckdb.TransactionException,
+    OSError,
+    KafkaError,
+)
+DLQ_RETRY_S = 30.0  # rejects whose copy to the DLQ failed are tried again this often, batch or no batch
 
 
 class Pipeline:
@@ -42,6 +58,7 @@ class Pipeline:
         self.stopping = threading.Event()
         self.handled = 0
         self.snapshots = snapshots
+        self._dlq_behind, self._dlq_failed_at = False, 0.0
 
     def run(self) -> None:
         """Run until stop(); Kafka is polled on a second thread while this one decodes and writes."""
@@ -54,6 +71,8 @@ class Pipeline:
                 poll = prefetcher.get(timeout_s=0.5)
                 if poll is not None:
                     self.process_until_written(poll)
+                if self._dlq_behind and time.monotonic() - self._dlq_failed_at >= DLQ_RETRY_S:
+                    self.publish_rejects()
                 if self.snapshots is not None:
                     self.snapshots.maybe_publish()
         finally:
@@ -66,29 +85,43 @@ class Pipeline:
         self.stopping.set()
 
     def process_until_written(self, poll: Poll) -> int:
-        """process(), retried with backoff while writing fails (a full or read-only disk, say).
+        """process(), its write retried with backoff while it fails for a transient reason.
 
-        Nothing past the failed batch is committed meanwhile, so the stream waits, lag grows and
-        customs_kpi_errors_total{stage="write"} counts every attempt. A rebalance or stop() ends
-        the retries: the batch is read again from DuckDB's offsets. A fatal DuckDB error (the
-        database invalidated) is raised, since only reopening the file recovers from it.
+        A full or read-only disk, say: nothing past the failed batch is committed meanwhile, so the
+        stream waits, lag grows and customs_kpi_errors_total{stage="write"} counts every attempt.
+        Only the write is retried, with the batch as decoded. A rebalance or stop() ends the
+        retries: the batch is read again from DuckDB's offsets. Any other error (a bug, or a fatal
+        DuckDB error that only reopening the file recovers from) is raised and ends the consumer.
         """
+        with self.source.write_lock:
+            if not poll.size or poll.generation != self.source.generation:
+                return 0  # empty, or polled before a rebalance: the new positions re-read it
+            now = self.clock()
+            started = time.perf_counter()
+            decoded = self.decode(poll, now)
+            self.metrics.batch_duration.labels("decode").observe(time.perf_counter() - started)
         delay = RETRY_FIRST_S
         while True:
             try:
-                return self.process(poll)
+                counts = self.write(poll, decoded, now)
+                break
             except duckdb.FatalException:
                 raise
-            except Exception as exc:
+            except TRANSIENT as exc:
                 log.error(
-                    "writing a batch of %d records failed; nothing past it is committed; retrying in %.0f s: %s",
+                    "writing a batch of %d records failed; nothing past it is committed; retrying in %.0f s: %s: %s",
                     poll.size,
                     delay,
+                    type(exc).__name__,
                     exc,
                 )
             if self.stopping.wait(delay):
                 return 0
             delay = min(delay * 2, RETRY_MAX_S)
+        if counts is None:
+            return 0  # a rebalance came first: the new positions re-read the batch
+        self._after_commit(poll, counts)
+        return poll.size
 
     def step(self) -> int:
         """One synchronous poll-and-process cycle (no second thread); returns the records handled."""
@@ -97,28 +130,45 @@ class Pipeline:
         return self.process(poll)
 
     def process(self, poll: Poll) -> int:
-        """Decode and write one polled batch with its offsets; returns the records handled."""
+        """Decode and write one polled batch with its offsets, once; returns the records handled."""
         with self.source.write_lock:
             if not poll.size or poll.generation != self.source.generation:
-                return 0  # empty, or polled before a rebalance: the new positions re-read it
-            started = time.perf_counter()
+                return 0
             now = self.clock()
-            decoded: list[tuple[EventSpec, DecodedBatch]] = []
-            for topic, raw in poll.batches.items():
-                spec = spec_for_topic(topic)
-                if spec is None:  # not subscribed; cannot happen unless the subscription changes
-                    raise RuntimeError(f"records arrived from unexpected topic {topic}")
-                decoded.append((spec, decode_batch(spec, raw, now)))
-            decoded_at = time.perf_counter()
+            counts = self.write(poll, self.decode(poll, now), now)
+        if counts is None:
+            return 0
+        self._after_commit(poll, counts)
+        return poll.size
+
+    def decode(self, poll: Poll, now: datetime) -> list[tuple[EventSpec, DecodedBatch]]:
+        """Each topic's share decoded; a message that makes decoding raise is rejected alone (decode_error)."""
+        decoded: list[tuple[EventSpec, DecodedBatch]] = []
+        on_error = self.metrics.errors.labels("decode").inc
+        for topic, raw in poll.batches.items():
+            spec = spec_for_topic(topic)
+            if spec is None:  # not subscribed; cannot happen unless the subscription changes
+                raise RuntimeError(f"records arrived from unexpected topic {topic}")
+            decoded.append((spec, decode_isolating(spec, raw, now, on_error)))
+        return decoded
+
+    def write(self, poll: Poll, decoded: list[tuple[EventSpec, DecodedBatch]], now: datetime) -> WriteCounts | None:
+        """The batch's one transaction (rows, rejects, aggregates, offsets); None if a rebalance came first."""
+        with self.source.write_lock:
+            if poll.generation != self.source.generation:
+                return None
+            started = time.perf_counter()
             try:
                 counts = self.store.write_batch(decoded, poll.next_offsets, now, replay_frame(list(poll.batches.values())))
             except Exception:
                 self.metrics.errors.labels("write").inc()
                 raise  # offsets stay where DuckDB has them; nothing past this batch is committed
             self.source.written(poll.next_offsets)
-        written_at = time.perf_counter()
-        self.metrics.batch_duration.labels("decode").observe(decoded_at - started)
-        self.metrics.batch_duration.labels("write").observe(written_at - decoded_at)
+        self.metrics.batch_duration.labels("write").observe(time.perf_counter() - started)
+        return counts
+
+    def _after_commit(self, poll: Poll, counts: WriteCounts) -> None:
+        """Bookkeeping once the batch is committed: nothing here may fail the batch (it is stored)."""
         self.metrics.batch_records.observe(poll.size)
         self.metrics.last_commit.set_to_current_time()
         if self.snapshots is not None:
@@ -126,22 +176,25 @@ class Pipeline:
         if counts.rejected:
             self.publish_rejects()
         self.handled += poll.size
-        return poll.size
 
     def publish_rejects(self) -> None:
-        """Copy stored rejects to the DLQ, marking them published only once the broker has them."""
-        while True:
-            pending = self.store.unpublished_rejects()
-            if pending.is_empty():
-                return
-            try:
+        """Copy stored rejects to the DLQ, marking them published only once the broker has them.
+
+        A failure (the broker, or the bookkeeping in DuckDB) is counted and logged; the rejects
+        stay unpublished in DuckDB and are tried again in DLQ_RETRY_S. It never fails a batch."""
+        try:
+            while True:
+                pending = self.store.unpublished_rejects()
+                if pending.is_empty():
+                    self._dlq_behind = False
+                    return
                 sent = self.dlq.publish(pending)
-            except Exception as exc:
-                self.metrics.errors.labels("dlq").inc()
-                log.warning("copying %d rejects to the DLQ failed, will retry: %s", pending.height, exc)
-                return
-            self.store.mark_published(pending)
-            self.metrics.dlq_published.inc(sent)
+                self.store.mark_published(pending)
+                self.metrics.dlq_published.inc(sent)
+        except Exception as exc:
+            self._dlq_behind, self._dlq_failed_at = True, time.monotonic()
+            self.metrics.errors.labels("dlq").inc()
+            log.warning("copying rejects to the DLQ failed; they stay in DuckDB, retrying in %.0f s: %r", DLQ_RETRY_S, exc)
 
     def _record_lag(self, lag: Offsets) -> None:
         for (topic, partition), n in lag.items():

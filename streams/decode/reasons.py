@@ -19,3 +19,4 @@ class RejectReason(StrEnum):
     UNKNOWN_DEPARTMENT = "unknown_department"
     INCONSISTENT_FIELDS = "inconsistent_fields"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    DECODE_ERROR = "decode_error"  # decoding the message raised: a bug met, the message kept for a replay once fixed

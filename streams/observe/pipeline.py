@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 import streams
 
-ERROR_STAGES = ("poll", "write", "commit", "dlq", "snapshot")
+ERROR_STAGES = ("poll", "decode", "write", "commit", "dlq", "snapshot")
 
 
 @dataclass
@@ -51,8 +51,9 @@ class PipelineMetrics:
             last_commit=Gauge("customs_kpi_last_commit_timestamp_seconds", "Wall time of the last committed batch.", registry=registry),
             errors=Counter(
                 "customs_kpi_errors",
-                "Errors by stage (poll: reading Kafka; write: storing a batch in DuckDB, retried; commit: copying offsets to Kafka;"
-                " dlq: copying rejects to customs.dlq; snapshot: publishing the analysts' snapshot).",
+                "Errors by stage (poll: reading Kafka; decode: a message made decoding raise, rejected as decode_error;"
+                " write: storing a batch in DuckDB, retried when transient; commit: copying offsets to Kafka;"
+                " dlq: copying rejects to customs.dlq, retried; snapshot: publishing the analysts' snapshot).",
                 ["stage"],
                 registry=registry,
             ),

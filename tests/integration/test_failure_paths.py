@@ -1,0 +1,204 @@
+"""The consumer's failure paths, in process, on the real broker and a real DuckDB file.
+
+A message that makes decoding raise is rejected alone; a failure after a batch has committed
+never re-runs it; only transient write errors are retried, and only the write; a bug ends the
+consumer instead of retrying forever.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from streams.config import ConsumerSettings
+from streams.consume import pipeline as pipeline_module
+from streams.consume.pipeline import Pipeline
+from streams.consume.runner import build_pipeline
+from streams.decode import isolate
+from streams.kafka.broker import free_port
+from tests.factories import encode, revenue
+
+
+class Running:
+    """A pipeline run on a thread, as `customs-kpi consume` runs it."""
+
+    def __init__(self, pipeline: Pipeline, registry: Any, close: Callable[[], None]) -> None:
+        self.pipeline, self.registry, self.close = pipeline, registry, close
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.pipeline.run()
+        except BaseException as exc:
+            self.error = exc
+
+    def metric(self, name: str, **labels: str) -> float:
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+    def wait(self, condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.error is not None:
+                raise AssertionError(f"the pipeline ended while waiting for {what}") from self.error
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def running(bootstrap: str, tmp_path: Path) -> Iterator[Callable[[], Running]]:
+    started: list[Running] = []
+
+    def start() -> Running:
+        settings = ConsumerSettings(bootstrap, tmp_path / "customs.duckdb", free_port(), snapshot_every_s=0, poll_timeout_ms=200)
+        run = Running(*build_pipeline(settings))
+        run.thread.start()
+        started.append(run)
+        return run
+
+    yield start
+    for run in started:
+        run.pipeline.stop()
+        run.thread.join(30)
+        run.close()
+
+
+def _send(bootstrap: str, values: list[bytes]) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for value in values:
+        producer.send("customs.revenue", key=b"03", value=value)
+    producer.flush()
+    producer.close()
+
+
+def _good(tag: str, n: int) -> tuple[list[bytes], int]:
+    events = [revenue(event_id=f"{tag}-{i}", amount_vnd=1_000 + i) for i in range(n)]
+    return [encode(e) for e in events], sum(e["amount_vnd"] for e in events)
+
+
+def _dlq(bootstrap: str, expected: int) -> list[Any]:
+    consumer = KafkaConsumer("customs.dlq", bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5000)
+    records = []
+    for record in consumer:
+        records.append(record)
+        if len(records) >= expected:
+            break
+    consumer.close()
+    return records
+
+
+def _stored(run: Running) -> tuple[int, int]:
+    with run.pipeline.store.reader() as con:
+        return con.execute("SELECT count(*), coalesce(sum(amount_vnd), 0) FROM revenue").fetchall()[0]  # type: ignore[return-value]
+
+
+def test_a_message_that_makes_decoding_raise_is_rejected_alone(bootstrap: str, running: Callable[[], Running], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two poison messages among 600 good ones: each is rejected as decode_error with the exception, the rest are stored."""
+    real = isolate.decode_batch
+
+    def decode_with_a_bug(spec, raw, now):  # type: ignore[no-untyped-def]
+        if any(v is not None and b"POISON" in v for v in raw.values):
+            raise RuntimeError("a bug met by this message")
+        return real(spec, raw, now)
+
+    monkeypatch.setattr(isolate, "decode_batch", decode_with_a_bug)
+    good, total = _good("iso", 600)
+    poison = [encode(revenue(event_id=f"poison-{i}", note="POISON")) for i in range(2)]
+    _send(bootstrap, good[:250] + poison[:1] + good[250:] + poison[1:])
+    run = running()
+    run.wait(lambda: run.pipeline.handled == 602, "602 records handled")
+
+    assert _stored(run) == (600, total)
+    with run.pipeline.store.reader() as con:
+        rejects = con.execute("SELECT reason, detail, raw_value FROM rejects ORDER BY source_offset").fetchall()
+    assert [(r[0], r[2]) for r in rejects] == [("decode_error", p) for p in sorted(poison, key=poison.index)]
+    assert all(r[1] == "decoding raised RuntimeError: a bug met by this message" for r in rejects)
+    assert run.metric("customs_kpi_errors_total", stage="decode") == 2
+    assert run.metric("customs_kpi_records_total", topic="customs.revenue", outcome="rejected") == 2
+    assert [dict(r.headers)["customs_kpi.reason"] for r in _dlq(bootstrap, 2)] == [b"decode_error"] * 2
+    assert run.thread.is_alive() and run.error is None
+
+
+def test_a_failure_after_the_commit_never_reruns_the_batch(bootstrap: str, running: Callable[[], Running], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Marking rejects as published fails once, after their batch committed: the consumer goes on, and the DLQ gets them later."""
+    monkeypatch.setattr(pipeline_module, "DLQ_RETRY_S", 1.0)
+    good, total = _good("post", 300)
+    bad = [b"{broken", b"[1]", b"\xff"]
+    run = running()
+    real, failures = run.pipeline.store.mark_published, []
+
+    def mark_once_failing(rejects):  # type: ignore[no-untyped-def]
+        if not failures:
+            failures.append(rejects.height)
+            raise duckdb.IOException("IO Error: disk gone for a moment")
+        return real(rejects)
+
+    monkeypatch.setattr(run.pipeline.store, "mark_published", mark_once_failing)
+    _send(bootstrap, good[:150] + bad + good[150:])
+    run.wait(lambda: run.pipeline.handled == 303, "303 records handled")
+    more, more_total = _good("post-later", 100)
+    _send(bootstrap, more)
+    run.wait(lambda: run.pipeline.handled == 403, "the next batches")
+
+    assert failures == [3]
+    assert _stored(run) == (400, total + more_total)
+    assert run.metric("customs_kpi_errors_total", stage="dlq") == 1
+    assert run.metric("customs_kpi_errors_total", stage="write") == 0  # the committed batch was not written again
+    run.wait(lambda: run.metric("customs_kpi_dlq_published_records_total") >= 3, "the rejects' copies reaching the DLQ")
+    with run.pipeline.store.reader() as con:
+        assert con.execute("SELECT count(*), count(*) FILTER (dlq_published) FROM rejects").fetchall()[0] == (3, 3)
+    # The DLQ is at least once: the failed round's copies reached the broker before the bookkeeping failed, so each is there twice.
+    assert Counter(r.value for r in _dlq(bootstrap, 6)) == dict.fromkeys(bad, 2)
+    assert run.error is None
+
+
+def test_a_transient_write_error_retries_only_the_write(bootstrap: str, running: Callable[[], Running], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(pipeline_module, "RETRY_FIRST_S", 0.2)
+    decodes = []
+    real_decode = isolate.decode_batch
+    monkeypatch.setattr(isolate, "decode_batch", lambda spec, raw, now: decodes.append(len(raw.offsets)) or real_decode(spec, raw, now))
+    good, total = _good("transient", 200)
+    run = running()
+    real_write, calls = run.pipeline.store.write_batch, []
+
+    def write_failing_twice(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) <= 2:
+            raise duckdb.IOException("IO Error: could not write: No space left on device")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(run.pipeline.store, "write_batch", write_failing_twice)
+    _send(bootstrap, good)
+    run.wait(lambda: run.pipeline.handled == 200, "200 records handled")
+    assert _stored(run) == (200, total)
+    assert run.metric("customs_kpi_errors_total", stage="write") == 2
+    assert sum(decodes) == 200  # decoded once; the write alone was retried
+    assert len(calls) == 3
+
+
+def test_a_bug_in_the_write_ends_the_consumer(bootstrap: str, running: Callable[[], Running], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Not a transient error: retrying would stop the stream for good while looking busy. The consumer ends with it."""
+    good, _ = _good("bug", 50)
+    run = running()
+    calls = []
+
+    def write_with_a_bug(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(run.pipeline.store, "write_batch", write_with_a_bug)
+    _send(bootstrap, good)
+    run.thread.join(60)
+    assert isinstance(run.error, KeyError)
+    assert len(calls) == 1
+    assert run.metric("customs_kpi_errors_total", stage="write") == 1
+    assert _stored(run) == (0, 0)
