@@ -27,17 +27,20 @@ class ConfigError(CustomsKpiError):
 
 @dataclass
 class DatabaseInUseError(CustomsKpiError):
-    """Another process holds the DuckDB file for writing."""
+    """Another process has the DuckDB file open (for writing, or for reading: DuckDB's lock is per file)."""
 
     path: str
     detail: str
+    holder: str | None = None  # the other process, as its pid and command line, when DuckDB names it
 
     exit_code = 3
 
     def __str__(self) -> str:
+        who = f"another process ({self.holder})" if self.holder else "another process"
         return (
-            f"database {self.path} is already open for writing by another process; "
-            f"only one consumer may write a database file ({self.detail})"
+            f"database {self.path} is open in {who}: a file can be opened for writing only while no other "
+            f"process has it open, for writing or for reading. Stop that process, or read the consumer's snapshot "
+            f"instead of the file ({self.detail})"
         )
 
 
@@ -81,4 +84,20 @@ class StoreInconsistentError(CustomsKpiError):
     def __str__(self) -> str:
         return (
             f"{self.path}: {self.problem}; stop the consumer and delete {self.path}.index/ (it is rebuilt from the rows on the next start)"
+        )
+
+
+@dataclass
+class SchemaTooNewError(CustomsKpiError):
+    """The database was written by a newer release: its schema has migrations this one does not know."""
+
+    found: int
+    known: int
+
+    exit_code = 2
+
+    def __str__(self) -> str:
+        return (
+            f"the database is at schema version {self.found}, newer than this release of customs-kpi knows "
+            f"(up to {self.known}): it was written by a newer release; run that release (or newer) on it"
         )

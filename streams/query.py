@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 from rich.console import Console
 from rich.table import Table
 
@@ -42,12 +43,19 @@ def write_result(result: QueryResult, fmt: str, output: Path | None) -> None:
             raise ConfigError("--output", None, "a file path: Parquet is binary")
         frame.write_parquet(output)
     elif fmt == "csv":
-        text = frame.write_csv()
-        _emit(text, output)
+        _check_flat(frame, "--format")
+        _emit(frame.write_csv(), output)
     elif fmt == "json":
         _emit(frame.write_ndjson(), output)
     else:
         raise ConfigError("--format", fmt, f"one of {', '.join(FORMATS)}")
+
+
+def _check_flat(frame: pl.DataFrame, setting: str) -> None:
+    """CSV holds flat values: a list, struct or other nested column is a clear error, not a traceback."""
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested() or dtype == pl.Object]
+    if nested:
+        raise ConfigError(setting, "csv", f"json or parquet: column(s) {', '.join(nested)} hold nested values that CSV cannot")
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -134,12 +142,13 @@ def export_command(db: Path, name: str, output: Path, max_rows: int) -> int:
         known = set(run_query(con, source, listing, max_rows=10_000).frame.to_series().to_list())
         if name not in known:
             raise ConfigError("NAME", name, f"a table or view: {', '.join(sorted(known))}")
-        result = run_query(con, source, f'SELECT * FROM "{name}"', max_rows=max_rows, timeout_s=600)
+        result = run_query(con, source, f'SELECT * FROM "{name}"', max_rows=max_rows, timeout_s=600, max_bytes=None)
     finally:
         con.close()
     if result.truncated:
         raise ConfigError("--max-rows", max_rows, f"at least the number of rows in {name}")
     if output.suffix.lower() == ".csv":
+        _check_flat(result.frame, "--output")
         result.frame.write_csv(output)
     else:
         result.frame.write_parquet(output)

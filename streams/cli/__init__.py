@@ -1,7 +1,7 @@
 """The `customs-kpi` command. Errors become messages and exit codes here, and only here.
 
 The commands live by group: `broker` (kafka, topics), `stream` (consume, produce, snapshot, demo),
-`data` (targets, dashboards, rejects, aggregates) and `analysts` (sql, query, export).
+`data` (targets, dashboards, rejects, aggregates, offsets) and `analysts` (sql, query, export).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ app.add_typer(data.rejects_app, name="rejects")
 app.add_typer(data.targets_app, name="targets")
 app.add_typer(data.dashboards_app, name="dashboards")
 app.add_typer(data.aggregates_app, name="aggregates")
+app.add_typer(data.offsets_app, name="offsets")
 app.command("topics")(broker.topics)
 app.command("consume")(stream.consume)
 app.command("sql")(analysts.sql)

@@ -14,6 +14,7 @@ from streams.config import check_bootstrap
 targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
 rejects_app = typer.Typer(help="Rejected messages: summary by reason or time (the default), and replay after a fix.")
+offsets_app = typer.Typer(help="Where the consumer continues in each partition.", no_args_is_help=True)
 aggregates_app = typer.Typer(help="The aggregate tables behind /metrics: check them against the rows, or rebuild.", no_args_is_help=True)
 
 Reasons = Annotated[list[str] | None, typer.Option("--reason", help="Only this reason code (repeatable), e.g. unknown_department.")]
@@ -150,3 +151,36 @@ def aggregates_rebuild(db: Db = DEFAULT_DB) -> None:
     finally:
         store.close()
     typer.echo(f"rebuilt the aggregates of {db} from its rows")
+
+
+@offsets_app.command("accept-new-log")
+def offsets_accept_new_log(
+    topic: Annotated[str, typer.Option(help="The topic whose partition was stopped, e.g. customs.revenue.")],
+    partition: Annotated[int, typer.Option(help="The partition number.")],
+    db: Db = DEFAULT_DB,
+    note: Annotated[str | None, typer.Option(help="Why, for the record (e.g. the broker's data was lost on 2026-12-01).")] = None,
+) -> None:
+    """Read a stopped partition's new log from its start (stop the consumer first).
+
+    The consumer stops a partition whose log ends before the offset the database holds: the topic
+    was recreated or the broker's data lost. This records the decision (offset_resets: the offset
+    held, when, by whom, the note) and forgets the stored offset; event_ids already stored count as
+    duplicates when they come again.
+    """
+    import getpass
+    from datetime import UTC, datetime
+
+    from streams.store import open_store
+
+    store = open_store(db)
+    try:
+        before = store.accept_new_log(topic, partition, datetime.now(UTC), getpass.getuser(), note)
+    finally:
+        store.close()
+    if before is None:
+        typer.echo(f"{db} holds no offset for {topic}[{partition}]: the consumer already reads it from the log's start", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"{topic}[{partition}]: the offset held ({before}) is recorded in offset_resets and forgotten; "
+        "the consumer reads the new log from its start"
+    )

@@ -8,6 +8,8 @@ from kafka import KafkaProducer
 from streams.contract.events import DLQ_TOPIC
 
 MAX_DETAIL_HEADER = 1024
+RECORD_OVERHEAD = 512  # a record batch's own bytes around one record, generously
+TRUNCATED_HEADER = "customs_kpi.value_truncated"
 
 
 def dlq_headers(row: dict[str, object]) -> list[tuple[str, bytes]]:
@@ -25,11 +27,21 @@ class DlqPublisher:
         self._producer = producer
 
     def publish(self, rejects: pl.DataFrame, timeout_s: float = 30.0) -> int:
-        """Send every reject and wait for the broker's acknowledgement of all of them."""
-        futures = [
-            self._producer.send(DLQ_TOPIC, key=row["message_key"], value=row["raw_value"], headers=dlq_headers(row))
-            for row in rejects.iter_rows(named=True)
-        ]
+        """Send every reject and wait for the broker's acknowledgement of all of them.
+
+        A reject can be larger than one producer request (up to what the broker took, plus the
+        headers): its copy then carries the start of the value and a `customs_kpi.value_truncated`
+        header with the full length. Refusing it instead would block every later reject behind it
+        for good; the full bytes stay in DuckDB's rejects table."""
+        limit = int(self._producer.config["max_request_size"])
+        futures = []
+        for row in rejects.iter_rows(named=True):
+            key, value, headers = row["message_key"], row["raw_value"], dlq_headers(row)
+            room = limit - RECORD_OVERHEAD - len(key or b"") - sum(len(k) + len(v) for k, v in headers) - len(TRUNCATED_HEADER) - 20
+            if value is not None and len(value) > room:
+                headers.append((TRUNCATED_HEADER, str(len(value)).encode()))
+                value = value[: max(0, room)]
+            futures.append(self._producer.send(DLQ_TOPIC, key=key, value=value, headers=headers))
         self._producer.flush(timeout=timeout_s)
         for f in futures:
             f.get(timeout=timeout_s)

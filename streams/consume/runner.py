@@ -87,6 +87,8 @@ def build_pipeline(
         )
         source = KafkaSource(consumer, list(TOPICS), store.stored_offsets)
         source.on_error = lambda stage: metrics.errors.labels(stage).inc()
+        source.on_skipped = lambda topic, partition, n: metrics.skipped.labels(topic, str(partition)).inc(n)
+        source.on_stopped = lambda topic, partition, stopped: metrics.stopped.labels(topic, str(partition)).set(int(stopped))
         closers.append(source.close)
         producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5, **security)
         dlq = DlqPublisher(producer)

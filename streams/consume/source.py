@@ -69,6 +69,10 @@ class KafkaSource:
         self.generation = 0
         self.on_reassign: Callable[[], None] = lambda: None
         self.on_error: Callable[[str], None] = lambda _stage: None  # counts poll and commit errors
+        self.on_skipped: Callable[[str, int, int], None] = lambda _topic, _partition, _n: None
+        self.on_stopped: Callable[[str, int, bool], None] = lambda _topic, _partition, _stopped: None
+        self.stopped: dict[tuple[str, int], tuple[int, int]] = {}  # partition -> (DuckDB's next offset, the log's end)
+        self._gaps_seen: dict[tuple[str, int], int] = {}  # partition -> where a retention gap was counted up to
         consumer.subscribe(topics, listener=_SeekToStoredOffsets(self))
 
     def seek_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -78,13 +82,62 @@ class KafkaSource:
             stored = self._stored_offsets()
             for tp in assigned:
                 offset = stored.get((tp.topic, tp.partition))
-                if offset is None:
+                self.on_skipped(tp.topic, tp.partition, 0)  # both series from 0, so increase() and alerts see them
+                self.on_stopped(tp.topic, tp.partition, (tp.topic, tp.partition) in self.stopped)
+                if (tp.topic, tp.partition) in self.stopped:
+                    self._consumer.pause(tp)  # still behind what DuckDB holds: stays stopped
+                elif offset is None:
                     self._consumer.seek_to_beginning(tp)
                     self._next.pop((tp.topic, tp.partition), None)
                 else:
                     self._consumer.seek(tp, offset)
                     self._next[(tp.topic, tp.partition)] = offset
         log.info("assigned %d partitions, positioned at DuckDB's offsets", len(assigned))
+
+    def _went_back(self, tp: TopicPartition, floor: int) -> bool:
+        """Records below DuckDB's next offset came back. If the log now ends below it (the topic was
+        recreated, or the broker's data wiped, while the database was kept), stop the partition: its
+        new records would otherwise be discarded as already stored, silently, with lag 0."""
+        end = self._consumer.end_offsets([tp]).get(tp)
+        if end is None or end >= floor:
+            return False  # the log still holds DuckDB's position: only records polled before a seek
+        self._consumer.pause(tp)
+        self.stopped[(tp.topic, tp.partition)] = (floor, end)
+        self.on_stopped(tp.topic, tp.partition, True)
+        log.error(
+            "%s[%d]: the log ends at offset %d but DuckDB has stored up to %d: the topic was recreated or the broker's data "
+            "was lost. The partition is stopped so that nothing is skipped unseen. To read the new log from its start, stop "
+            "the consumer and run `customs-kpi offsets accept-new-log --topic %s --partition %d`.",
+            tp.topic,
+            tp.partition,
+            end,
+            floor,
+            tp.topic,
+            tp.partition,
+        )
+        return True
+
+    def _count_gap(self, tp: TopicPartition, floor: int, first: int) -> None:
+        """Records arrive past DuckDB's next offset. If the log now begins past it, retention deleted
+        records the consumer never read: count and log them (a gap from compaction or transaction
+        markers, inside the log, is not a loss)."""
+        key = (tp.topic, tp.partition)
+        if self._gaps_seen.get(key, -1) >= first:
+            return  # this gap is counted already (its batch was polled again after a rebalance)
+        begin = self._consumer.beginning_offsets([tp]).get(tp)
+        if begin is None or begin <= floor:
+            return
+        lost = min(begin, first) - floor
+        self._gaps_seen[key] = first
+        self.on_skipped(tp.topic, tp.partition, lost)
+        log.error(
+            "%s[%d]: %d records (offsets %d to %d) were deleted by the broker's retention before the consumer read them",
+            tp.topic,
+            tp.partition,
+            lost,
+            floor,
+            floor + lost - 1,
+        )
 
     def reposition(self) -> None:
         """Drop what was polled but not written and continue from DuckDB's offsets, as after a rebalance."""
@@ -98,8 +151,14 @@ class KafkaSource:
         next_offsets: Offsets = {}
         for tp, records in polled.items():
             floor = self._next.get((tp.topic, tp.partition), -1)
+            if (tp.topic, tp.partition) in self.stopped:
+                continue
             if records and records[0].offset < floor:  # never hand back what DuckDB already holds
+                if self._went_back(tp, floor):
+                    continue
                 records = [r for r in records if r.offset >= floor]
+            elif records and floor >= 0 and records[0].offset > floor:
+                self._count_gap(tp, floor, records[0].offset)
             if not records:
                 continue
             parts, offsets, keys, values = columns.setdefault(tp.topic, ([], [], [], []))

@@ -23,6 +23,8 @@ class PipelineMetrics:
     up: Gauge
     snapshot_taken: Gauge
     snapshot_duration: Histogram
+    skipped: Counter
+    stopped: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry, versions: dict[str, str]) -> PipelineMetrics:
@@ -67,6 +69,19 @@ class PipelineMetrics:
                 "Time to publish a read-only snapshot.",
                 registry=registry,
                 buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            ),
+            skipped=Counter(
+                "customs_kpi_records_skipped",
+                "Records the broker deleted (retention) before the consumer read them: lost to the KPIs.",
+                ["topic", "partition"],
+                registry=registry,
+            ),
+            stopped=Gauge(
+                "customs_kpi_partition_stopped",
+                "1 while a partition is not read because its log ends before the offset DuckDB holds"
+                " (topic recreated or broker data wiped); see `customs-kpi offsets accept-new-log`.",
+                ["topic", "partition"],
+                registry=registry,
             ),
         )
         for stage in ERROR_STAGES:  # exposed at 0 from the start, so rate() and dashboards see every stage

@@ -89,6 +89,17 @@ class EventStore:
         finally:
             cursor.close()
 
+    def accept_new_log(self, topic: str, partition: int, now: datetime, by: str, note: str | None) -> int | None:
+        """Record the acceptance of a partition's new log and forget its stored offset; returns that offset (None if none)."""
+        before = self.stored_offsets([topic]).get((topic, partition))
+        if before is None:
+            return None
+        where = {"topic": topic, "partition": partition}
+        with transaction(self._con):
+            self._con.execute(statement("write/accept_new_log"), where | {"now": now, "by": by, "note": note})
+            self._con.execute(statement("write/forget_offset"), where)
+        return before
+
     def stored_offsets(self, topics: Iterable[str] | None = None) -> dict[tuple[str, int], int]:
         """The next offset to read for every partition the database has seen."""
         rows = self._con.execute(statement("write/stored_offsets")).fetchall()

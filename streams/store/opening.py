@@ -8,6 +8,7 @@ and --memory-limit is shared between DuckDB and the index.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import duckdb
@@ -43,7 +44,7 @@ def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str |
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise DatabaseInUseError(str(path), str(exc).splitlines()[0]) from exc
+            raise DatabaseInUseError(str(path), str(exc).splitlines()[0], _holder(str(exc))) from exc
         raise
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET threads = 1")
@@ -97,3 +98,16 @@ def _open_index(con: duckdb.DuckDBPyConnection, path: Path) -> Index:
     elif watermark < batch_seq:
         catch_up(con, Index(state), watermark, batch_seq, store_id)
     return Index(state)
+
+
+def _holder(message: str) -> str | None:
+    """The process DuckDB says holds the lock ("... (PID 1234) ..."), with its command line when readable."""
+    match = re.search(r"\(PID (\d+)\)", message)
+    if match is None:
+        return None
+    pid = match.group(1)
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return f"pid {pid}"
+    return f"pid {pid}: {command[:200]}" if command else f"pid {pid}"

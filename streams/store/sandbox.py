@@ -2,13 +2,22 @@
 
 Three layers: the database is opened read-only; DuckDB's own switches turn off file and network
 access, extension loading and (after opening) any further configuration; and only SELECT-like
-statements are let through, one at a time, with a time limit and a row limit.
+statements are let through, one at a time, with a time limit, a row limit and a size limit.
+Resources are bounded too: DuckDB's memory (a quarter of the machine's, at most 4 GB, unless
+given), its spill files (a folder of this process's own, at most 8 GB, removed at exit), and the
+result a query may hand to Python (256 MB by default).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import re
+import shutil
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +31,8 @@ from streams.store.snapshot import snapshot_path
 from streams.store.views import view_files
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+MAX_TEMP = "8GB"  # spill files of one sandbox process, at most
+MAX_RESULT_BYTES = 256 * 2**20  # what one query may hand to Python by default (Arrow bytes)
 SANDBOX_CONFIG = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
@@ -56,10 +67,29 @@ class QueryResult:
     source: Source
 
 
+def default_memory_limit() -> str:
+    """A quarter of the machine's memory, at most 4 GB: one query cannot take the machine (DuckDB's own default is 80%)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(256, min(4096, total // 4 // 2**20))}MiB"
+
+
+_temp_dir: str | None = None
+
+
+def _spill_dir() -> str:
+    """This process's own folder for DuckDB's spill files, removed at exit."""
+    global _temp_dir
+    if _temp_dir is None:
+        _temp_dir = tempfile.mkdtemp(prefix="customs-kpi-sql-")
+        atexit.register(shutil.rmtree, _temp_dir, True)
+    return _temp_dir
+
+
 def _connect(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     config: dict[str, object] = dict(SANDBOX_CONFIG)
-    if memory_limit is not None:
-        config["memory_limit"] = memory_limit  # large aggregations spill to disk beyond it
+    config["memory_limit"] = memory_limit or default_memory_limit()  # large aggregations spill to disk beyond it
+    config["temp_directory"] = _spill_dir()
+    config["max_temp_directory_size"] = MAX_TEMP
     con = duckdb.connect(str(path), read_only=True, config=config)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET lock_configuration = true")
@@ -111,6 +141,15 @@ def check_statement(sql: str) -> None:
         words = statements[0].query.split()
         name = words[0].upper() if words else kind.name
         raise QueryRefused(f"{name} statements are not allowed: only SELECT queries run here (the data is read-only)")
+    if kind == duckdb.StatementType.EXPLAIN:  # EXPLAIN ANALYZE runs its statement: only a SELECT may follow
+        inner = re.sub(r"^\s*EXPLAIN\s+(ANALY[SZ]E\s+)?(\([^)]*\)\s*)?", "", statements[0].query, flags=re.IGNORECASE)
+        try:
+            explained = duckdb.extract_statements(inner)
+        except duckdb.Error as exc:
+            raise QueryRefused(f"the explained statement does not parse: {str(exc).splitlines()[0]}") from exc
+        if len(explained) != 1 or explained[0].type != duckdb.StatementType.SELECT:
+            words = inner.split()
+            raise QueryRefused(f"EXPLAIN of {words[0].upper() if words else 'nothing'} is not allowed: only SELECT queries run here")
 
 
 def run_query(
@@ -121,17 +160,25 @@ def run_query(
     max_rows: int = 10_000,
     timeout_s: float = 30.0,
     params: dict[str, object] | None = None,
+    max_bytes: int | None = MAX_RESULT_BYTES,
 ) -> QueryResult:
-    """Run one checked statement; at most max_rows rows are returned, interrupted after timeout_s."""
+    """Run one checked statement; at most max_rows rows and max_bytes (Arrow) are returned, all within timeout_s."""
     check_statement(sql)
+    deadline = time.monotonic() + timeout_s
     timer = threading.Timer(timeout_s, con.interrupt)
     timer.start()
     try:
         reader = con.sql(sql, params=params or None).to_arrow_reader(batch_size=min(max_rows + 1, 100_000))
-        batches, rows = [], 0
+        batches, rows, size = [], 0, 0
         for batch in reader:
             batches.append(batch)
             rows += batch.num_rows
+            size += batch.nbytes
+            if max_bytes is not None and size > max_bytes:
+                raise QueryRefused(
+                    f"the result is over {max_bytes / 2**20:.0f} MB: select fewer columns or rows, "
+                    "or write a table to Parquet with `customs-kpi export`"
+                )
             if rows > max_rows:
                 break
     except duckdb.InterruptException as exc:
@@ -146,6 +193,8 @@ def run_query(
         timer.cancel()
     table = pa.Table.from_batches(batches, schema=reader.schema) if batches else reader.schema.empty_table()
     frame = _whole_numbers(pl.DataFrame(pl.from_arrow(table)))
+    if time.monotonic() > deadline:  # the conversion counts too
+        raise QueryRefused(f"the query ran longer than the {timeout_s:g} s limit (with its result's conversion) and was stopped")
     return QueryResult(frame.head(max_rows), frame.height > max_rows, source)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from streams.errors import SchemaTooNewError
 from streams.store.transaction import transaction
 
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -37,6 +38,9 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    known = max(version for version, _ in migrations())
+    if done and max(done) > known:  # written by a newer release: migrating it "back" would corrupt it
+        raise SchemaTooNewError(max(done), known)
     applied = []
     for version, path in migrations():
         if version in done:

@@ -25,10 +25,10 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_rule_files_are_valid() -> None:
-    """promtool check rules: 36 revenue and 8 pipeline rules."""
+    """promtool check rules: 36 revenue and 10 pipeline rules."""
     result = run(tool("promtool"), "check", "rules", *RULES)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
 
 
 def test_rule_unit_tests_pass() -> None:
@@ -39,7 +39,7 @@ def test_rule_unit_tests_pass() -> None:
         shutil.copytree(PROMETHEUS_DIR / "rules", root / "rules")
         shutil.copytree(PROMETHEUS_DIR / "tests", root / "tests")
         results = _run_groups(root, sorted((root / "tests").glob("*.test.yml")))
-    assert len(results) == 1 + 3 + 4  # the test groups of the three files, every one finished
+    assert len(results) == 1 + 4 + 4  # the test groups of the three files, every one finished
     failed = [output for _, code, output in results if code != 0]
     assert not failed, failed[0]
     assert all("SUCCESS" in output for _, _, output in results)
@@ -67,6 +67,10 @@ MUTATIONS = [
     ("pipeline", "[30m])) > 0.05", "[30m])) > 0.1", "pipeline.test:0"),
     ("pipeline", '{stage=~"write|poll"}[2m])) > 0', '{stage=~"write|poll"}[2m])) > 5', "pipeline.test:1"),
     ("pipeline", '{stage=~"write|poll"}[2m]', '{stage=~"write|poll"}[10m]', "pipeline.test:1"),
+    ("pipeline", "skipped_total[1h])) > 0", "skipped_total[1h])) > 150", "pipeline.test:2"),
+    ("pipeline", "skipped_total[1h])) > 0", "skipped_total[3h])) > 0", "pipeline.test:2"),
+    ("pipeline", "stopped) == 1\n        for: 1m", "stopped) == 1\n        for: 0m", "pipeline.test:2"),
+    ("pipeline", "stopped) == 1\n        for: 1m", "stopped) == 1\n        for: 5m", "pipeline.test:2"),
 ]
 
 

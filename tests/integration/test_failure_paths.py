@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.config import ConsumerSettings
 from streams.consume import pipeline as pipeline_module
@@ -25,6 +26,7 @@ from streams.consume.runner import build_pipeline
 from streams.decode import isolate
 from streams.kafka.broker import free_port
 from tests.factories import encode, revenue
+from tests.integration.conftest import cli, recreate_topics
 
 
 class Running:
@@ -33,6 +35,7 @@ class Running:
     def __init__(self, pipeline: Pipeline, registry: Any, close: Callable[[], None]) -> None:
         self.pipeline, self.registry, self.close = pipeline, registry, close
         self.error: BaseException | None = None
+        self.closed = False
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -40,6 +43,13 @@ class Running:
             self.pipeline.run()
         except BaseException as exc:
             self.error = exc
+
+    def stop(self) -> None:
+        if not self.closed:
+            self.pipeline.stop()
+            self.thread.join(30)
+            self.close()
+            self.closed = True
 
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
@@ -67,9 +77,7 @@ def running(bootstrap: str, tmp_path: Path) -> Iterator[Callable[[], Running]]:
 
     yield start
     for run in started:
-        run.pipeline.stop()
-        run.thread.join(30)
-        run.close()
+        run.stop()
 
 
 def _send(bootstrap: str, values: list[bytes]) -> None:
@@ -202,3 +210,98 @@ def test_a_bug_in_the_write_ends_the_consumer(bootstrap: str, running: Callable[
     assert len(calls) == 1
     assert run.metric("customs_kpi_errors_total", stage="write") == 1
     assert _stored(run) == (0, 0)
+
+
+def _send_to(bootstrap: str, partition: int, values: list[bytes]) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for value in values:
+        producer.send("customs.revenue", key=b"03", value=value, partition=partition)
+    producer.flush()
+    producer.close()
+
+
+def test_a_log_behind_the_database_stops_its_partition_until_accepted(
+    bootstrap: str, running: Callable[[], Running], tmp_path: Path
+) -> None:
+    """The topics are recreated while the database is kept: the partition is stopped and says so; nothing is discarded
+    unseen. `offsets accept-new-log`, recorded, lets the consumer read the new log from its start."""
+    first, first_total = _good("old-log", 300)
+    _send_to(bootstrap, 0, first)
+    run = running()
+    run.wait(lambda: run.pipeline.handled == 300, "the old log stored")
+    run.stop()
+
+    recreate_topics(bootstrap)  # the broker's data is gone; the new log is shorter than what DuckDB holds
+    new, new_total = _good("new-log", 100)
+    _send_to(bootstrap, 0, new)
+    run = running()
+    run.wait(lambda: run.metric("customs_kpi_partition_stopped", topic="customs.revenue", partition="0") == 1, "the partition stopped")
+    time.sleep(2)  # a few more polls: nothing from the stopped partition may be taken
+    assert _stored(run) == (300, first_total)
+    assert run.pipeline.handled == 0
+    assert run.metric("customs_kpi_partition_stopped", topic="customs.revenue", partition="1") == 0
+    assert run.pipeline.source.stopped == {("customs.revenue", 0): (300, 100)}
+    run.stop()
+
+    result = cli("offsets", "accept-new-log", "--db", str(tmp_path / "customs.duckdb"), "--topic", "customs.revenue", "--partition", "0",
+                 "--note", "broker data lost in a test")  # fmt: skip
+    assert "the offset held (300) is recorded" in result.stdout
+    run = running()
+    run.wait(lambda: run.pipeline.handled == 100, "the new log read from its start")
+    assert _stored(run) == (400, first_total + new_total)
+    assert run.metric("customs_kpi_partition_stopped", topic="customs.revenue", partition="0") == 0
+    with run.pipeline.store.reader() as con:
+        assert con.execute("SELECT topic, partition, stored_next_offset, note FROM offset_resets").fetchall() == [
+            ("customs.revenue", 0, 300, "broker data lost in a test")
+        ]
+
+
+def test_records_deleted_before_they_were_read_are_counted(bootstrap: str, running: Callable[[], Running]) -> None:
+    """Retention deletes 150 records the consumer never read: they are counted per partition and logged, not skipped unseen."""
+    first, first_total = _good("kept", 100)
+    _send_to(bootstrap, 0, first)
+    run = running()
+    run.wait(lambda: run.pipeline.handled == 100, "the first records stored")
+    run.stop()
+
+    later, _ = _good("later", 200)
+    _send_to(bootstrap, 0, later)  # offsets 100 to 299
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.delete_records({TopicPartition("customs.revenue", 0): 250})  # what retention does to a lagging consumer
+    admin.close()
+    run = running()
+    run.wait(lambda: run.pipeline.handled == 50, "the records still in the log stored")
+    assert run.metric("customs_kpi_records_skipped_total", topic="customs.revenue", partition="0") == 150
+    assert run.metric("customs_kpi_records_skipped_total", topic="customs.revenue", partition="1") == 0
+    assert _stored(run) == (150, first_total + sum(1_000 + i for i in range(150, 200)))
+
+
+def test_a_reject_larger_than_a_producer_request_does_not_block_the_dlq(bootstrap: str) -> None:
+    """A DLQ producer limited to 100 kB gets a 200 kB reject: its copy is truncated and says so; the next reject is copied whole."""
+    from streams.consume.dlq import TRUNCATED_HEADER, DlqPublisher
+    from streams.decode.result import REJECT_SCHEMA
+
+    big, small = b"{" + b"x" * 200_000, b"{broken"
+    rejects = pl.DataFrame(
+        {
+            "source_topic": ["customs.revenue"] * 2,
+            "source_partition": [0, 0],
+            "source_offset": [7, 8],
+            "message_key": [b"03", b"03"],
+            "raw_value": [big, small],
+            "reason": ["message_too_large", "invalid_json"],
+            "detail": ["message is 200001 bytes; the limit is 65536", "value is not valid JSON"],
+            "event_id": [None, None],
+        },
+        schema=REJECT_SCHEMA,
+    )
+    publisher = DlqPublisher(KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=100_000))
+    try:
+        assert publisher.publish(rejects) == 2
+    finally:
+        publisher.close()
+    copies = _dlq(bootstrap, 2)
+    assert [len(r.value) for r in copies][1] == len(small) and copies[1].value == small
+    assert big.startswith(copies[0].value) and 90_000 < len(copies[0].value) < 100_000
+    assert dict(copies[0].headers)[TRUNCATED_HEADER] == b"200001"
+    assert TRUNCATED_HEADER not in dict(copies[1].headers)

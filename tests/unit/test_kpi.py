@@ -13,7 +13,6 @@ from streams.kpi.plan import PlanCurve, default_curve
 from streams.kpi.targets import load_targets
 
 PACKAGE = Path(__file__).resolve().parents[2] / "streams"
-SHARED = Path(__file__).resolve().parents[3] / "shared"
 
 
 def test_default_curve_follows_the_contract() -> None:
@@ -35,12 +34,6 @@ def test_curve_must_be_cumulative() -> None:
 def test_shipped_targets_file_is_what_the_generator_writes() -> None:
     """streams/kpi/data/targets.csv regenerates with no difference."""
     assert (PACKAGE / "kpi/data/targets.csv").read_text("utf-8") == render_targets_csv()
-
-
-def test_reference_copies_equal_shared() -> None:
-    """The package's reference CSVs are the shared reference files, unchanged."""
-    for name in ("departments.csv", "national_revenue_2020_cumulative.csv", "revenue_facts.csv"):
-        assert (PACKAGE / "contract/reference" / name).read_bytes() == (SHARED / "reference" / name).read_bytes()
 
 
 def test_default_targets_reproduce_published_figures() -> None:

@@ -119,3 +119,21 @@ def test_red_channel_share_month(db: Path) -> None:
 def test_slowest_offices(db: Path) -> None:
     """Release time P90 and median per office over the last 30 days."""
     assert run(db, "slowest_offices") == [("03CC", "03", 2, pytest.approx(13.0), pytest.approx(21.8))]
+
+
+def test_csv_of_a_nested_column_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A list or struct column cannot be CSV: a ConfigError naming the columns and the formats that can, not a traceback."""
+    import polars as pl
+
+    from streams.errors import ConfigError
+    from streams.query import write_result
+    from streams.store.sandbox import QueryResult, Source
+
+    frame = pl.DataFrame({"dept": ["03"], "codes": [["A11", "B11"]], "pair": [{"a": 1, "b": 2}]})
+    result = QueryResult(frame, False, Source(tmp_path / "x.duckdb", True, None))
+    with pytest.raises(ConfigError) as info:
+        write_result(result, "csv", None)
+    expected = "json or parquet: column(s) codes, pair hold nested values that CSV cannot"
+    assert str(info.value) == f"setting --format='csv' is invalid: expected {expected}"
+    write_result(result, "json", None)
+    assert capsys.readouterr().out == '{"dept":"03","codes":["A11","B11"],"pair":{"a":1,"b":2}}\n'

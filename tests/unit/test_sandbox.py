@@ -40,6 +40,10 @@ HOSTILE = [
     ("EXPORT DATABASE '/tmp/out'", "EXPORT statements are not allowed"),
     ("SELECT 1; DROP TABLE revenue", "exactly one statement"),
     ("SELECT * FROM 'https://example.org/x.parquet'", "not allowed"),
+    ("EXPLAIN ANALYZE DELETE FROM revenue", "EXPLAIN of DELETE is not allowed"),
+    ("EXPLAIN ANALYZE COPY revenue TO '/tmp/stolen.csv'", "EXPLAIN of COPY is not allowed"),
+    ("explain analyse insert into revenue select * from revenue", "EXPLAIN of INSERT is not allowed"),
+    ("EXPLAIN (FORMAT json) UPDATE revenue SET amount_vnd = 0", "EXPLAIN of UPDATE is not allowed"),
 ]
 
 
@@ -79,3 +83,53 @@ def test_views_and_select_work(db: Path) -> None:
     assert source.live and source.taken_at is None
     frame = run_query(con, source, "SELECT department_code, net_vnd FROM revenue_monthly").frame
     assert frame.rows() == [("03", 42)]
+
+
+def test_explain_of_a_select_runs(db: Path) -> None:
+    con, source = open_sandbox(db)
+    assert run_query(con, source, "EXPLAIN ANALYZE SELECT sum(amount_vnd) FROM revenue").frame.height >= 1
+    assert run_query(con, source, "EXPLAIN SELECT 1").frame.height >= 1
+    con.close()
+
+
+def test_a_huge_result_is_refused_before_it_reaches_python(db: Path) -> None:
+    """A repeat('x', 1e9) once took 6.3 GB: the result is bounded in bytes, not only in rows."""
+    con, source = open_sandbox(db)
+    with pytest.raises(QueryRefused, match="the result is over 16 MB: select fewer columns or rows"):
+        run_query(con, source, "SELECT repeat('x', 50000000) AS big", max_bytes=16 * 2**20)
+    assert run_query(con, source, "SELECT repeat('x', 1000) AS small").frame.item() == "x" * 1000
+    con.close()
+
+
+def test_memory_and_spill_are_bounded_and_locked(db: Path) -> None:
+    """DuckDB's memory (a quarter of the machine's, at most 4 GB) and its spill folder (8 GB) are set and cannot be changed."""
+    import os
+
+    con, source = open_sandbox(db)
+    limit_mib = min(4096, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4 // 2**20)
+    settings = dict(
+        run_query(con, source, "SELECT name, value FROM duckdb_settings() WHERE name IN ('memory_limit', 'max_temp_directory_size', "
+                  "'temp_directory')").frame.iter_rows()
+    )  # fmt: skip
+    assert settings["memory_limit"] == f"{limit_mib / 1024:.1f} GiB"
+    assert settings["max_temp_directory_size"] == "7.4 GiB"  # 8 GB
+    assert Path(settings["temp_directory"]).name.startswith("customs-kpi-sql-")
+    with pytest.raises(QueryRefused, match="SET statements are not allowed"):
+        run_query(con, source, "SET memory_limit = '100GB'")
+    con.close()
+
+
+def test_the_time_limit_covers_the_results_conversion(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams.store import sandbox
+
+    real = sandbox._whole_numbers
+
+    def slow(frame):  # type: ignore[no-untyped-def]
+        time.sleep(1.2)
+        return real(frame)
+
+    monkeypatch.setattr(sandbox, "_whole_numbers", slow)
+    con, source = open_sandbox(db)
+    with pytest.raises(QueryRefused, match=r"longer than the 1 s limit \(with its result's conversion\)"):
+        run_query(con, source, "SELECT 1", timeout_s=1)
+    con.close()

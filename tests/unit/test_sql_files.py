@@ -116,6 +116,17 @@ def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> N
     assert batch_seq == 8 and len(store_id) == 36  # a UUID, made by migration 004
 
 
+@covers("write/accept_new_log", "write/forget_offset")
+def test_accepting_a_new_log_records_the_offset_and_forgets_it(store: EventStore) -> None:
+    offsets = pl.DataFrame({"topic": ["customs.revenue"] * 2, "partition": [1, 2], "next_offset": [300, 40]}).cast({"partition": pl.Int32})
+    run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets)
+    where = {"topic": "customs.revenue", "partition": 1}
+    run(store, statement("write/accept_new_log"), where | {"now": NOW, "by": "ops", "note": "broker rebuilt"})
+    run(store, statement("write/forget_offset"), where)
+    assert run(store, "FROM offset_resets") == [("customs.revenue", 1, 300, NOW, "ops", "broker rebuilt")]
+    assert run(store, statement("write/stored_offsets")) == [("customs.revenue", 2, 40)]
+
+
 @covers("write/genuine_replays", "write/replay_outcomes")
 def test_replays_are_matched_byte_for_byte_and_their_outcome_recorded(store: EventStore) -> None:
     rejects = pl.DataFrame([("customs.revenue", 0, 3, None, b"old", "unknown_department", "d", None)], schema=REJECT_SCHEMA, orient="row")

@@ -12,7 +12,7 @@ import pytest
 from streams.config import check_memory_limit
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
-from streams.errors import ConfigError, DatabaseInUseError
+from streams.errors import ConfigError, DatabaseInUseError, SchemaTooNewError
 from streams.store import open_store
 from streams.store.schema import apply_schema, migrations
 from tests.factories import NOW, raw_batch, revenue
@@ -86,6 +86,23 @@ def test_schema_is_applied_once_by_version(tmp_path: Path) -> None:
     con.close()
 
 
+def test_a_database_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A file a newer release migrated is not opened (nor migrated) by this one: the error says which versions."""
+    path = tmp_path / "db.duckdb"
+    open_store(path).close()
+    newest = max(v for v, _ in migrations())
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, '999_from_the_future.sql')", [newest + 1])
+    con.close()
+    with pytest.raises(SchemaTooNewError) as info:
+        open_store(path)
+    assert str(info.value) == (
+        f"the database is at schema version {newest + 1}, newer than this release of customs-kpi knows (up to {newest}): "
+        "it was written by a newer release; run that release (or newer) on it"
+    )
+    assert info.value.exit_code == 2
+
+
 def test_second_writer_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
     """Another process holding the file makes open_store raise DatabaseInUseError naming the file."""
     path = tmp_path / "db.duckdb"
@@ -99,10 +116,31 @@ def test_second_writer_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
         with pytest.raises(DatabaseInUseError) as info:
             open_store(path)
         assert str(path) in str(info.value)
-        assert "only one consumer may write a database file" in str(info.value)
+        assert f"is open in another process (pid {holder.pid}: {sys.executable} -c import duckdb" in str(info.value)
+        assert "while no other process has it open, for writing or for reading" in str(info.value)
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_reader_holding_the_file_is_named_too(tmp_path: Path) -> None:
+    """A process with the file open read-only blocks a writer as well; the message does not call it a writer."""
+    path = tmp_path / "db.duckdb"
+    open_store(path).close()
+    code = f"import duckdb,time; c=duckdb.connect({str(path)!r}, read_only=True); print('ok', flush=True); time.sleep(60)"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "ok"
+        with pytest.raises(DatabaseInUseError) as info:
+            open_store(path)
+        assert f"(pid {reader.pid}: " in str(info.value) and "read_only=True" in str(info.value)
+    finally:
+        reader.kill()
+        reader.wait()
 
 
 def test_conflict_with_a_stored_event_names_where_it_was_accepted(tmp_path: Path) -> None:
