@@ -33,13 +33,14 @@ def test_rule_files_are_valid() -> None:
 
 def test_rule_unit_tests_pass() -> None:
     """promtool test rules on every test file of prometheus/tests (each test group as its own process)."""
-    assert [p.name for p in RULE_TESTS] == ["pipeline-silence.test.yml", "pipeline.test.yml", "revenue.test.yml"]
+    files = ["pipeline-silence.test.yml", "pipeline.test.yml", "revenue-precision.test.yml", "revenue.test.yml"]
+    assert [p.name for p in RULE_TESTS] == files
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copytree(PROMETHEUS_DIR / "rules", root / "rules")
         shutil.copytree(PROMETHEUS_DIR / "tests", root / "tests")
         results = _run_groups(root, sorted((root / "tests").glob("*.test.yml")))
-    assert len(results) == 1 + 4 + 4  # the test groups of the three files, every one finished
+    assert len(results) == 1 + 4 + 1 + 4  # the test groups of the four files, every one finished
     failed = [output for _, code, output in results if code != 0]
     assert not failed, failed[0]
     assert all("SUCCESS" in output for _, _, output in results)
@@ -47,6 +48,7 @@ def test_rule_unit_tests_pass() -> None:
 
 # A wrong threshold, window or guard in the rules must make a rule test fail: (rule file, text,
 # wrong text, the test group that catches it: "<test file stem>:<group index>").
+PRECISION = "revenue-precision.test:0"
 MUTATIONS = [
     ("revenue", "customs_department:revenue_pace:ratio3d < 0.5", "customs_department:revenue_pace:ratio3d < 0.3", "revenue.test:2"),
     ("revenue", "customs_department:revenue_pace:ratio7d < 0.8", "customs_department:revenue_pace:ratio7d < 0.35", "revenue.test:0"),
@@ -67,6 +69,21 @@ MUTATIONS = [
     ("pipeline", "[30m])) > 0.05", "[30m])) > 0.1", "pipeline.test:0"),
     ("pipeline", '{stage=~"write|poll"}[2m])) > 0', '{stage=~"write|poll"}[2m])) > 5', "pipeline.test:1"),
     ("pipeline", '{stage=~"write|poll"}[2m]', '{stage=~"write|poll"}[10m]', "pipeline.test:1"),
+    # Both ways, x2 and x0.5, each threshold of the department tiers (pinned by revenue.test:4).
+    *[
+        ("revenue", f"department:revenue_pace:{window} < {threshold}", f"department:revenue_pace:{window} < {moved}", PRECISION)
+        for window, threshold in (("ratio3d", "0.5"), ("ratio6h", "0.5"), ("ratio7d", "0.8"), ("ratio1d", "0.8"))
+        for moved in (f"{float(threshold) * 2:g}", f"{float(threshold) / 2:g}")
+    ],
+    ("revenue", "revenue_plan_vnd:increase3d >= 5e9", "revenue_plan_vnd:increase3d >= 2.5e9", PRECISION),
+    ("revenue", "revenue_plan_vnd:increase3d >= 5e9", "revenue_plan_vnd:increase3d >= 10e9", PRECISION),
+    ("revenue", "revenue_plan_vnd:increase7d >= 5e9", "revenue_plan_vnd:increase7d >= 10e9", PRECISION),
+    ("revenue", 'pace_ratio{level="estimate"}) < 0.95', 'pace_ratio{level="estimate"}) < 1.9', PRECISION),
+    ("revenue", 'pace_ratio{level="estimate"}) < 0.95', 'pace_ratio{level="estimate"}) < 0.475', PRECISION),
+    ("revenue", "and customs_department:revenue_pace:ratio7d < 1\n", "and customs_department:revenue_pace:ratio7d < 2\n", PRECISION),
+    ("revenue", "and customs_department:revenue_pace:ratio7d < 1\n", "and customs_department:revenue_pace:ratio7d < 0.5\n", PRECISION),
+    ("revenue", '{level="estimate"}) >= 20e9', '{level="estimate"}) >= 10e9', PRECISION),
+    ("revenue", '{level="estimate"}) >= 20e9', '{level="estimate"}) >= 40e9', PRECISION),
     ("pipeline", "skipped_total[1h])) > 0", "skipped_total[1h])) > 150", "pipeline.test:2"),
     ("pipeline", "skipped_total[1h])) > 0", "skipped_total[3h])) > 0", "pipeline.test:2"),
     ("pipeline", "stopped) == 1\n        for: 1m", "stopped) == 1\n        for: 0m", "pipeline.test:2"),
