@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -103,44 +105,36 @@ def test_a_database_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
     assert info.value.exit_code == 2
 
 
-def test_second_writer_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
-    """Another process holding the file makes open_store raise DatabaseInUseError naming the file."""
-    path = tmp_path / "db.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,sys,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+@contextmanager
+def _held(path: Path, read_only: bool) -> Iterator[subprocess.Popen[str]]:
+    """Another process with the file open (read-only or not) while the block runs."""
+    code = f"import duckdb,time; c=duckdb.connect({str(path)!r}, read_only={read_only}); print('ok', flush=True); time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
-        with pytest.raises(DatabaseInUseError) as info:
-            open_store(path)
-        assert str(path) in str(info.value)
-        assert f"is open in another process (pid {holder.pid}: {sys.executable} -c import duckdb" in str(info.value)
-        assert "while no other process has it open, for writing or for reading" in str(info.value)
+        yield holder
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_second_writer_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
+    """Another process holding the file makes open_store raise DatabaseInUseError naming the file and the process."""
+    path = tmp_path / "db.duckdb"
+    with _held(path, read_only=False) as holder, pytest.raises(DatabaseInUseError) as info:
+        open_store(path)
+    assert str(path) in str(info.value)
+    assert f"is open in another process (pid {holder.pid}: {sys.executable} -c import duckdb" in str(info.value)
+    assert "while no other process has it open, for writing or for reading" in str(info.value)
 
 
 def test_a_reader_holding_the_file_is_named_too(tmp_path: Path) -> None:
     """A process with the file open read-only blocks a writer as well; the message does not call it a writer."""
     path = tmp_path / "db.duckdb"
     open_store(path).close()
-    code = f"import duckdb,time; c=duckdb.connect({str(path)!r}, read_only=True); print('ok', flush=True); time.sleep(60)"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout is not None and reader.stdout.readline().strip() == "ok"
-        with pytest.raises(DatabaseInUseError) as info:
-            open_store(path)
-        assert f"(pid {reader.pid}: " in str(info.value) and "read_only=True" in str(info.value)
-    finally:
-        reader.kill()
-        reader.wait()
+    with _held(path, read_only=True) as reader, pytest.raises(DatabaseInUseError) as info:
+        open_store(path)
+    assert f"(pid {reader.pid}: " in str(info.value) and "read_only=True" in str(info.value)
 
 
 def test_conflict_with_a_stored_event_names_where_it_was_accepted(tmp_path: Path) -> None:
