@@ -410,6 +410,20 @@ def resume(db: Path, kafka_dir: Path, args: argparse.Namespace) -> tuple[dict[st
     return results, feed, stored
 
 
+def start(kafka_dir: Path, db: Path, args: argparse.Namespace, feed: ScaleFeed, stored: int) -> tuple[broker.BrokerState, Writer]:
+    """A fresh local broker with the contract's topics, and the writer open on db with `stored` events."""
+    state = broker.start(kafka_dir, free_port(pair=True), heap_mb=512, timeout=180)
+    try:
+        ensure_topics(state.bootstrap, 6)
+        writer = Writer(db, args.memory_limit, feed, args.batch)
+        writer.open()
+    except BaseException:
+        broker.stop(kafka_dir)
+        raise
+    writer.stored = stored
+    return state, writer
+
+
 def measure_existing(args: argparse.Namespace, results: dict[str, object]) -> None:
     """--measure: the same measurements on databases an earlier run built, in one run, without building.
 
@@ -424,12 +438,8 @@ def measure_existing(args: argparse.Namespace, results: dict[str, object]) -> No
         feed, stored = continue_on(db, args.memory_limit, args.seed + 100 + i, 6_000_000_000 + i * 100_000_000)
         print(f"measuring {db}: {stored / 1e6:.2f} M events stored", flush=True)
         shutil.rmtree(kafka_dir, ignore_errors=True)
-        state = broker.start(kafka_dir, free_port(pair=True), heap_mb=512, timeout=180)
+        state, writer = start(kafka_dir, db, args, feed, stored)
         try:
-            ensure_topics(state.bootstrap, 6)
-            writer = Writer(db, args.memory_limit, feed, args.batch)
-            writer.open()
-            writer.stored = stored
             result = measure(writer, stored, state.bootstrap, args, kafka_dir.parent)
             result["database"] = str(db)
             results["sizes"].append(result)  # type: ignore[attr-defined]
@@ -485,12 +495,8 @@ def main() -> None:
         shutil.rmtree(args.workdir, ignore_errors=True)
         args.workdir.mkdir(parents=True)
         feed, stored = ScaleFeed(datetime(2021, 1, 1, tzinfo=VIETNAM), seed=args.seed), 0
-    state = broker.start(kafka_dir, free_port(pair=True), heap_mb=512, timeout=180)
+    state, writer = start(kafka_dir, db, args, feed, stored)
     try:
-        ensure_topics(state.bootstrap, 6)
-        writer = Writer(db, args.memory_limit, feed, args.batch)
-        writer.open()
-        writer.stored = stored
         assert writer.store is not None
         if not args.resume:
             write_reference(writer.store, load_targets())

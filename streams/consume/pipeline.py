@@ -93,13 +93,10 @@ class Pipeline:
         retries: the batch is read again from DuckDB's offsets. Any other error (a bug, or a fatal
         DuckDB error that only reopening the file recovers from) is raised and ends the consumer.
         """
-        with self.source.write_lock:
-            if not poll.size or poll.generation != self.source.generation:
-                return 0  # empty, or polled before a rebalance: the new positions re-read it
-            now = self.clock()
-            started = time.perf_counter()
-            decoded = self.decode(poll, now)
-            self.metrics.batch_duration.labels("decode").observe(time.perf_counter() - started)
+        polled = self._decoded(poll)
+        if polled is None:
+            return 0
+        now, decoded = polled
         delay = RETRY_FIRST_S
         while True:
             try:
@@ -131,15 +128,23 @@ class Pipeline:
 
     def process(self, poll: Poll) -> int:
         """Decode and write one polled batch with its offsets, once; returns the records handled."""
-        with self.source.write_lock:
-            if not poll.size or poll.generation != self.source.generation:
-                return 0
-            now = self.clock()
-            counts = self.write(poll, self.decode(poll, now), now)
+        polled = self._decoded(poll)
+        counts = None if polled is None else self.write(poll, polled[1], polled[0])
         if counts is None:
             return 0
         self._after_commit(poll, counts)
         return poll.size
+
+    def _decoded(self, poll: Poll) -> tuple[datetime, list[tuple[EventSpec, DecodedBatch]]] | None:
+        """(the batch's clock, its topics decoded), or None if it is empty or was polled before a rebalance."""
+        with self.source.write_lock:
+            if not poll.size or poll.generation != self.source.generation:
+                return None  # the new positions re-read it
+            now = self.clock()
+            started = time.perf_counter()
+            decoded = self.decode(poll, now)
+        self.metrics.batch_duration.labels("decode").observe(time.perf_counter() - started)
+        return now, decoded
 
     def decode(self, poll: Poll, now: datetime) -> list[tuple[EventSpec, DecodedBatch]]:
         """Each topic's share decoded; a message that makes decoding raise is rejected alone (decode_error)."""

@@ -8,7 +8,8 @@ from datetime import datetime
 import polars as pl
 
 from streams.contract.events import EventSpec
-from streams.decode.parse import ROW, parse_values
+from streams.decode.columns import ROW
+from streams.decode.parse import parse_values
 from streams.decode.reasons import RejectReason
 from streams.decode.result import REJECT_SCHEMA, DecodedBatch
 from streams.decode.rules import NOW, SEP, broken_rule, integer, number, occurred_at

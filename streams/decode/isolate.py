@@ -52,12 +52,10 @@ def decode_isolating(
     raw: RawBatch,
     now: datetime,
     on_error: Callable[[], None] = lambda: None,
-    decode: Callable[[EventSpec, RawBatch, datetime], DecodedBatch] | None = None,
 ) -> DecodedBatch:
     """decode_batch, with any message that makes it raise rejected as decode_error (on_error counts each)."""
-    decode = decode or decode_batch
     try:
-        return decode(spec, raw, now)
+        return decode_batch(spec, raw, now)
     except Exception as exc:
         if len(raw.offsets) == 1:
             on_error()
@@ -68,8 +66,8 @@ def decode_isolating(
         if not raw.offsets:
             raise
     half = len(raw.offsets) // 2
-    left = decode_isolating(spec, _part(raw, 0, half), now, on_error, decode)
-    right = decode_isolating(spec, _part(raw, half, len(raw.offsets)), now, on_error, decode)
+    left = decode_isolating(spec, _part(raw, 0, half), now, on_error)
+    right = decode_isolating(spec, _part(raw, half, len(raw.offsets)), now, on_error)
     return DecodedBatch(
         accepted=pl.concat([left.accepted, right.accepted], how="vertical", rechunk=True),
         rejects=pl.concat([left.rejects, right.rejects], how="vertical", rechunk=True),

@@ -18,8 +18,7 @@ Two paths give the same columns: for each field its text (a string's value, a nu
   same name twice or an unpaired UTF-16 surrogate rejected (I-JSON, as the contract requires),
   numbers kept as their literal text. Malformed messages take this path and get their reason.
 
-Integers are never read through a float: a literal of digits is cast to Int64 in bulk; one with
-a fraction or an exponent (`1000.0`, `1e3`; rare) is read exactly in Python.
+Integers are never read through a float (integers.py).
 """
 
 from __future__ import annotations
@@ -32,17 +31,12 @@ from typing import Any
 import polars as pl
 
 from streams.contract.events import EventSpec
+from streams.decode.columns import NULL_DOC, ROW, TYPE_PREFIX
+from streams.decode.integers import with_integers
 from streams.decode.reasons import RejectReason
 
-ROW = "_row"
-TYPE_PREFIX = "_type_"
-INT_VALUE = "_int_"  # the exact Int64 of an integer field, where it is one inside the 64-bit range
-INT_KIND = "_intkind_"  # ok, range (an integer outside the signed 64-bit range) or fraction
-NULL_DOC = "_null_doc"
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _WS = " \t\r\n"
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_NUMBER = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?")
 _LONGEST_LITERAL = 60  # a plain literal this long may run past the slice read: the exact path reads it
 
 
@@ -59,58 +53,6 @@ def _columns(spec: EventSpec) -> dict[str, pl.DataType]:
     schema |= {f.name: pl.String() for f in spec.fields}
     schema |= {TYPE_PREFIX + f.name: pl.String() for f in spec.fields}
     return schema | {NULL_DOC: pl.Boolean()}
-
-
-def _integer_fields(spec: EventSpec) -> list[str]:
-    return [f.name for f in spec.fields if f.json_type == "integer"]
-
-
-# -- integers, exactly ------------------------------------------------------------------------------
-
-
-def integer_literal(text: str) -> tuple[str, int | None]:
-    """What a JSON number's literal is as an integer: ("ok", value), ("range", None) outside the
-    signed 64-bit range, or ("fraction", None). Exact, and cheap whatever the exponent."""
-    match = _NUMBER.fullmatch(text)
-    if match is None:
-        return "fraction", None
-    sign, whole, frac, exp = match.groups()
-    frac = frac or ""
-    digits = (whole + frac).lstrip("0")
-    if not digits:
-        return "ok", 0
-    if exp is not None and len(exp.lstrip("+-")) > 12:  # beyond any integer's digits either way
-        return ("fraction", None) if exp.startswith("-") else ("range", None)
-    significant = digits.rstrip("0")
-    shift = int(exp or 0) - len(frac) + (len(digits) - len(significant))  # value = significant x 10^shift
-    if shift < 0:
-        return "fraction", None
-    if len(significant) + shift > 19:
-        return "range", None
-    value = int(significant) * 10**shift * (-1 if sign else 1)
-    return ("ok", value) if INT64_MIN <= value <= INT64_MAX else ("range", None)
-
-
-def _with_integers(frame: pl.DataFrame, spec: EventSpec) -> pl.DataFrame:
-    """Add each integer field's exact value and kind: digit literals in bulk, the others in Python."""
-    exprs = []
-    for name in _integer_fields(spec):
-        text, is_number = pl.col(name), pl.col(TYPE_PREFIX + name).str.contains(r"^[-0-9]$")
-        simple = text.str.contains(r"^-?[0-9]{1,19}$")
-        value = text.cast(pl.Int64, strict=False)
-        kind = pl.when(~is_number | text.is_null()).then(None).when(simple & value.is_not_null()).then(pl.lit("ok"))
-        exprs += [pl.when(is_number & simple).then(value).alias(INT_VALUE + name), kind.alias(INT_KIND + name)]
-    frame = frame.with_columns(exprs)
-    for name in _integer_fields(spec):
-        odd = frame.filter(pl.col(TYPE_PREFIX + name).str.contains(r"^[-0-9]$") & pl.col(INT_KIND + name).is_null())
-        if odd.height:  # 1e3, 1000.0, twenty digits or more: rare
-            read = [(row, *integer_literal(text)) for row, text in odd.select(ROW, name).iter_rows()]
-            exact = pl.DataFrame(read, schema={ROW: pl.UInt32, "_k": pl.String, "_v": pl.Int64}, orient="row")
-            frame = frame.join(exact, on=ROW, how="left").with_columns(
-                pl.coalesce(INT_KIND + name, "_k").alias(INT_KIND + name), pl.coalesce(INT_VALUE + name, "_v").alias(INT_VALUE + name)
-            )
-            frame = frame.drop("_k", "_v")
-    return frame
 
 
 # -- the plain path: Polars over whole batches --------------------------------------------------
@@ -326,7 +268,7 @@ def parse_values(rows: pl.Series, values: pl.Series, spec: EventSpec) -> tuple[p
     """Parse a column of raw values: the parsed rows (fields, types, exact integers) and the rows with no parse."""
     schema = _columns(spec)
     if rows.len() == 0:
-        return _with_integers(pl.DataFrame(schema=schema), spec), []
+        return with_integers(pl.DataFrame(schema=schema), spec), []
     frame = pl.DataFrame({ROW: rows, "_raw": values, "_text": _texts(values)})
     frame = frame.with_columns(_is_plain(pl.col("_text")).alias("_plain"))
     plain = frame.filter("_plain")
@@ -354,4 +296,4 @@ def parse_values(rows: pl.Series, values: pl.Series, spec: EventSpec) -> tuple[p
     if exact:
         parts.append(pl.DataFrame(exact, schema=schema))
     merged = pl.concat(parts, how="vertical", rechunk=True).sort(ROW) if parts else pl.DataFrame(schema=schema)
-    return _with_integers(merged, spec), sorted(failures, key=lambda f: f.row)
+    return with_integers(merged, spec), sorted(failures, key=lambda f: f.row)

@@ -14,7 +14,7 @@ import polars as pl
 
 from streams.contract.events import EVENT_TYPES, SCHEMA_VERSION, EventSpec, FieldSpec
 from streams.contract.reference import department_codes
-from streams.decode.parse import INT_KIND, INT_VALUE, NULL_DOC, TYPE_PREFIX
+from streams.decode.columns import INT_KIND, INT_VALUE, NULL_DOC, TYPE_PREFIX
 from streams.decode.reasons import RejectReason as R
 
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -45,7 +45,7 @@ def number(name: str) -> pl.Expr:
 
 @dataclass(frozen=True)
 class Integer:
-    """An integer field as the parser read it, exactly (parse.py): 1000, 1000.0 and 1e3 alike."""
+    """An integer field as the parser read it, exactly (integers.py): 1000, 1000.0 and 1e3 alike."""
 
     integral: pl.Expr  # the literal is a number with an integral value
     fits: pl.Expr  # ... and that value is inside the signed 64-bit range
