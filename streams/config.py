@@ -69,7 +69,9 @@ class ConsumerSettings:
     partitions: int = 6
     max_poll_records: int = 20_000
     poll_timeout_ms: int = 500
-    snapshot_every_s: float = 10.0  # 0 turns snapshots off
+    publish_every_s: float = 5.0  # seconds between publications to the analysts' lake; 0 turns the lake off
+    lake: str | None = None  # --lake: sqlite:<file> or postgres:<libpq settings>; None = beside the database
+    lake_data: str | None = None  # --lake-data: the lake's data path; None = beside its catalog
     memory_limit: str | None = None  # DuckDB's memory_limit for the writer; None = DuckDB's default
 
     def __post_init__(self) -> None:
@@ -81,8 +83,11 @@ class ConsumerSettings:
             raise ConfigError("--partitions", self.partitions, "a whole number of at least 1")
         if not 1 <= self.max_poll_records <= 100_000:
             raise ConfigError("--max-poll-records", self.max_poll_records, "a whole number from 1 to 100000")
-        if self.snapshot_every_s < 0:
-            raise ConfigError("--snapshot-every", self.snapshot_every_s, "seconds between snapshots, at least 0 (0 = none)")
+        if self.publish_every_s < 0:
+            raise ConfigError("--publish-every", self.publish_every_s, "seconds between publications to the lake, at least 0 (0 = no lake)")
+        from streams.store.lake import lake_for
+
+        lake_for(self.db_path, self.lake, self.lake_data)  # a bad --lake fails here, before anything starts
         object.__setattr__(self, "memory_limit", check_memory_limit(self.memory_limit))
         if self.targets_file is not None and not self.targets_file.is_file():
             raise ConfigError("--targets", str(self.targets_file), "an existing .csv or .yaml targets file")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from streams.errors import ConfigError
 from streams.kpi.clock import VIETNAM
+from streams.store.lake import Lake
 from streams.store.sandbox import QueryResult, Source, open_sandbox, run_query
 from streams.store.schema import sql_dir
 from streams.store.sqlfiles import statement
@@ -23,9 +24,12 @@ def freshness(source: Source, now: datetime | None = None) -> str:
     if source.live:
         return f"read {source.path} directly (no consumer is writing it): data is current"
     if source.taken_at is None:
-        return f"read snapshot {source.path} (age unknown)"
+        return f"read the lake {source.path} at version {source.version} (no publication in it)"
     age = ((now or datetime.now(UTC)) - source.taken_at).total_seconds()
-    return f"read snapshot {source.path} taken {source.taken_at.isoformat(timespec='seconds')} ({age:.0f} s ago)"
+    return (
+        f"read the lake {source.path} at version {source.version}, "
+        f"published {source.taken_at.isoformat(timespec='seconds')} ({age:.0f} s ago)"
+    )
 
 
 def write_result(result: QueryResult, fmt: str, output: Path | None) -> None:
@@ -65,11 +69,22 @@ def _emit(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
-def sql_command(db: Path, query: str | None, fmt: str, output: Path | None, max_rows: int, timeout_s: float) -> None:
-    """Run one query, or read queries from the terminal until an empty line or end of input."""
+def sql_command(
+    db: Path,
+    query: str | None,
+    fmt: str,
+    output: Path | None,
+    max_rows: int,
+    timeout_s: float,
+    lake: Lake | None = None,
+    version: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Run one query, or read queries from the terminal until an empty line or end of input; with
+    version or at, on the lake as it was then (time travel)."""
     if fmt not in FORMATS:
         raise ConfigError("--format", fmt, f"one of {', '.join(FORMATS)}")
-    con, source = open_sandbox(db)
+    con, source = open_sandbox(db, lake, version=version, at=at)
     err = Console(stderr=True, soft_wrap=True)
     try:
         err.print(freshness(source))
@@ -106,11 +121,13 @@ def ready_queries() -> list[str]:
     return sorted(p.stem for p in queries_dir().glob("*.sql"))
 
 
-def query_command(db: Path, name: str, as_of: str | None, fmt: str, output: Path | None, max_rows: int, timeout_s: float) -> None:
+def query_command(
+    db: Path, name: str, as_of: str | None, fmt: str, output: Path | None, max_rows: int, timeout_s: float, lake: Lake | None = None
+) -> None:
     """Run one of sql/queries/NAME.sql with $as_of (default: the latest event in the data)."""
     if name not in ready_queries():
         raise ConfigError("NAME", name, f"one of {', '.join(ready_queries())}")
-    con, source = open_sandbox(db)
+    con, source = open_sandbox(db, lake)
     err = Console(stderr=True, soft_wrap=True)
     try:
         when = _as_of(as_of) if as_of else run_query(con, source, statement("metrics/event_clock")).frame.item()
@@ -134,9 +151,9 @@ def _as_of(text: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=VIETNAM)
 
 
-def export_command(db: Path, name: str, output: Path, max_rows: int) -> int:
+def export_command(db: Path, name: str, output: Path, max_rows: int, lake: Lake | None = None) -> int:
     """Write one table or view to Parquet (or CSV by the file's ending); returns the rows written."""
-    con, source = open_sandbox(db)
+    con, source = open_sandbox(db, lake)
     try:
         listing = "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views() WHERE NOT internal"
         known = set(run_query(con, source, listing, max_rows=10_000).frame.to_series().to_list())

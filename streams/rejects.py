@@ -20,6 +20,7 @@ from streams.contract.events import replay_header
 from streams.errors import ConfigError
 from streams.kpi.clock import VIETNAM
 from streams.query import freshness
+from streams.store.lake import Lake
 from streams.store.sandbox import open_sandbox
 
 GROUPINGS = {"reason": None, "day": "day", "hour": "hour"}
@@ -37,11 +38,11 @@ def _filters(reasons: list[str], since: datetime | None) -> tuple[str, dict[str,
     return " AND ".join(where), params
 
 
-def summary(db: Path, by: str, reasons: list[str], since: datetime | None) -> None:
+def summary(db: Path, by: str, reasons: list[str], since: datetime | None, lake: Lake | None = None) -> None:
     """Print rejects by reason (count, first and last, replay outcomes), or by day or hour (Vietnam time) and reason."""
     if by not in GROUPINGS:
         raise ConfigError("--by", by, f"one of {', '.join(GROUPINGS)}")
-    con, source = open_sandbox(db)
+    con, source = open_sandbox(db, lake)
     console = Console(width=max(160, Console().width))  # whole reason codes, also when piped
     try:
         Console(stderr=True).print(freshness(source))
@@ -84,9 +85,9 @@ class ReplayReport:
     by_reason: dict[str, int]
 
 
-def replay(db: Path, bootstrap: str, reasons: list[str], since: datetime | None, dry_run: bool) -> ReplayReport:
+def replay(db: Path, bootstrap: str, reasons: list[str], since: datetime | None, dry_run: bool, lake: Lake | None = None) -> ReplayReport:
     """Send the matching rejects that no replay has yet stored back to their topics, with the replay header."""
-    con, source = open_sandbox(db)
+    con, source = open_sandbox(db, lake)
     try:
         Console(stderr=True).print(freshness(source))
         where, params = _filters(reasons, since)

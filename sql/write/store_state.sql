@@ -1,2 +1,3 @@
--- This database's id (the index beside it must carry the same) and the last batch committed.
-SELECT store_id, batch_seq FROM store_state
+-- This database's id (the index beside it must carry the same), the last batch committed and the last
+-- change to reject rows.
+SELECT store_id, batch_seq, changed_seq FROM store_state

@@ -15,7 +15,20 @@ from streams.errors import ConfigError
 DEFAULT_DATA = Path("var/kafka")
 DEFAULT_DB = Path("var/customs.duckdb")
 Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", "-b", envvar="CUSTOMS_KPI_BOOTSTRAP_SERVERS", help="Kafka HOST:PORT list.")]
-Db = Annotated[Path, typer.Option(envvar="CUSTOMS_KPI_DB", help="The consumer's DuckDB file (its snapshot is read while it runs).")]
+Db = Annotated[Path, typer.Option(envvar="CUSTOMS_KPI_DB", help="The consumer's DuckDB file (its lake is read once published).")]
+LakeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lake",
+        envvar="CUSTOMS_KPI_LAKE",
+        help="The analysts' lake catalog: sqlite:FILE or postgres:'dbname=... host=... user=...' (password: PGPASSWORD); "
+        "default: <db>.lake/ beside the database.",
+    ),
+]
+LakeData = Annotated[
+    str | None,
+    typer.Option("--lake-data", envvar="CUSTOMS_KPI_LAKE_DATA", help="The lake's data path (Parquet files); default: beside its catalog."),
+]
 
 
 def setup_logging(verbose: bool) -> None:

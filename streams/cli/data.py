@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from streams.cli.common import DEFAULT_DB, Bootstrap, Db, parse_time
+from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, parse_time
 from streams.config import check_bootstrap
 
 targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
@@ -74,6 +74,8 @@ def dashboards_build(
 def rejects(
     ctx: typer.Context,
     db: Db = DEFAULT_DB,
+    lake: LakeOpt = None,
+    lake_data: LakeData = None,
     by: Annotated[str, typer.Option(help="reason (counts, first and last, replay outcomes), day or hour.")] = "reason",
     reason: Reasons = None,
     since: Since = None,
@@ -82,22 +84,27 @@ def rejects(
     if ctx.invoked_subcommand is not None:
         return
     from streams.rejects import summary
+    from streams.store.lake import lake_for
 
-    summary(db, by, reason or [], parse_time(since, "--since") if since else None)
+    summary(db, by, reason or [], parse_time(since, "--since") if since else None, lake_for(db, lake, lake_data))
 
 
 @rejects_app.command("replay")
 def rejects_replay(
     bootstrap: Bootstrap = "127.0.0.1:19092",
     db: Db = DEFAULT_DB,
+    lake: LakeOpt = None,
+    lake_data: LakeData = None,
     reason: Reasons = None,
     since: Since = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be sent; send nothing.")] = False,
 ) -> None:
     """Re-submit stored rejects to their topics after a fix to the reference data or the contract (idempotent)."""
     from streams.rejects import replay
+    from streams.store.lake import lake_for
 
-    report = replay(db, check_bootstrap(bootstrap), reason or [], parse_time(since, "--since") if since else None, dry_run)
+    when = parse_time(since, "--since") if since else None
+    report = replay(db, check_bootstrap(bootstrap), reason or [], when, dry_run, lake_for(db, lake, lake_data))
     reasons = ", ".join(f"{r}: {n}" for r, n in sorted(report.by_reason.items())) or "none"
     if dry_run:
         typer.echo(f"would replay {report.selected} rejects ({reasons})")

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from streams.cli.common import DEFAULT_DB, Bootstrap, Db, setup_logging, simulation_plan
+from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, setup_logging, simulation_plan
 from streams.config import ConsumerSettings, check_bootstrap
-from streams.errors import ConfigError
 
 produce_app = typer.Typer(help="Send events to Kafka.", no_args_is_help=True)
 
@@ -24,7 +23,9 @@ def consume(
     group_id: Annotated[str | None, typer.Option(help="Consumer group; default derived from the database path.")] = None,
     partitions: Annotated[int, typer.Option(help="Partitions for topics created on start.")] = 6,
     max_poll_records: Annotated[int, typer.Option(help="Largest batch per poll.")] = 20_000,
-    snapshot_every: Annotated[float, typer.Option(help="Seconds between read-only snapshots for analysts (0 = none).")] = 10.0,
+    publish_every: Annotated[float, typer.Option(help="Seconds between publications to the analysts' lake (0 = no lake).")] = 5.0,
+    lake: LakeOpt = None,
+    lake_data: LakeData = None,
     memory_limit: Annotated[
         str | None,
         typer.Option(envvar="CUSTOMS_KPI_DB_MEMORY_LIMIT", help="Cap on DuckDB's memory, e.g. 512MB; default: DuckDB's (80% of RAM)."),
@@ -37,7 +38,7 @@ def consume(
     setup_logging(verbose)
     settings = ConsumerSettings(
         bootstrap, db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records,
-        snapshot_every_s=snapshot_every, memory_limit=memory_limit,
+        publish_every_s=publish_every, lake=lake, lake_data=lake_data, memory_limit=memory_limit,
     )  # fmt: skip
     run_consumer(settings)
 
@@ -87,18 +88,18 @@ def replay(
         raise typer.Exit(1)
 
 
-def snapshot(db: Db = DEFAULT_DB) -> None:
-    """Ask the running consumer of this database to publish a snapshot now."""
-    import os
-    import signal
+def snapshot(
+    to: Annotated[Path, typer.Option("--to", help="The DuckDB file to write (must not exist).")],
+    db: Db = DEFAULT_DB,
+    lake: LakeOpt = None,
+    lake_data: LakeData = None,
+) -> None:
+    """Copy the lake's latest snapshot (or the database, if none is published) into one portable DuckDB file."""
+    from streams.store.lake import lake_for
+    from streams.store.portable import write_portable
 
-    from streams.consume.runner import consumer_pid_file
-
-    pid_file = consumer_pid_file(db)
-    if not pid_file.exists():
-        raise ConfigError("--db", str(db), "the database of a running consumer (no pid file next to it)")
-    os.kill(int(pid_file.read_text()), signal.SIGUSR1)
-    typer.echo(f"asked the consumer (pid {pid_file.read_text()}) for a snapshot of {db}")
+    rows = write_portable(db, lake_for(db, lake, lake_data), to)
+    typer.echo(f"wrote {to}: {rows:,} events")
 
 
 def demo(

@@ -12,7 +12,7 @@ import duckdb
 from kafka.errors import KafkaError
 
 from streams.consume.dlq import DlqPublisher
-from streams.consume.snapshots import Snapshotter
+from streams.consume.publisher import LakePublisher
 from streams.consume.source import KafkaSource, Offsets, Poll, Prefetcher
 from streams.contract.events import EventSpec, spec_for_topic
 from streams.decode import DecodedBatch
@@ -49,7 +49,7 @@ class Pipeline:
         clock: Callable[[], datetime],
         max_poll_records: int = 20_000,
         poll_timeout_ms: int = 500,
-        snapshots: Snapshotter | None = None,
+        publisher: LakePublisher | None = None,
     ) -> None:
         self.source, self.store, self.dlq, self.metrics = source, store, dlq, metrics
         self.clock = clock
@@ -57,7 +57,7 @@ class Pipeline:
         self.poll_timeout_ms = poll_timeout_ms
         self.stopping = threading.Event()
         self.handled = 0
-        self.snapshots = snapshots
+        self.publisher = publisher
         self._dlq_behind, self._dlq_failed_at = False, 0.0
 
     def run(self) -> None:
@@ -73,12 +73,12 @@ class Pipeline:
                     self.process_until_written(poll)
                 if self._dlq_behind and time.monotonic() - self._dlq_failed_at >= DLQ_RETRY_S:
                     self.publish_rejects()
-                if self.snapshots is not None:
-                    self.snapshots.maybe_publish()
+                if self.publisher is not None:
+                    self.publisher.maybe_publish()
         finally:
             prefetcher.stop()
-            if self.snapshots is not None:
-                self.snapshots.maybe_publish(final=True)
+            if self.publisher is not None:
+                self.publisher.maybe_publish(final=True)
             self.metrics.up.set(0)
 
     def stop(self) -> None:
@@ -176,8 +176,6 @@ class Pipeline:
         """Bookkeeping once the batch is committed: nothing here may fail the batch (it is stored)."""
         self.metrics.batch_records.observe(poll.size)
         self.metrics.last_commit.set_to_current_time()
-        if self.snapshots is not None:
-            self.snapshots.changed()
         if counts.rejected:
             self.publish_rejects()
         self.handled += poll.size

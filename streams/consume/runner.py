@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import kafka
 import polars
@@ -17,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from streams.config import ConsumerSettings
 from streams.consume.dlq import DlqPublisher
 from streams.consume.pipeline import Pipeline
-from streams.consume.snapshots import Snapshotter
+from streams.consume.publisher import LakePublisher
 from streams.consume.source import KafkaSource
 from streams.contract.events import TOPICS
 from streams.kafka.security import client_security, describe
@@ -27,9 +25,9 @@ from streams.observe.kpi_collector import KpiCollector
 from streams.observe.pipeline import PipelineMetrics
 from streams.observe.server import serve_metrics
 from streams.store import EventStore, duckdb_version, open_store
+from streams.store.lake import lake_for
 from streams.store.queries import latest_event_time, read_snapshot
 from streams.store.reference import write_reference
-from streams.store.snapshot import snapshot_path
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +94,22 @@ def build_pipeline(
     except BaseException:
         close()
         raise
-    snapshots = None
-    if settings.snapshot_every_s > 0:
-        snapshots = Snapshotter(
+    publisher = None
+    if settings.publish_every_s > 0:
+        lake = lake_for(settings.db_path, settings.lake, settings.lake_data)
+        publisher = LakePublisher(
             store,
-            snapshot_path(settings.db_path),
-            settings.snapshot_every_s,
+            lake,
+            settings.publish_every_s,
             clock,
-            metrics.snapshot_taken,
-            metrics.snapshot_duration,
-            on_error=metrics.errors.labels("snapshot").inc,
+            metrics.lake_published,
+            metrics.lake_duration,
+            metrics.lake_events,
+            on_error=metrics.errors.labels("lake").inc,
         )
-    pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms, snapshots)
+        closers.insert(1, publisher.close)  # closed after the pipeline stops, before the store
+        log.info("publishing to the lake %s every %g s", lake.describe(), settings.publish_every_s)
+    pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms, publisher)
     return pipeline, registry, close
 
 
@@ -118,7 +120,6 @@ def _metrics(registry: CollectorRegistry) -> PipelineMetrics:
 def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clock) -> None:
     """Run until SIGTERM or SIGINT; the batch in hand is finished and committed before exit."""
     pipeline, registry, close = build_pipeline(settings, clock=clock)
-    pid_file = consumer_pid_file(settings.db_path)
     server = None
     try:
         server = serve_metrics(registry, settings.metrics_port, settings.metrics_host)
@@ -127,13 +128,7 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
             log.info("received %s; finishing the current batch", signal.Signals(signum).name)
             pipeline.stop()
 
-        def _snapshot(_signum: int, _frame: object) -> None:
-            if pipeline.snapshots is not None:
-                pipeline.snapshots.request()
-
         previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, _snapshot)
-        pid_file.write_text(str(os.getpid()))
         log.info(
             "consuming %s from %s (%s) into %s (group %s, memory limit %s); metrics on http://%s:%d/metrics",
             ", ".join(TOPICS),
@@ -153,10 +148,4 @@ def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wal
     finally:
         if server is not None:
             server.shutdown()  # type: ignore[attr-defined]
-        pid_file.unlink(missing_ok=True)
         close()
-
-
-def consumer_pid_file(db: Path) -> Path:
-    """Where a running consumer writes its pid, so `customs-kpi snapshot` can signal it."""
-    return db.with_name(db.name + ".consumer.pid")

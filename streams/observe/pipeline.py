@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 import streams
 
-ERROR_STAGES = ("poll", "decode", "write", "commit", "dlq", "snapshot")
+ERROR_STAGES = ("poll", "decode", "write", "commit", "dlq", "lake")
 
 
 @dataclass
@@ -21,8 +21,9 @@ class PipelineMetrics:
     errors: Counter
     dlq_published: Counter
     up: Gauge
-    snapshot_taken: Gauge
-    snapshot_duration: Histogram
+    lake_published: Gauge
+    lake_duration: Histogram
+    lake_events: Counter
     skipped: Counter
     stopped: Gauge
 
@@ -55,21 +56,24 @@ class PipelineMetrics:
                 "customs_kpi_errors",
                 "Errors by stage (poll: reading Kafka; decode: a message made decoding raise, rejected as decode_error;"
                 " write: storing a batch in DuckDB, retried when transient; commit: copying offsets to Kafka;"
-                " dlq: copying rejects to customs.dlq, retried; snapshot: publishing the analysts' snapshot).",
+                " dlq: copying rejects to customs.dlq, retried; lake: publishing to the analysts' lake, retried).",
                 ["stage"],
                 registry=registry,
             ),
             dlq_published=Counter("customs_kpi_dlq_published_records", "Rejects copied to customs.dlq.", registry=registry),
             up=Gauge("customs_kpi_consumer_running", "1 while the consumer loop runs.", registry=registry),
-            snapshot_taken=Gauge(
-                "customs_kpi_snapshot_timestamp_seconds", "When the last read-only snapshot was taken.", registry=registry
-            ),
-            snapshot_duration=Histogram(
-                "customs_kpi_snapshot_duration_seconds",
-                "Time to publish a read-only snapshot.",
+            lake_published=Gauge(
+                "customs_kpi_lake_published_timestamp_seconds",
+                "When the last publication to the analysts' lake committed (a publication that found nothing new does not count).",
                 registry=registry,
-                buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             ),
+            lake_duration=Histogram(
+                "customs_kpi_lake_publish_duration_seconds",
+                "Time of one publication to the analysts' lake (one DuckLake transaction of what is new).",
+                registry=registry,
+                buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            ),
+            lake_events=Counter("customs_kpi_lake_published_events", "Event rows appended to the analysts' lake.", registry=registry),
             skipped=Counter(
                 "customs_kpi_records_skipped",
                 "Records the broker deleted (retention) before the consumer read them: lost to the KPIs.",

@@ -48,6 +48,7 @@ class _Batch:
 
     seq: int
     now: datetime
+    changed: int  # the number of this batch's change to reject rows
     counts: WriteCounts = field(default_factory=WriteCounts)
     new: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # table -> rows stored
     duplicates: list[pl.DataFrame] = field(default_factory=list)
@@ -59,9 +60,9 @@ class _Batch:
         return {"now": self.now, "batch_seq": self.seq}
 
 
-def store_state(con: duckdb.DuckDBPyConnection) -> tuple[str, int]:
-    (store_id, batch_seq), *_ = con.execute(statement("write/store_state")).fetchall()  # one row from migration 004 on
-    return str(store_id), int(batch_seq)
+def store_state(con: duckdb.DuckDBPyConnection) -> tuple[str, int, int]:
+    (store_id, batch_seq, changed_seq), *_ = con.execute(statement("write/store_state")).fetchall()  # one row from migration 004 on
+    return str(store_id), int(batch_seq), int(changed_seq)
 
 
 class EventStore:
@@ -71,7 +72,7 @@ class EventStore:
         self._con = con
         self.path = path
         self._index = index
-        self._store_id, self._batch_seq = store_state(con) if index is not None else ("", 0)
+        self._store_id, self._batch_seq, self._changed_seq = store_state(con) if index is not None else ("", 0, 0)
         self._indexed_seq = self._batch_seq
         self._unpublished_from = 0  # the earliest batch that may hold rejects not yet in the DLQ
 
@@ -79,6 +80,10 @@ class EventStore:
         if self._index is not None:
             self._index.state.close()
         self._con.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A long-lived connection to the same database, for another thread; the caller closes it."""
+        return self._con.cursor()
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -126,7 +131,7 @@ class EventStore:
         """
         index = self._writer_index()
         self._sync_index(index)
-        batch = _Batch(self._batch_seq + 1, now)
+        batch = _Batch(self._batch_seq + 1, now, self._changed_seq + 1)
         with transaction(self._con):
             genuine = self._genuine_replays(replays) if replays is not None and replays.height else None
             for spec, part in decoded:
@@ -136,7 +141,7 @@ class EventStore:
                         self._store_replays(index, spec, replayed, genuine, batch)
                 self._store_events(index, spec, part, batch)
             self._finish(index, batch, next_offsets)
-        self._batch_seq = batch.seq
+        self._batch_seq, self._changed_seq = batch.seq, batch.changed
         try:  # the batch is committed: a failure here only leaves the index behind, and _sync_index catches up
             index.state.write(batch.index.entries, batch.seq, self._store_id)
             self._indexed_seq = batch.seq
@@ -217,7 +222,7 @@ class EventStore:
         ]
         frame = pl.concat([o.cast({"source_partition": pl.Int32, "source_offset": pl.Int64}) for o in outcomes], how="vertical")
         self._con.register("replay_outcomes", frame.join(genuine, on=SOURCE, how="inner").to_arrow())
-        self._con.execute(statement("write/replay_outcomes"), {"now": batch.now})
+        self._con.execute(statement("write/replay_outcomes"), {"now": batch.now, "changed_seq": batch.changed})
         self._con.unregister("replay_outcomes")
 
     def _genuine_replays(self, replays: pl.DataFrame) -> pl.DataFrame:
@@ -245,7 +250,7 @@ class EventStore:
         if dups.height:
             con.execute(statement("write/insert_duplicates"), batch.params)
         if rejects.height:
-            con.execute(statement("write/insert_rejects"), batch.params)
+            con.execute(statement("write/insert_rejects"), batch.params | {"changed_seq": batch.changed})
             for reason, n in rejects.group_by("reason").len().iter_rows():
                 _add(batch.counts.rejected, reason, n)
         present = {name.removeprefix("new_") for name, frame in relations.items() if frame.height}
@@ -258,7 +263,7 @@ class EventStore:
         for name in relations:
             con.unregister(name)
         self._write_offsets(next_offsets, batch.now)
-        con.execute(statement("write/end_batch"), {"batch_seq": batch.seq})
+        con.execute(statement("write/end_batch"), {"batch_seq": batch.seq, "changed_seq": batch.changed})
 
     def _write_offsets(self, next_offsets: dict[tuple[str, int], int], now: datetime) -> None:
         if not next_offsets:
@@ -271,7 +276,7 @@ class EventStore:
         self._con.execute(statement("write/upsert_offsets"), {"now": now})
         self._con.unregister("incoming_offsets")
 
-    # -- the DLQ bookkeeping and the analysts' copy ------------------------------------------
+    # -- the DLQ bookkeeping ------------------------------------------------------------------
     def unpublished_rejects(self, limit: int = 10_000) -> pl.DataFrame:
         """Rejects not yet copied to the DLQ topic, oldest first."""
         frame = _frame(self._con, statement("write/unpublished_rejects"), {"from_batch": self._unpublished_from, "limit": limit})
@@ -282,30 +287,15 @@ class EventStore:
     def mark_published(self, rejects: pl.DataFrame) -> None:
         if rejects.is_empty():
             return
+        change = self._changed_seq + 1
         self._con.register("published", rejects.select(SOURCE).to_arrow())
-        self._con.execute(statement("write/mark_published"), {"from_batch": self._unpublished_from})
-        self._con.unregister("published")
-
-    def copy_to(self, path: Path, now: datetime) -> int:
-        """Copy every table, view and macro into a new database file with a snapshot_info row, in
-        one read transaction of its own: call it from any thread, batches go on meanwhile.
-        Returns the events copied."""
-        with self.reader() as con:
-            database = con.execute("SELECT current_database()").fetchall()[0][0]
-            con.execute(f"ATTACH '{_quoted(path)}' AS snapshot_out")
-            try:
-                with transaction(con):
-                    con.execute(f'COPY FROM DATABASE "{database}" TO snapshot_out')
-                    con.execute(
-                        "CREATE TABLE snapshot_out.snapshot_info AS SELECT CAST($now AS TIMESTAMPTZ) AS taken_at, "
-                        "(SELECT max(updated_at) FROM consumer_offsets) AS last_batch_at, "
-                        "(SELECT coalesce(sum(records), 0) FROM agg_records WHERE outcome = 'accepted') AS events",
-                        {"now": now},
-                    )
-                    rows = con.execute("SELECT events FROM snapshot_out.snapshot_info").fetchall()[0][0]
-            finally:
-                con.execute("DETACH snapshot_out")
-        return int(rows)
+        try:
+            with transaction(self._con):
+                self._con.execute(statement("write/mark_published"), {"from_batch": self._unpublished_from, "changed_seq": change})
+                self._con.execute(statement("write/change_rejects"), {"changed_seq": change})
+        finally:
+            self._con.unregister("published")
+        self._changed_seq = change
 
     def replace_tables(self, contents: dict[str, pl.DataFrame]) -> None:
         """Replace the rows of small reference tables, all in one transaction."""
@@ -323,10 +313,6 @@ def _add(counter: dict[str, int], key: str, n: int) -> None:
 
 def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _split_replays(batch: DecodedBatch, genuine: pl.DataFrame) -> tuple[DecodedBatch, DecodedBatch]:

@@ -1,6 +1,8 @@
 """Run analysts' SQL read-only: no files, no network, no extensions, no settings, no writes, bounded.
 
-Three layers: the database is opened read-only; DuckDB's own switches turn off file and network
+Analysts read the lake the consumer publishes to (streams/store/lake.py), attached read-only with
+the curated views and macros created in the session; where no lake has been published, the
+database file itself, if no consumer holds it. Three layers: the data is opened read-only; DuckDB's own switches turn off file and network
 access, extension loading and (after opening) any further configuration; and only SELECT-like
 statements are let through, one at a time, with a time limit, a row limit and a size limit.
 Resources are bounded too: DuckDB's memory (a quarter of the machine's, at most 4 GB, unless
@@ -27,8 +29,8 @@ import polars as pl
 import pyarrow as pa
 
 from streams.errors import CustomsKpiError
-from streams.store.snapshot import snapshot_path
-from streams.store.views import view_files
+from streams.store.lake import ALIAS, Lake
+from streams.store.views import apply_views, view_files
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 MAX_TEMP = "8GB"  # spill files of one sandbox process, at most
@@ -55,9 +57,10 @@ class QueryRefused(CustomsKpiError):
 
 @dataclass(frozen=True)
 class Source:
-    path: Path
-    live: bool  # the database itself (no consumer running) rather than a snapshot
-    taken_at: datetime | None  # when the snapshot was taken; None for the live database
+    path: str  # the database file, or the lake (its catalog and data path)
+    live: bool  # the database itself (no consumer running) rather than the lake
+    taken_at: datetime | None  # when the lake's publication read was made; None for the live database
+    version: int | None = None  # the lake's snapshot read
 
 
 @dataclass(frozen=True)
@@ -85,36 +88,82 @@ def _spill_dir() -> str:
     return _temp_dir
 
 
-def _connect(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    config: dict[str, object] = dict(SANDBOX_CONFIG)
+def _config(memory_limit: str | None) -> dict[str, object]:
+    config: dict[str, object] = {key: value for key, value in SANDBOX_CONFIG.items() if key != "enable_external_access"}
     config["memory_limit"] = memory_limit or default_memory_limit()  # large aggregations spill to disk beyond it
     config["temp_directory"] = _spill_dir()
     config["max_temp_directory_size"] = MAX_TEMP
-    con = duckdb.connect(str(path), read_only=True, config=config)
+    return config
+
+
+def _lock(con: duckdb.DuckDBPyConnection, allowed: list[str]) -> None:
+    """Files and network off (but for `allowed` folders, read by the lake), then no more settings."""
+    if allowed:
+        con.execute("SET allowed_directories = $folders", {"folders": allowed})
+    con.execute("SET enable_external_access = false")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET lock_configuration = true")
+
+
+def _connect(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), read_only=True, config=_config(memory_limit))
+    _lock(con, [])
     return con
 
 
-def open_sandbox(db: Path, memory_limit: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Source]:
-    """The live database if no consumer holds it, else the consumer's latest snapshot."""
+def open_lake(
+    lake: Lake, memory_limit: str | None = None, *, version: int | None = None, at: datetime | None = None
+) -> duckdb.DuckDBPyConnection:
+    """The lake attached read-only (at a snapshot `version` or time `at`, for time travel) as the
+    session's default database, with the curated views and macros as temporary ones."""
+    con = duckdb.connect(":memory:", config=_config(memory_limit))
+    try:
+        lake.attach(con, read_only=True, version=version, at=at)
+        con.execute(f"USE {ALIAS}")
+        apply_views(con, temporary=True)
+        _lock(con, lake.local_folders)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _published(lake: Lake) -> bool:
+    """Whether the lake exists and holds a publication (a SQLite catalog is looked for first: attaching creates one)."""
+    if lake.kind == "sqlite" and not Path(lake.catalog.split(":", 1)[1]).exists():
+        return False
+    con = duckdb.connect(":memory:")
+    try:
+        lake.attach(con, read_only=True)
+        return bool(con.execute(f"SELECT count(*) FROM {ALIAS}.lake_publications").fetchall()[0][0])
+    except duckdb.CatalogException:  # attached, but the consumer has not created its tables yet
+        return False
+    finally:
+        con.close()
+
+
+def open_sandbox(
+    db: Path, lake: Lake | None = None, memory_limit: str | None = None, *, version: int | None = None, at: datetime | None = None
+) -> tuple[duckdb.DuckDBPyConnection, Source]:
+    """The lake once the consumer has published to it; before that, the database file if no consumer holds it."""
+    if lake is not None and _published(lake):
+        con = open_lake(lake, memory_limit, version=version, at=at)
+        (snapshot,), *_ = con.execute(f"SELECT max(snapshot_id) FROM {ALIAS}.snapshots()").fetchall()
+        (published,), *_ = con.execute("SELECT max(published_at) FROM lake_publications").fetchall()
+        return con, Source(lake.describe(), False, published, int(snapshot))
+    if version is not None or at is not None:
+        raise QueryRefused(f"no lake has been published at {lake.describe() if lake else db}: time travel reads the lake")
     if db.exists():
         try:
-            return _connect(db, memory_limit), Source(db, True, None)
+            return _connect(db, memory_limit), Source(str(db), True, None)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
-    snap = snapshot_path(db)
-    if not snap.exists():
-        raise QueryRefused(
-            f"{db} is held by a running consumer and no snapshot exists yet at {snap}; "
-            "the consumer publishes one every --snapshot-every seconds"
-            if db.exists()
-            else f"no database at {db}"
-        )
-    con = _connect(snap, memory_limit)
-    taken = con.execute("SELECT taken_at FROM snapshot_info").fetchall()
-    return con, Source(snap, False, taken[0][0] if taken else None)
+            raise QueryRefused(
+                f"{db} is held by a running consumer and no lake has been published yet"
+                + (f" at {lake.describe()}; the consumer publishes every --publish-every seconds" if lake else "")
+            ) from exc
+    raise QueryRefused(f"no database at {db}" + (f" and no lake at {lake.describe()}" if lake else ""))
 
 
 def _upgrade_hint(con: duckdb.DuckDBPyConnection) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -13,15 +14,19 @@ def view_files() -> list[Path]:
     return sorted((sql_dir() / "views").glob("*.sql"))
 
 
-def apply_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Create every view; a view that needs another is retried after it. Returns the file names applied."""
+def apply_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> list[str]:
+    """Create every view; a view that needs another is retried after it. Returns the file names applied.
+    temporary: as TEMP views and macros of the session (a reader of the lake, which is read-only)."""
     pending = view_files()
     applied: list[str] = []
     while pending:
         failed: list[tuple[Path, Exception]] = []
         for path in pending:
             try:
-                con.execute(path.read_text("utf-8"))
+                text = path.read_text("utf-8")
+                if temporary:
+                    text = re.sub(r"CREATE OR REPLACE (VIEW|MACRO)", r"CREATE OR REPLACE TEMP \1", text)
+                con.execute(text)
                 applied.append(path.name)
             except duckdb.CatalogException as exc:  # depends on a view not created yet
                 failed.append((path, exc))

@@ -78,6 +78,8 @@ def _waits(rules: str, alert: str, wait: str, longer: str, shorter: str, up: str
 
 RULE_TEXT = {path.name.split(".")[0]: path.read_text() for path in RULES}
 P = [f"revenue-precision.test:{i}" for i in range(10)]
+SILENCE = "pipeline-silence.test:0"
+STREAMS = '{stream=~"revenue|declarations"}'
 PAGE = "revenue.test:4"
 MUTATIONS: list[Mutation] = [
     # Departments: each tier's thresholds and volume guards (revenue-precision groups 0 and 1).
@@ -120,16 +122,16 @@ MUTATIONS: list[Mutation] = [
     *_waits("revenue", "CustomsRevenueProjectionBelowTarget", "6h", "12h", "3h", P[9], P[9]),
     *_waits("revenue", "CustomsNationalRevenueProjectionBelowTarget", "6h", "12h", "3h", P[9], P[9]),
     # Pipeline: data silence (its window, its volume guard and the guard's 7 days 18 hours back).
-    *_windows("pipeline", '{stream=~"revenue|declarations"}[18h]', '{stream=~"revenue|declarations"}[36h]', '{stream=~"revenue|declarations"}[9h]', "pipeline-silence.test:0", "pipeline-silence.test:0"),
-    *_moves("pipeline", "[7d] offset 18h) >= 200", "200", "pipeline-silence.test:0", "pipeline-silence.test:0"),
-    *_windows("pipeline", "[7d] offset 18h", "[14d] offset 18h", "[84h] offset 18h", "pipeline-silence.test:0", "pipeline-silence.test:0"),
-    *_windows("pipeline", "[7d] offset 18h", "[7d] offset 36h", "[7d] offset 9h", "pipeline-silence.test:0", "pipeline-silence.test:0"),
-    *_waits("pipeline", "CustomsDataSilence", "10m", "20m", "5m", "pipeline-silence.test:0", "pipeline-silence.test:0"),
+    *_windows("pipeline", f"{STREAMS}[18h]", f"{STREAMS}[36h]", f"{STREAMS}[9h]", SILENCE, SILENCE),
+    *_moves("pipeline", "[7d] offset 18h) >= 200", "200", SILENCE, SILENCE),
+    *_windows("pipeline", "[7d] offset 18h", "[14d] offset 18h", "[84h] offset 18h", SILENCE, SILENCE),
+    *_windows("pipeline", "[7d] offset 18h", "[7d] offset 36h", "[7d] offset 9h", SILENCE, SILENCE),
+    *_waits("pipeline", "CustomsDataSilence", "10m", "20m", "5m", SILENCE, SILENCE),
     # Lag, errors, reject ratio, skipped records, stopped partitions, the exporter.
     *_moves("pipeline", "sum(customs_kpi_consumer_lag_records) > 100000", "100000", "pipeline.test:0", "pipeline.test:0"),
     *_waits("pipeline", "CustomsKpiConsumerLagHigh", "10m", "20m", "5m", "pipeline.test:0", "pipeline.test:0"),
     ("pipeline", '{stage=~"write|poll"}[2m])) > 0', '{stage=~"write|poll"}[2m])) > 5', "pipeline.test:1", False),
-    *_windows("pipeline", '{stage=~"write|poll"}[2m]', '{stage=~"write|poll"}[4m]', '{stage=~"write|poll"}[1m]', "pipeline.test:1", "pipeline.test:1"),
+    *_windows("pipeline", 'poll"}[2m]', 'poll"}[4m]', 'poll"}[1m]', "pipeline.test:1", "pipeline.test:1"),
     *_waits("pipeline", "CustomsKpiConsumerErrors", "5m", "10m", "150s", "pipeline.test:1", "pipeline.test:1"),
     *_moves("pipeline", "[30m])) > 0.05", "0.05", "pipeline.test:4", "pipeline.test:4"),
     *_moves("pipeline", "sum(increase(customs_kpi_records_total[30m])) >= 100", "100", "pipeline.test:4", "pipeline.test:4"),

@@ -95,6 +95,7 @@ def test_index_declarations(store: EventStore) -> None:
     "write/end_batch",
     "write/stored_offsets",
     "write/store_state",
+    "write/change_rejects",
 )
 def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> None:
     params = {"now": NOW, "batch_seq": 8}
@@ -102,18 +103,20 @@ def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> N
     run(store, statement("write/insert_duplicates"), params, new_duplicates=dups)
     assert run(store, "FROM duplicates") == [("customs.revenue", 1, 5, "a", NOW, 8)]
     rejects = pl.DataFrame([("customs.revenue", 1, 6, None, b"{", "invalid_json", "bad", None)], schema=REJECT_SCHEMA, orient="row")
-    run(store, statement("write/insert_rejects"), params, new_rejects=rejects)
-    assert run(store, "SELECT source_offset, raw_value, reason, rejected_at, batch_seq, dlq_published FROM rejects") == [
-        (6, b"{", "invalid_json", NOW, 8, False)
+    run(store, statement("write/insert_rejects"), params | {"changed_seq": 3}, new_rejects=rejects)
+    assert run(store, "SELECT source_offset, raw_value, reason, rejected_at, batch_seq, dlq_published, changed_seq FROM rejects") == [
+        (6, b"{", "invalid_json", NOW, 8, False, 3)
     ]
     offsets = pl.DataFrame({"topic": ["customs.revenue"], "partition": [1], "next_offset": [7]}).cast({"partition": pl.Int32})
     run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets)
     run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets.with_columns(pl.lit(9).alias("next_offset")))
     assert run(store, "FROM consumer_offsets") == [("customs.revenue", 1, 9, NOW)]
     assert run(store, statement("write/stored_offsets")) == [("customs.revenue", 1, 9)]
-    run(store, statement("write/end_batch"), {"batch_seq": 8})
-    [(store_id, batch_seq)] = run(store, statement("write/store_state"))
-    assert batch_seq == 8 and len(store_id) == 36  # a UUID, made by migration 004
+    run(store, statement("write/end_batch"), {"batch_seq": 8, "changed_seq": 3})
+    [(store_id, batch_seq, changed_seq)] = run(store, statement("write/store_state"))
+    assert batch_seq == 8 and changed_seq == 3 and len(store_id) == 36  # a UUID, made by migration 004
+    run(store, statement("write/change_rejects"), {"changed_seq": 4})
+    assert run(store, statement("write/store_state"))[0][1:] == (8, 4)
 
 
 @covers("write/accept_new_log", "write/forget_offset")
@@ -130,7 +133,7 @@ def test_accepting_a_new_log_records_the_offset_and_forgets_it(store: EventStore
 @covers("write/genuine_replays", "write/replay_outcomes")
 def test_replays_are_matched_byte_for_byte_and_their_outcome_recorded(store: EventStore) -> None:
     rejects = pl.DataFrame([("customs.revenue", 0, 3, None, b"old", "unknown_department", "d", None)], schema=REJECT_SCHEMA, orient="row")
-    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 1}, new_rejects=rejects)
+    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 1, "changed_seq": 1}, new_rejects=rejects)
     replays = pl.DataFrame(
         {
             "source_topic": ["customs.revenue"] * 2,
@@ -147,14 +150,14 @@ def test_replays_are_matched_byte_for_byte_and_their_outcome_recorded(store: Eve
         {"original_topic": ["customs.revenue"], "original_partition": [0], "original_offset": [3], "status": ["accepted"], "detail": ["ok"]}
     )
     later = NOW + timedelta(hours=1)
-    run(store, statement("write/replay_outcomes"), {"now": later}, replay_outcomes=outcomes)
+    run(store, statement("write/replay_outcomes"), {"now": later, "changed_seq": 2}, replay_outcomes=outcomes)
     run(
         store,
         statement("write/replay_outcomes"),
-        {"now": later + timedelta(hours=1)},
+        {"now": later + timedelta(hours=1), "changed_seq": 3},
         replay_outcomes=outcomes.with_columns(status=pl.lit("duplicate")),
     )
-    assert run(store, "SELECT replay_status, replay_detail, replayed_at FROM rejects") == [("accepted", "ok", later)]  # not undone
+    assert run(store, "SELECT replay_status, replay_detail, replayed_at, changed_seq FROM rejects") == [("accepted", "ok", later, 2)]  # not undone
 
 
 @covers("write/unpublished_rejects", "write/mark_published")
@@ -162,16 +165,17 @@ def test_dlq_bookkeeping(store: EventStore) -> None:
     rejects = pl.DataFrame(
         [("customs.revenue", 0, o, None, b"x", "invalid_json", "d", None) for o in (1, 2, 3)], schema=REJECT_SCHEMA, orient="row"
     )
-    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 5}, new_rejects=rejects)
+    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 5, "changed_seq": 1}, new_rejects=rejects)
     assert [r[2] for r in run(store, statement("write/unpublished_rejects"), {"from_batch": 0, "limit": 2})] == [1, 2]
     assert run(store, statement("write/unpublished_rejects"), {"from_batch": 6, "limit": 10}) == []  # batches after 5 only
     run(
         store,
         statement("write/mark_published"),
-        {"from_batch": 0},
+        {"from_batch": 0, "changed_seq": 2},
         published=rejects.head(2).select("source_topic", "source_partition", "source_offset"),
     )
     assert [r[2] for r in run(store, statement("write/unpublished_rejects"), {"from_batch": 0, "limit": 10})] == [3]
+    assert run(store, "SELECT source_offset, changed_seq FROM rejects ORDER BY 1") == [(1, 2), (2, 2), (3, 1)]
 
 
 # -- sql/aggregates ----------------------------------------------------------------------------

@@ -1,0 +1,4 @@
+-- First publication only: rows stored before batches were numbered (migration 004).
+INSERT INTO lake.{{table}}
+SELECT * FROM main.{{table}}
+WHERE batch_seq IS NULL

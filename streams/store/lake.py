@@ -1,0 +1,257 @@
+"""The analysts' lake: a DuckLake the consumer publishes to, read by everyone else.
+
+DuckDB lets no other process open a database file a writer holds. The consumer's DuckDB file stays
+its store of record (keys, offsets, aggregates); after its batch transactions it appends what is
+new to a DuckLake (Parquet files plus a catalog database, SQLite by default, PostgreSQL for readers
+on other machines), which any number of readers in other processes and on other machines attach
+read-only, with snapshot isolation and time travel.
+
+Exactly once: one publication is one DuckLake transaction that appends the rows of the batches
+after the lake's watermark up to the store's last batch, re-writes the reject rows changed since the
+last publication and the revenue aggregate of the days it touched, and records the new watermark
+in `lake_publications`. The rows and the watermark come from one read transaction of the store,
+so a crash before the lake's commit leaves the lake as it was, and the next publication starts
+from the watermark the lake holds.
+
+Its work is proportional to what is new: rows are found by `batch_seq` (stored in batch order,
+so DuckDB's per-row-group min/max skips the history) and the changed rejects by `changed_seq`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from streams.errors import ConfigError
+from streams.store.database import EventStore
+from streams.store.extensions import load_extensions
+from streams.store.sqlfiles import relation, statement
+from streams.store.transaction import transaction
+
+EVENT_TABLES = ("declarations", "revenue", "seizures")
+REFERENCE_TABLES = ("departments", "targets", "plan_curves")
+# Tables the lake holds, with the store's columns: events and rejects grow by publication; the
+# revenue aggregate by local day is re-written for the days a publication touched; reference
+# tables are replaced when they differ.
+LAKE_TABLES = (*EVENT_TABLES, "rejects", "agg_revenue_day", *REFERENCE_TABLES)
+ALIAS = "lake"
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where a DuckLake lives: its catalog (`sqlite:<file>` or `postgres:<libpq settings>`) and its
+    data path (Parquet files: a folder, or any path DuckLake supports). Passwords never appear here:
+    PostgreSQL reads them from the environment (PGPASSWORD) or ~/.pgpass."""
+
+    catalog: str
+    data_path: str
+
+    @property
+    def kind(self) -> str:
+        return self.catalog.split(":", 1)[0]
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return ("ducklake", self.kind)
+
+    @property
+    def local_folders(self) -> list[str]:
+        """Folders a sandboxed reader must be allowed to read: the data path and a SQLite catalog's folder."""
+        folders = [] if "://" in self.data_path else [self.data_path]
+        if self.kind == "sqlite":
+            folders.append(str(Path(self.catalog.split(":", 1)[1]).parent) + "/")
+        return folders
+
+    def describe(self) -> str:
+        """For logs and messages: the catalog without any password, and the data path."""
+        return f"{_without_password(self.catalog)} (data {self.data_path})"
+
+    def attach(self, con: duckdb.DuckDBPyConnection, *, read_only: bool, version: int | None = None, at: datetime | None = None) -> None:
+        """Attach the lake as `lake` (creating it if it is new and writable)."""
+        load_extensions(con, *self.extensions)
+        options = ["READ_ONLY"] if read_only else [f"DATA_PATH {_literal(self.data_path)}"]
+        if version is not None:
+            options.append(f"SNAPSHOT_VERSION {int(version)}")
+        if at is not None:
+            options.append(f"SNAPSHOT_TIME {_literal(at.isoformat())}")
+        if not read_only and self.kind == "sqlite":
+            Path(self.catalog.split(":", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        if not read_only and "://" not in self.data_path:
+            Path(self.data_path).mkdir(parents=True, exist_ok=True)
+        con.execute(f"ATTACH {_literal('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")
+
+
+def lake_for(db: Path, setting: str | None = None, data: str | None = None) -> Lake:
+    """The lake of `--lake` / `--lake-data`. Default: `<db>.lake/` beside the database file
+    (`var/customs.lake/` for `var/customs.duckdb`), SQLite catalog and data folder inside it."""
+    folder = db.with_name(db.name.removesuffix(".duckdb") + ".lake").resolve()
+    text = (setting or "").strip()
+    if not text:
+        return Lake(f"sqlite:{folder / 'catalog.sqlite'}", _folder(data) if data else f"{folder / 'data'}/")
+    kind, _, rest = text.partition(":")
+    if kind == "sqlite" and rest:
+        path = Path(rest).expanduser().resolve()
+        return Lake(f"sqlite:{path}", _folder(data) if data else f"{path.parent / 'data'}/")
+    if kind == "postgres" and rest:
+        if re.search(r"(^|\s)password\s*=", rest):
+            raise ConfigError("--lake", _without_password(text), "no password in the setting: give it in PGPASSWORD (or ~/.pgpass)")
+        return Lake(f"postgres:{rest}", _folder(data) if data else f"{folder / 'data'}/")
+    raise ConfigError("--lake", text, "sqlite:<catalog file> or postgres:<libpq settings, e.g. 'dbname=lake host=10.0.0.5 user=kpi'>")
+
+
+def _folder(data: str) -> str:
+    if "://" in data:
+        return data.rstrip("/") + "/"
+    return f"{Path(data).expanduser().resolve()}/"
+
+
+def _without_password(text: str) -> str:
+    return re.sub(r"(password\s*=\s*)\S+", r"\1***", text)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Publication:
+    batch_seq: int  # the store's last batch now in the lake
+    changed_seq: int  # the last reject change now in the lake
+    events: int  # event rows appended
+    rejects: int  # reject rows written (new or changed)
+    version: int  # the lake's snapshot holding it
+
+
+def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the lake's tables with the store's columns, and its watermark table; fail clearly if a
+    lake table's columns differ from the store's (a lake of another release)."""
+    with transaction(con):
+        con.execute(statement("lake/create_publications"))
+        for table in LAKE_TABLES:
+            name = relation(table)
+            con.execute(f"CREATE TABLE IF NOT EXISTS {ALIAS}.{name} AS SELECT * FROM main.{name} LIMIT 0")
+    (store,), *_ = con.execute("SELECT current_database()").fetchall()
+    for table in LAKE_TABLES:
+        store_columns = _columns(con, str(store), table)
+        lake_columns = _columns(con, ALIAS, table)
+        if store_columns != lake_columns:
+            raise ConfigError(
+                "--lake",
+                f"a lake whose {table} has columns {lake_columns}",
+                f"the columns of this release's {table}: {store_columns} (publish to a new lake)",
+            )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = ? AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+        [database, table],
+    ).fetchall()
+    return [(str(name), str(kind)) for name, kind in rows]
+
+
+def read_watermark(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
+    """The store's last batch and last reject change the lake holds; None before its first publication."""
+    (batch_seq, changed_seq), *_ = con.execute(statement("lake/watermark")).fetchall()
+    return None if batch_seq is None else (int(batch_seq), int(changed_seq))
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int, int] | None, *, reference: bool = True
+) -> Publication | None:
+    """Append to the lake what the store committed after `watermark` (the lake's, from
+    read_watermark or the last Publication), in one DuckLake transaction; None if nothing changed.
+    `con` is a connection of the store's own with the lake attached; the store's writer may go on
+    committing meanwhile (this reads one snapshot of it). With `reference`, the reference tables
+    are compared and replaced if they differ (the consumer loads them once, at its start)."""
+    with transaction(con):
+        (batch_seq, changed_seq), *_ = con.execute(statement("lake/store_watermark")).fetchall()
+        after, changes_after = watermark if watermark is not None else (-1, -1)
+        replaced = _reference_differs(con) if reference else []
+        if watermark is not None and (batch_seq, changed_seq) == watermark and not replaced:
+            return None
+        window = {"after": after, "upto": batch_seq}
+        events = 0
+        for table in EVENT_TABLES:
+            (count,), *_ = con.execute(statement("lake/append_events", table=relation(table)), window).fetchall()
+            events += int(count)
+            if watermark is None:
+                (count,), *_ = con.execute(statement("lake/append_unsequenced", table=relation(table))).fetchall()
+                events += int(count)
+        changes = {"changes_after": changes_after, "changes_upto": changed_seq}
+        if watermark is not None:
+            con.execute(statement("lake/delete_changed_rejects"), changes)
+        (rejects,), *_ = con.execute(statement("lake/append_rejects"), changes).fetchall()
+        if watermark is None:
+            con.execute(statement("lake/copy_table", table="agg_revenue_day"))
+        else:
+            con.execute(statement("lake/delete_revenue_days"), window)
+            con.execute(statement("lake/append_revenue_days"), window)
+        for table in replaced:
+            con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
+            con.execute(statement("lake/copy_table", table=relation(table)))
+        con.execute(
+            statement("lake/record_publication"),
+            {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": int(rejects)},
+        )
+    (version,), *_ = con.execute(f"SELECT max(snapshot_id) FROM {ALIAS}.snapshots()").fetchall()
+    return Publication(int(batch_seq), int(changed_seq), events, int(rejects), int(version))
+
+
+def _reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The reference tables whose rows in the lake differ from the store's (tens to thousands of rows)."""
+    differ = []
+    for table in REFERENCE_TABLES:
+        name = relation(table)
+        (count,), *_ = con.execute(
+            f"SELECT count(*) FROM ((FROM main.{name} EXCEPT ALL FROM {ALIAS}.{name}) "
+            f"UNION ALL (FROM {ALIAS}.{name} EXCEPT ALL FROM main.{name}))"
+        ).fetchall()
+        if count:
+            differ.append(table)
+    return differ
+
+
+class LakeWriter:
+    """The consumer's side of the lake: a connection of the store's own with the lake attached
+    (made at the first publication, so an unreachable catalog does not stop the consumer), and the
+    lake's watermark, read from the lake once and then carried from publication to publication."""
+
+    def __init__(self, store: EventStore, lake: Lake) -> None:
+        self.store, self.lake = store, lake
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._watermark: tuple[int, int] | None = None
+        self._known = False
+
+    def publish(self, now: datetime, *, reference: bool) -> Publication | None:
+        try:
+            if self._con is None:
+                con = self.store.cursor()
+                self._con = con
+                con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")  # left by a failed publication: attach it anew
+                self.lake.attach(con, read_only=False)
+                ensure_lake_tables(con)
+            if not self._known:
+                self._watermark, self._known = read_watermark(self._con), True
+            done = publish(self._con, now, self._watermark, reference=reference)
+        except BaseException:
+            self.close()  # the next publication attaches again and re-reads the watermark from the lake
+            raise
+        if done is not None:
+            self._watermark = (done.batch_seq, done.changed_seq)
+        return done
+
+    def close(self) -> None:
+        self._known = False
+        if self._con is not None:
+            con, self._con = self._con, None
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
+            with contextlib.suppress(duckdb.Error):
+                con.close()

@@ -1,0 +1,209 @@
+"""The analysts' lake: publications exactly once (also when the lake's commit fails), incremental,
+reject changes and reference tables carried over, readers sandboxed on it, time travel. Real
+DuckDB, real DuckLake with a SQLite catalog, real RocksDB index."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from streams.errors import ConfigError
+from streams.kpi.targets import load_targets
+from streams.store import lake as lake_module
+from streams.store.lake import LakeWriter, lake_for
+from streams.store.reference import write_reference
+from streams.store.sandbox import QueryRefused, open_sandbox, run_query
+from streams.store.schema import sql_dir
+from tests.factories import declaration, revenue, seizure
+from tests.unit.test_aggregates import Feed
+
+NOW = datetime(2021, 7, 1, 3, tzinfo=UTC)
+TOTALS = (
+    "SELECT (SELECT count(*) FROM revenue), (SELECT coalesce(sum(amount_vnd), 0) FROM revenue), "
+    "(SELECT count(*) FROM declarations), (SELECT count(*) FROM seizures), (SELECT count(*) FROM rejects), "
+    "(SELECT coalesce(sum(amount_vnd), 0) FROM agg_revenue_day), (SELECT count(*) FROM agg_revenue_day)"
+)
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Feed:
+    f = Feed(tmp_path / "customs.duckdb")
+    write_reference(f.store, load_targets())
+    return f
+
+
+def _revenue(n: int, start: int, day: int = 1) -> list[dict]:  # type: ignore[type-arg]
+    return [
+        revenue(event_id=f"r{start + i}", amount_vnd=1_000_000 + start + i, occurred_at=f"2021-06-{day:02d}T09:{i % 60:02d}:00+07:00")
+        for i in range(n)
+    ]
+
+
+def _lake_totals(feed: Feed, **at: object) -> tuple:  # type: ignore[type-arg]
+    con, _ = open_sandbox(feed.path, lake_for(feed.path), **at)  # type: ignore[arg-type]
+    try:
+        return con.execute(TOTALS).fetchall()[0]
+    finally:
+        con.close()
+
+
+def test_publications_append_what_is_new_exactly_once(feed: Feed) -> None:
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(50, 0), declaration=[declaration(event_id="d1")], seizure=[seizure(event_id="s1")])
+    first = writer.publish(NOW, reference=True)
+    assert first is not None and first.events == 52 and first.batch_seq == 1
+    assert _lake_totals(feed) == feed.rows(TOTALS)[0]
+    assert writer.publish(NOW, reference=True) is None  # nothing new: no empty snapshot
+    feed.write(revenue=[*_revenue(30, 50, day=2), b"{not json", _revenue(1, 0)[0]])  # 30 new, a reject, a duplicate
+    second = writer.publish(NOW + timedelta(seconds=5), reference=False)
+    assert second is not None and (second.events, second.rejects, second.batch_seq) == (30, 1, 2)
+    assert second.version > first.version
+    assert _lake_totals(feed) == feed.rows(TOTALS)[0]
+    (count, total, *_) = _lake_totals(feed)
+    assert count == 80 and total == sum(1_000_000 + i for i in range(80))
+    # The first publication is still there to read: time travel.
+    assert _lake_totals(feed, version=first.version)[:2] == (50, sum(1_000_000 + i for i in range(50)))
+
+
+def test_a_failed_lake_commit_loses_and_doubles_nothing(feed: Feed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The consumer's crash between its DuckDB commit and the lake's commit: the lake keeps its
+    last publication whole, and the next publication, from the lake's own watermark, is exact."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(20, 0))
+    writer.publish(NOW, reference=True)
+    feed.write(revenue=_revenue(20, 20, day=3))
+    real = lake_module.statement
+
+    def failing(name: str, **fill: str) -> str:
+        if name == "lake/record_publication":  # every row of the batch is appended by now
+            raise OSError("disk full")
+        return real(name, **fill)
+
+    monkeypatch.setattr(lake_module, "statement", failing)
+    with pytest.raises(OSError):
+        writer.publish(NOW, reference=False)
+    monkeypatch.undo()
+    assert _lake_totals(feed)[0] == 20  # the failed transaction left nothing
+    feed.write(revenue=_revenue(5, 40, day=4))
+    restarted = LakeWriter(feed.store, lake_for(feed.path))  # a new process: the watermark comes from the lake
+    done = restarted.publish(NOW, reference=True)
+    assert done is not None and done.events == 25
+    assert _lake_totals(feed) == feed.rows(TOTALS)[0]
+
+
+def test_changed_rejects_and_reference_tables_are_written_again(feed: Feed) -> None:
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=[b"{bad", b"[]", *_revenue(3, 0)])
+    writer.publish(NOW, reference=True)
+    feed.store.mark_published(feed.store.unpublished_rejects())  # the DLQ copied them: a change to old rows
+    done = writer.publish(NOW, reference=False)
+    assert done is not None and (done.events, done.rejects) == (0, 2)
+    con, _ = open_sandbox(feed.path, lake_for(feed.path))
+    try:
+        assert con.execute("SELECT count(*), count(*) FILTER (dlq_published) FROM rejects").fetchall() == [(2, 2)]
+        assert con.execute("SELECT count(*) FROM departments").fetchall() == [(35,)]
+    finally:
+        con.close()
+    with feed.store.reader() as store:
+        store.execute("UPDATE departments SET name_en = 'Renamed' WHERE code = '03'")
+    assert writer.publish(NOW, reference=False) is None  # reference tables are compared when asked (at start)
+    assert writer.publish(NOW, reference=True) is not None
+    con, _ = open_sandbox(feed.path, lake_for(feed.path))
+    try:
+        assert con.execute("SELECT name_en FROM departments WHERE code = '03'").fetchall() == [("Renamed",)]
+    finally:
+        con.close()
+
+
+def test_every_publication_statement_runs(feed: Feed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statements of sql/lake/ are each run by the publications above (first, incremental, changes)."""
+    used: set[str] = set()
+    real = lake_module.statement
+
+    def recording(name: str, **fill: str) -> str:
+        used.add(name)
+        return real(name, **fill)
+
+    monkeypatch.setattr(lake_module, "statement", recording)
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=[b"{", *_revenue(2, 0)])
+    writer.publish(NOW, reference=True)
+    feed.store.mark_published(feed.store.unpublished_rejects())
+    feed.write(revenue=_revenue(2, 2))
+    with feed.store.reader() as store:
+        store.execute("UPDATE targets SET amount_vnd = amount_vnd + 1 WHERE scope = '03'")
+    writer.publish(NOW, reference=True)
+    files = {str(p.relative_to(sql_dir()).with_suffix("")) for p in (sql_dir() / "lake").glob("*.sql")}
+    assert files - used == set()
+
+
+def test_the_revenue_aggregate_of_touched_days_is_rewritten(feed: Feed) -> None:
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(10, 0, day=1) + _revenue(10, 10, day=2))
+    writer.publish(NOW, reference=True)
+    feed.write(revenue=_revenue(5, 20, day=2))  # day 2 again: its aggregate row changes
+    writer.publish(NOW, reference=False)
+    query = "SELECT day, department_code, tax_type, kind, receipts, amount_vnd FROM agg_revenue_day ORDER BY ALL"
+    con, _ = open_sandbox(feed.path, lake_for(feed.path))
+    try:
+        assert con.execute(query).fetchall() == feed.rows(query)
+        assert [r[4] for r in con.execute(query).fetchall()] == [10, 15]
+    finally:
+        con.close()
+
+
+def test_readers_of_the_lake_are_sandboxed(feed: Feed, tmp_path: Path) -> None:
+    LakeWriter(feed.store, lake_for(feed.path)).publish(NOW, reference=True)
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a\n1\n")
+    con, source = open_sandbox(feed.path, lake_for(feed.path))
+    try:
+        assert not source.live and source.version is not None and source.taken_at == NOW
+        for sql, words in [
+            (f"SELECT * FROM read_csv('{outside}')", "not allowed"),
+            ("INSERT INTO revenue SELECT * FROM revenue", "only SELECT"),
+            ("COPY revenue TO 'x.csv'", "only SELECT"),
+            ("SET enable_external_access = true", "only SELECT"),
+            ("SELECT * FROM duckdb_settings() WHERE name = 'x'; SET threads = 4", "exactly one statement"),
+        ]:
+            with pytest.raises(QueryRefused, match=words):
+                run_query(con, source, sql)
+        with pytest.raises(duckdb.Error):  # the session's own settings are locked too
+            con.execute("SET enable_external_access = true")
+        assert run_query(con, source, "SELECT count(*) AS n FROM revenue_monthly").frame["n"].to_list() == [0]
+    finally:
+        con.close()
+
+
+def test_before_any_publication_readers_get_the_database_or_a_clear_error(feed: Feed) -> None:
+    lake = lake_for(feed.path)
+    feed.store.close()
+    con, source = open_sandbox(feed.path, lake)  # no lake yet, and no consumer holds the file
+    assert source.live
+    con.close()
+    with pytest.raises(QueryRefused, match="time travel reads the lake"):
+        open_sandbox(feed.path, lake, version=1)
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ("mysql:host=x", "sqlite:<catalog file> or postgres:"),
+        ("postgres:dbname=lake password=secret", "no password in the setting"),
+        ("sqlite:", "sqlite:<catalog file> or postgres:"),
+    ],
+)
+def test_lake_settings_are_checked(tmp_path: Path, setting: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=words) as caught:
+        lake_for(tmp_path / "c.duckdb", setting)
+    assert "secret" not in str(caught.value)
+
+
+def test_default_lake_and_postgres_settings(tmp_path: Path) -> None:
+    lake = lake_for(tmp_path / "customs.duckdb")
+    assert lake.catalog == f"sqlite:{tmp_path}/customs.lake/catalog.sqlite" and lake.data_path == f"{tmp_path}/customs.lake/data/"
+    pg = lake_for(tmp_path / "customs.duckdb", "postgres:dbname=lake host=127.0.0.1", "s3://bucket/lake")
+    assert (pg.catalog, pg.data_path, pg.extensions) == ("postgres:dbname=lake host=127.0.0.1", "s3://bucket/lake/", ("ducklake", "postgres"))
