@@ -130,7 +130,8 @@ def query_command(
     con, source = open_sandbox(db, lake)
     err = Console(stderr=True, soft_wrap=True)
     try:
-        when = _as_of(as_of) if as_of else run_query(con, source, statement("metrics/event_clock")).frame.item()
+        clock = statement("metrics/event_clock" if source.live else "lake/read/event_clock")
+        when = _as_of(as_of) if as_of else run_query(con, source, clock).frame.item()
         if when is None:
             raise ConfigError("--as-of", as_of, "a timestamp; the database has no events to take the time from")
         err.print(f"{freshness(source)}; as_of {when.isoformat()}")

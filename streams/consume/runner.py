@@ -109,6 +109,7 @@ def build_pipeline(
         )
         closers.insert(1, publisher.close)  # closed after the pipeline stops, before the store
         log.info("publishing to the lake %s every %g s", lake.describe(), settings.publish_every_s)
+        publisher.maybe_publish(final=True)  # at once, so readers have the lake while Kafka is still being joined
     pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms, publisher)
     return pipeline, registry, close
 

@@ -113,44 +113,63 @@ def _connect(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConn
 
 def open_lake(
     lake: Lake, memory_limit: str | None = None, *, version: int | None = None, at: datetime | None = None
-) -> duckdb.DuckDBPyConnection:
+) -> tuple[duckdb.DuckDBPyConnection, Source] | None:
     """The lake attached read-only (at a snapshot `version` or time `at`, for time travel) as the
-    session's default database, with the curated views and macros as temporary ones."""
+    session's default database, with the curated views and macros as temporary ones; None if the
+    lake holds no publication yet."""
     con = duckdb.connect(":memory:", config=_config(memory_limit))
     try:
         lake.attach(con, read_only=True, version=version, at=at)
         con.execute(f"USE {ALIAS}")
+        try:
+            (published,), *_ = con.execute("SELECT max(published_at) FROM lake_publications").fetchall()
+        except duckdb.CatalogException:  # attached, but the consumer has not created its tables yet
+            published = None
+        if published is None:
+            con.close()
+            return None
+        (snapshot,), *_ = con.execute(f"SELECT max(snapshot_id) FROM {ALIAS}.snapshots()").fetchall()
         apply_views(con, temporary=True)
         _lock(con, lake.local_folders)
     except BaseException:
         con.close()
         raise
-    return con
+    return con, Source(lake.describe(), False, published, int(snapshot))
 
 
-def _published(lake: Lake) -> bool:
-    """Whether the lake exists and holds a publication (a SQLite catalog is looked for first: attaching creates one)."""
-    if lake.kind == "sqlite" and not Path(lake.catalog.split(":", 1)[1]).exists():
-        return False
-    con = duckdb.connect(":memory:")
-    try:
-        lake.attach(con, read_only=True)
-        return bool(con.execute(f"SELECT count(*) FROM {ALIAS}.lake_publications").fetchall()[0][0])
-    except duckdb.CatalogException:  # attached, but the consumer has not created its tables yet
-        return False
-    finally:
-        con.close()
+FIRST_PUBLICATION_WAIT_S = 10.0  # a consumer publishes once as it starts, before it reads Kafka
 
 
 def open_sandbox(
     db: Path, lake: Lake | None = None, memory_limit: str | None = None, *, version: int | None = None, at: datetime | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, Source]:
-    """The lake once the consumer has published to it; before that, the database file if no consumer holds it."""
-    if lake is not None and _published(lake):
-        con = open_lake(lake, memory_limit, version=version, at=at)
-        (snapshot,), *_ = con.execute(f"SELECT max(snapshot_id) FROM {ALIAS}.snapshots()").fetchall()
-        (published,), *_ = con.execute("SELECT max(published_at) FROM lake_publications").fetchall()
-        return con, Source(lake.describe(), False, published, int(snapshot))
+    """The lake once the consumer has published to it; before that, the database file if no consumer
+    holds it; if one does (it is starting), its first publication, waited for a few seconds."""
+    deadline = time.monotonic() + FIRST_PUBLICATION_WAIT_S
+    while True:
+        try:
+            return _open(db, lake, memory_limit, version, at)
+        except _NotYet:
+            if time.monotonic() > deadline:
+                raise QueryRefused(
+                    f"{db} is held by a running consumer and no lake has been published yet"
+                    + (f" at {lake.describe()}; the consumer publishes as it starts, then every --publish-every seconds" if lake else "")
+                ) from None
+            time.sleep(0.2)
+
+
+class _NotYet(Exception):
+    """The database is held and the lake not yet published."""
+
+
+def _open(
+    db: Path, lake: Lake | None, memory_limit: str | None, version: int | None, at: datetime | None
+) -> tuple[duckdb.DuckDBPyConnection, Source]:
+    # A SQLite catalog is looked for first: attaching a missing one would create it.
+    if lake is not None and (lake.kind != "sqlite" or Path(lake.catalog.split(":", 1)[1]).exists()):
+        opened = open_lake(lake, memory_limit, version=version, at=at)
+        if opened is not None:
+            return opened
     if version is not None or at is not None:
         raise QueryRefused(f"no lake has been published at {lake.describe() if lake else db}: time travel reads the lake")
     if db.exists():
@@ -159,10 +178,7 @@ def open_sandbox(
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
-            raise QueryRefused(
-                f"{db} is held by a running consumer and no lake has been published yet"
-                + (f" at {lake.describe()}; the consumer publishes every --publish-every seconds" if lake else "")
-            ) from exc
+            raise _NotYet from exc
     raise QueryRefused(f"no database at {db}" + (f" and no lake at {lake.describe()}" if lake else ""))
 
 

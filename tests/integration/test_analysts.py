@@ -1,4 +1,5 @@
-"""Analysts query while the consumer ingests: whole batches only, bounded staleness, every output format."""
+"""Analysts query the lake while the consumer ingests: whole publications only, bounded staleness,
+every output format; once the consumer stops, the lake equals the database."""
 
 from __future__ import annotations
 
@@ -11,22 +12,25 @@ from pathlib import Path
 
 import polars as pl
 
+from streams.store.lake import lake_for
 from streams.store.sandbox import open_sandbox, run_query
-from streams.store.snapshot import snapshot_path
 from tests.integration.conftest import ROOT, ConsumerProcess, cli
 
-INVARIANT = (
-    "SELECT (SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets) AS offsets, "
-    "(SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures) "
-    "+ (SELECT count(*) FROM rejects) + (SELECT count(*) FROM duplicates) AS handled, "
-    "(SELECT taken_at FROM snapshot_info) AS taken_at"
+EVENTS = "(SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures)"
+# Whole publications only: the events the publications say they appended are the rows there are.
+INVARIANT = f"SELECT (SELECT coalesce(sum(events), 0) FROM lake_publications) AS published, {EVENTS} AS events, " + (
+    "(SELECT max(published_at) FROM lake_publications) AS published_at"
+)
+TOTALS = (
+    f"SELECT {EVENTS}, (SELECT sum(amount_vnd) FROM revenue), (SELECT count(*) FROM rejects), "
+    "(SELECT sum(amount_vnd) FROM agg_revenue_day), (SELECT count(*) FROM departments)"
 )
 
 
 def test_queries_during_ingestion_see_whole_batches(bootstrap: str, tmp_path: Path) -> None:
-    """For 25 s of ingestion, a second process queries every 0.25 s: offsets always match rows, snapshots stay fresh."""
+    """For 25 s of ingestion, a second process queries the lake every 0.25 s: whole publications, fresh."""
     db = tmp_path / "live.duckdb"
-    consumer = ConsumerProcess(bootstrap, db, tmp_path / "c.log", "--snapshot-every", "1", "--max-poll-records", "500").start()
+    consumer = ConsumerProcess(bootstrap, db, tmp_path / "c.log", "--publish-every", "1", "--max-poll-records", "500").start()
     producer = subprocess.Popen(
         [
             sys.executable,
@@ -56,32 +60,42 @@ def test_queries_during_ingestion_see_whole_batches(bootstrap: str, tmp_path: Pa
         producer.kill()
     assert consumer.stop() == 0
     assert seen >= 50
-    assert max(ages) < 5.0, ages  # documented bound: --snapshot-every + one batch + the copy
+    assert max(ages) < 5.0, ages  # documented bound: --publish-every + one batch + one publication
     assert growth[-1] > growth[0] >= 0 and growth[-1] > 1000  # the data moved while we read it
-    final = open_sandbox(db)  # consumer stopped: the live file, with everything
-    assert final[1].live
-    offsets, handled, _ = run_query(
-        final[0], final[1], INVARIANT.replace(", (SELECT taken_at FROM snapshot_info) AS taken_at", ", 1")
-    ).frame.row(0)
-    assert offsets == handled > growth[-1] - 1
+    lake, live = _read(db, lake_for(db)), _read(db, None)  # the consumer stopped: its last publication holds everything
+    assert lake == live and lake[0] > growth[-1] - 1
+
+
+def _read(db: Path, lake: object) -> tuple:  # type: ignore[type-arg]
+    con, source = open_sandbox(db, lake)  # type: ignore[arg-type]
+    try:
+        assert source.live == (lake is None)
+        return run_query(con, source, TOTALS).frame.row(0)
+    finally:
+        con.close()
 
 
 def _query_while_ingesting(db: Path) -> tuple[int, list[float], list[int]]:
+    """Like a notebook: one connection, a query every 0.25 s (each its own transaction, so each sees
+    the lake's latest publication); a new connection every tenth query, as a new reader would."""
     seen, ages, growth = 0, [], []
+    lake = lake_for(db)
     deadline = time.monotonic() + 25
+    con = None
     while time.monotonic() < deadline:
-        if not snapshot_path(db).exists():
-            time.sleep(0.2)
-            continue
-        con, source = open_sandbox(db)  # the consumer holds the file: this must be the snapshot
-        assert not source.live
-        offsets, handled, taken_at = run_query(con, source, INVARIANT).frame.row(0)
-        con.close()
-        assert offsets == handled  # a half-written batch would break this
-        ages.append((datetime.now(UTC) - taken_at).total_seconds())
-        growth.append(handled)
+        if con is None or seen % 10 == 0:
+            if con is not None:
+                con.close()
+            con, source = open_sandbox(db, lake)  # the consumer holds the file: this is the lake
+            assert not source.live
+        published, events, published_at = run_query(con, source, INVARIANT).frame.row(0)
+        assert published == events  # a half-written publication would break this
+        ages.append((datetime.now(UTC) - published_at).total_seconds())
+        growth.append(events)
         seen += 1
         time.sleep(0.25)
+    if con is not None:
+        con.close()
     return seen, ages, growth
 
 
@@ -89,15 +103,15 @@ def test_sql_and_export_commands(bootstrap: str, tmp_path: Path) -> None:
     """`customs-kpi sql` prints tables and writes CSV, JSON and Parquet; `export` writes a view; hostile SQL exits 5."""
     db = tmp_path / "c.duckdb"
     cli("produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", "2021-01-05", "--events-per-day", "200")
-    consumer = ConsumerProcess(bootstrap, db, tmp_path / "c.log", "--snapshot-every", "0.5").start()
+    consumer = ConsumerProcess(bootstrap, db, tmp_path / "c.log", "--publish-every", "0.5").start()
     time.sleep(4)
     during = cli("sql", "--db", str(db), "SELECT count(*) AS n FROM revenue", "--format", "csv")
-    assert "read snapshot" in during.stderr and "s ago" in during.stderr
+    assert "read the lake sqlite:" in during.stderr and "s ago" in during.stderr
     assert consumer.stop() == 0
     count = int(cli("sql", "--db", str(db), "SELECT count(*) AS n FROM revenue", "--format", "csv").stdout.splitlines()[1])
     assert count > 0
     table = cli("sql", "--db", str(db), "SELECT department_code, sum(net_vnd) AS net FROM revenue_monthly GROUP BY 1 ORDER BY 1 LIMIT 3")
-    assert "department_code" in table.stdout and "01" in table.stdout and "data is current" in table.stderr
+    assert "department_code" in table.stdout and "01" in table.stdout and "read the lake" in table.stderr
     out = tmp_path / "m.json"
     cli("sql", "--db", str(db), "SELECT * FROM revenue_monthly", "--format", "json", "--output", str(out))
     rows = [json.loads(line) for line in out.read_text().splitlines()]

@@ -69,7 +69,7 @@ def running(bootstrap: str, tmp_path: Path) -> Iterator[Callable[[], Running]]:
     started: list[Running] = []
 
     def start() -> Running:
-        settings = ConsumerSettings(bootstrap, tmp_path / "customs.duckdb", free_port(), snapshot_every_s=0, poll_timeout_ms=200)
+        settings = ConsumerSettings(bootstrap, tmp_path / "customs.duckdb", free_port(), publish_every_s=0, poll_timeout_ms=200)
         run = Running(*build_pipeline(settings))
         run.thread.start()
         started.append(run)

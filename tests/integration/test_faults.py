@@ -75,7 +75,7 @@ def test_a_disk_that_refuses_writes_stops_the_stream_until_it_is_fixed(bootstrap
     db = tmp_path / "customs.duckdb"
     first, collected_first = _events("fs-a", 20_000, 1)
     second, collected_second = _events("fs-b", 20_000, 2)
-    consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", "--snapshot-every", "1").start()
+    consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", "--publish-every", "1").start()
     _send(bootstrap, first)
     consumer.wait_for_records(len(first))
     assert consumer.process is not None

@@ -56,20 +56,20 @@ def _settled(consumer: ConsumerProcess, seconds: float = 3.0) -> None:
     raise AssertionError("the consumer did not catch up within 60 s")
 
 
-def _wait_snapshot_with(db: Path, rejects: int) -> None:
+def _wait_lake_with(db: Path, rejects: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         out = cli("rejects", "--db", str(db)).stdout
         if f"{rejects:,} rejects" in out:
             return
         time.sleep(0.5)
-    raise AssertionError(f"the snapshot never showed {rejects} rejects:\n{out}")
+    raise AssertionError(f"the lake never showed {rejects} rejects:\n{out}")
 
 
 def test_summary_replay_and_replaying_again(bootstrap: str, tmp_path: Path) -> None:
     db = tmp_path / "rejects.duckdb"
     seeded_total = _seed_old_rejects(db)
-    consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", "--snapshot-every", "0.5").start()
+    consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", "--publish-every", "0.5").start()
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     for i in range(500):
         producer.send("customs.revenue", key=b"01", value=encode(revenue(event_id=f"new-{i}", department_code="01", office_code=None)))
@@ -78,7 +78,7 @@ def test_summary_replay_and_replaying_again(bootstrap: str, tmp_path: Path) -> N
     producer.flush()
     producer.close()
     consumer.wait_for_records(SEEDED + 500 + 20)
-    _wait_snapshot_with(db, SEEDED + 20)
+    _wait_lake_with(db, SEEDED + 20)
 
     summary = cli("rejects", "--db", str(db)).stdout
     assert "unknown_department" in summary and "invalid_json" in summary
@@ -92,7 +92,7 @@ def test_summary_replay_and_replaying_again(bootstrap: str, tmp_path: Path) -> N
     samples = consumer.wait_for_records(SEEDED + 500 + 20 + SEEDED)
     assert sample(samples, "customs_revenue_collected_vnd_total", department="61") == seeded_total
     _settled(consumer)
-    _wait_snapshot_with(db, SEEDED + 20)  # no reject rows were added
+    _wait_lake_with(db, SEEDED + 20)  # no reject rows were added
 
     # Replay everything still rejected, twice: the invalid JSON fails again, and nothing changes.
     assert "would replay 20 rejects (invalid_json: 20)" in cli("rejects", "replay", "-b", bootstrap, "--db", str(db), "--dry-run").stdout

@@ -79,7 +79,7 @@ def test_events_flow_over_sasl_and_tls(secure_broker, protocol: str, mechanism: 
     assert (report.sent, report.failed) == (500, 0)
 
     db = tmp_path / "customs.duckdb"
-    consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", "--group-id", f"security-{run}", "--snapshot-every", "0").start()
+    consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", "--group-id", f"security-{run}", "--publish-every", "0").start()
     # Earlier runs in this module sent to the same topic: the consumer reads all of it.
     check = KafkaConsumer(bootstrap_servers=state.bootstrap)  # over the plaintext listener
     in_topic = sum(check.end_offsets([TopicPartition("customs.revenue", p) for p in range(3)]).values())

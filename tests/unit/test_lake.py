@@ -206,4 +206,8 @@ def test_default_lake_and_postgres_settings(tmp_path: Path) -> None:
     lake = lake_for(tmp_path / "customs.duckdb")
     assert lake.catalog == f"sqlite:{tmp_path}/customs.lake/catalog.sqlite" and lake.data_path == f"{tmp_path}/customs.lake/data/"
     pg = lake_for(tmp_path / "customs.duckdb", "postgres:dbname=lake host=127.0.0.1", "s3://bucket/lake")
-    assert (pg.catalog, pg.data_path, pg.extensions) == ("postgres:dbname=lake host=127.0.0.1", "s3://bucket/lake/", ("ducklake", "postgres"))
+    assert (pg.catalog, pg.data_path, pg.extensions) == (
+        "postgres:dbname=lake host=127.0.0.1",
+        "s3://bucket/lake/",
+        ("ducklake", "postgres"),
+    )

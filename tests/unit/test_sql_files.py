@@ -157,7 +157,9 @@ def test_replays_are_matched_byte_for_byte_and_their_outcome_recorded(store: Eve
         {"now": later + timedelta(hours=1), "changed_seq": 3},
         replay_outcomes=outcomes.with_columns(status=pl.lit("duplicate")),
     )
-    assert run(store, "SELECT replay_status, replay_detail, replayed_at, changed_seq FROM rejects") == [("accepted", "ok", later, 2)]  # not undone
+    assert run(store, "SELECT replay_status, replay_detail, replayed_at, changed_seq FROM rejects") == [
+        ("accepted", "ok", later, 2)
+    ]  # not undone
 
 
 @covers("write/unpublished_rejects", "write/mark_published")
