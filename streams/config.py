@@ -72,6 +72,7 @@ class ConsumerSettings:
     publish_every_s: float = 5.0  # seconds between publications to the analysts' lake; 0 turns the lake off
     lake: str | None = None  # --lake: sqlite:<file> or postgres:<libpq settings>; None = beside the database
     lake_data: str | None = None  # --lake-data: the lake's data path; None = beside its catalog
+    maintain_every_s: float = 3600.0  # seconds between upkeeps of the lake (expiry, merging, deletion); 0 = none
     memory_limit: str | None = None  # DuckDB's memory_limit for the writer; None = DuckDB's default
 
     def __post_init__(self) -> None:
@@ -85,6 +86,8 @@ class ConsumerSettings:
             raise ConfigError("--max-poll-records", self.max_poll_records, "a whole number from 1 to 100000")
         if self.publish_every_s < 0:
             raise ConfigError("--publish-every", self.publish_every_s, "seconds between publications to the lake, at least 0 (0 = no lake)")
+        if self.maintain_every_s < 0:
+            raise ConfigError("--maintain-every", self.maintain_every_s, "seconds between upkeeps of the lake, at least 0 (0 = none)")
         from streams.store.lake import lake_for
 
         lake_for(self.db_path, self.lake, self.lake_data)  # a bad --lake fails here, before anything starts

@@ -15,6 +15,7 @@ targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
 rejects_app = typer.Typer(help="Rejected messages: summary by reason or time (the default), and replay after a fix.")
 offsets_app = typer.Typer(help="Where the consumer continues in each partition.", no_args_is_help=True)
+lake_app = typer.Typer(help="The analysts' lake the consumer publishes to.", no_args_is_help=True)
 aggregates_app = typer.Typer(help="The aggregate tables behind /metrics: check them against the rows, or rebuild.", no_args_is_help=True)
 
 Reasons = Annotated[list[str] | None, typer.Option("--reason", help="Only this reason code (repeatable), e.g. unknown_department.")]
@@ -191,3 +192,14 @@ def offsets_accept_new_log(
         f"{topic}[{partition}]: the offset held ({before}) is recorded in offset_resets and forgotten; "
         "the consumer reads the new log from its start"
     )
+
+
+@lake_app.command("maintain")
+def lake_maintain(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData = None) -> None:
+    """Expire old snapshots, merge small files and delete unneeded ones now (the consumer does it every --maintain-every seconds)."""
+    from datetime import UTC, datetime
+
+    from streams.store.lake import lake_for, maintain_lake
+
+    upkeep = maintain_lake(lake_for(db, lake, lake_data), datetime.now(UTC))
+    typer.echo(f"{upkeep.expired} snapshots expired, {upkeep.merged} files merged, {upkeep.removed} files deleted")

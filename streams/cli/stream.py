@@ -24,6 +24,9 @@ def consume(
     partitions: Annotated[int, typer.Option(help="Partitions for topics created on start.")] = 6,
     max_poll_records: Annotated[int, typer.Option(help="Largest batch per poll.")] = 20_000,
     publish_every: Annotated[float, typer.Option(help="Seconds between publications to the analysts' lake (0 = no lake).")] = 5.0,
+    maintain_every: Annotated[
+        float, typer.Option(help="Seconds between upkeeps of the lake: snapshot expiry, file merging and deletion (0 = none).")
+    ] = 3600.0,
     lake: LakeOpt = None,
     lake_data: LakeData = None,
     memory_limit: Annotated[
@@ -38,7 +41,7 @@ def consume(
     setup_logging(verbose)
     settings = ConsumerSettings(
         bootstrap, db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records,
-        publish_every_s=publish_every, lake=lake, lake_data=lake_data, memory_limit=memory_limit,
+        publish_every_s=publish_every, maintain_every_s=maintain_every, lake=lake, lake_data=lake_data, memory_limit=memory_limit,
     )  # fmt: skip
     run_consumer(settings)
 

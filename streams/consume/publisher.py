@@ -24,6 +24,7 @@ class LakePublisher:
         store: EventStore,
         lake: Lake,
         every_s: float,
+        maintain_every_s: float,
         clock: Callable[[], datetime],
         published: Gauge,
         duration: Histogram,
@@ -31,6 +32,8 @@ class LakePublisher:
         on_error: Callable[[], None] = lambda: None,
     ) -> None:
         self.store, self.lake, self.every_s, self.clock = store, lake, every_s, clock
+        self.maintain_every_s = maintain_every_s
+        self._maintained = time.monotonic()  # the first upkeep comes one interval after the start
         self._published, self._duration, self._events, self._on_error = published, duration, events, on_error
         self._writer = LakeWriter(store, lake)
         self._reference = True  # compare the reference tables at the first publication
@@ -73,6 +76,8 @@ class LakePublisher:
             return
         self.failed = False
         self._reference = False
+        if self.maintain_every_s > 0 and time.monotonic() - self._maintained >= self.maintain_every_s:
+            self._maintain()
         if done is None:
             return
         took = time.monotonic() - started
@@ -82,4 +87,21 @@ class LakePublisher:
         self._events.inc(done.events)
         log.info(
             "lake version %d: batch %d, %d events and %d rejects in %.3f s", done.version, done.batch_seq, done.events, done.rejects, took
+        )
+
+    def _maintain(self) -> None:
+        """Upkeep on this thread, between publications (streams/store/lake.py: maintain)."""
+        self._maintained = time.monotonic()
+        try:
+            upkeep = self._writer.maintain(self.clock())
+        except Exception as exc:
+            self._on_error()
+            log.warning("lake upkeep failed; trying again in %.0f s: %s", self.maintain_every_s, exc)
+            return
+        log.info(
+            "lake upkeep: %d snapshots expired, %d files merged, %d files deleted in %.2f s",
+            upkeep.expired,
+            upkeep.merged,
+            upkeep.removed,
+            time.monotonic() - self._maintained,
         )

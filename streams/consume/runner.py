@@ -101,6 +101,7 @@ def build_pipeline(
             store,
             lake,
             settings.publish_every_s,
+            settings.maintain_every_s,
             clock,
             metrics.lake_published,
             metrics.lake_duration,

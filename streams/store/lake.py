@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -204,6 +204,46 @@ def publish(
     return Publication(int(batch_seq), int(changed_seq), events, int(rejects), int(version))
 
 
+@dataclass(frozen=True)
+class Upkeep:
+    expired: int  # snapshots expired
+    merged: int  # files merged into fewer
+    removed: int  # files deleted from the data path
+
+
+FILE_GRACE = timedelta(minutes=10)  # files no snapshot needs any more are deleted this long after, so running reads finish
+
+
+def maintain(con: duckdb.DuckDBPyConnection, now: datetime, grace: timedelta = FILE_GRACE) -> Upkeep:
+    """Keep the lake bounded: expire snapshots by the retention of sql/lake/expired_versions.sql,
+    write rows inlined in the catalog out to files, merge small adjacent files, and delete the files
+    no snapshot needs any more (`grace` after they were last needed)."""
+    (versions,), *_ = con.execute(statement("lake/expired_versions"), {"now": now}).fetchall()
+    if versions:
+        con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', versions => $versions)", {"versions": versions})
+    # Small publications are kept in the catalog itself (DuckLake's data inlining): write them out to
+    # Parquet first, so the catalog stays small too.
+    con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')")
+    merged = con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')").fetchall()
+    removed = con.execute(  # by the wall clock, which stamps the files to delete (`now` may be the event clock)
+        f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => now() - to_microseconds($grace))",
+        {"grace": int(grace.total_seconds() * 1e6)},
+    ).fetchall()
+    return Upkeep(len(versions), sum(int(row[2]) for row in merged), len(removed))
+
+
+def maintain_lake(lake: Lake, now: datetime) -> Upkeep:
+    """Upkeep from a process of its own (`customs-kpi lake maintain`); the consumer may keep publishing."""
+    if lake.kind == "sqlite" and not Path(lake.catalog.split(":", 1)[1]).exists():
+        raise ConfigError("--lake", lake.describe(), "an existing lake (the consumer creates it at its first publication)")
+    con = duckdb.connect(":memory:")
+    try:
+        lake.attach(con, read_only=False)
+        return maintain(con, now)
+    finally:
+        con.close()
+
+
 def _reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The reference tables whose rows in the lake differ from the store's (tens to thousands of rows)."""
     differ = []
@@ -246,6 +286,11 @@ class LakeWriter:
         if done is not None:
             self._watermark = (done.batch_seq, done.changed_seq)
         return done
+
+    def maintain(self, now: datetime, grace: timedelta = FILE_GRACE) -> Upkeep:
+        if self._con is None:
+            raise RuntimeError("maintain() follows a publication, which attaches the lake")
+        return maintain(self._con, now, grace)
 
     def close(self) -> None:
         self._known = False

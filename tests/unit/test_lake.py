@@ -119,7 +119,7 @@ def test_changed_rejects_and_reference_tables_are_written_again(feed: Feed) -> N
 
 
 def test_every_publication_statement_runs(feed: Feed, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The statements of sql/lake/ are each run by the publications above (first, incremental, changes)."""
+    """The statements of sql/lake/ are each run by publications (first, incremental, changes) and upkeep."""
     used: set[str] = set()
     real = lake_module.statement
 
@@ -136,6 +136,7 @@ def test_every_publication_statement_runs(feed: Feed, monkeypatch: pytest.Monkey
     with feed.store.reader() as store:
         store.execute("UPDATE targets SET amount_vnd = amount_vnd + 1 WHERE scope = '03'")
     writer.publish(NOW, reference=True)
+    writer.maintain(NOW)
     files = {str(p.relative_to(sql_dir()).with_suffix("")) for p in (sql_dir() / "lake").glob("*.sql")}
     assert files - used == set()
 
@@ -211,3 +212,36 @@ def test_default_lake_and_postgres_settings(tmp_path: Path) -> None:
         "s3://bucket/lake/",
         ("ducklake", "postgres"),
     )
+
+
+def test_upkeep_keeps_the_retained_snapshots_readable_and_bounds_the_files(feed: Feed) -> None:
+    """A day of publications every 5 minutes, then upkeep a week later: the last snapshot of each hour
+    (within the week) stays readable with its exact totals; the small files are merged and the rest deleted."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    start = datetime(2021, 7, 1, 0, 2, tzinfo=UTC)
+    totals = {}
+    for i in range(36):  # 3 hours, one publication every 5 minutes
+        feed.write(revenue=_revenue(30, 30 * i, day=1 + i % 28))  # 30 rows: a file (DuckLake keeps a few rows in its catalog)
+        done = writer.publish(start + timedelta(minutes=5 * i), reference=i == 0)
+        assert done is not None
+        totals[done.version] = _lake_totals(feed)[:2]
+    with feed.store.reader() as con:  # DuckLake stamps snapshots with the wall clock: spread them over the hours
+        con.execute(f"ATTACH '{lake_for(feed.path).catalog.removeprefix('sqlite:')}' AS catalog (TYPE sqlite)")
+        for version in totals:
+            con.execute(
+                "UPDATE catalog.ducklake_snapshot SET snapshot_time = $t WHERE snapshot_id = $v",
+                {"t": start + timedelta(minutes=5 * (version - min(totals))), "v": version},
+            )
+        con.execute("DETACH catalog")
+    data = Path(lake_for(feed.path).data_path)
+    before = len(list(data.rglob("*.parquet")))
+    upkeep = writer.maintain(start + timedelta(days=2))  # older than a day: the last of each hour stays
+    hour_ends = [v for v in totals if (v - min(totals)) % 12 == 11]  # 00:57, 01:57 and 02:57
+    assert upkeep.expired == len(totals) - len(hour_ends)  # the lake's first snapshots, stamped today, are recent
+    for version in hour_ends:
+        assert _lake_totals(feed, version=version)[:2] == totals[version]
+    again = writer.maintain(start + timedelta(days=2), grace=timedelta(0))
+    after = len(list(data.rglob("*.parquet")))
+    assert upkeep.merged >= 36 and upkeep.removed + again.removed >= 36 and after <= before - 36, (upkeep, again, before, after)
+    for version in hour_ends:  # still exact, from the merged files
+        assert _lake_totals(feed, version=version)[:2] == totals[version]
