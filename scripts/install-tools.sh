@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Install the monitoring servers the tests use (Prometheus, Alertmanager, promtool, amtool) from
-# Debian's packages when they are missing. Needs root (or passwordless sudo) the first time.
+# Install the servers the tests use (Prometheus, Alertmanager, promtool, amtool; PostgreSQL for the
+# lake's shared catalog) from Debian's packages when they are missing. Needs root (or passwordless sudo) the first time.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
@@ -14,4 +15,5 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
 # The packages start services where a service manager runs; the tests start their own servers.
 pkill -x prometheus 2>/dev/null || true
 pkill -x prometheus-alertmanager 2>/dev/null || true
-command -v promtool >/dev/null && command -v amtool >/dev/null
+pkill -x postgres 2>/dev/null || true
+command -v promtool >/dev/null && command -v amtool >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null

@@ -1,0 +1,134 @@
+"""Readers on other processes, given only a PostgreSQL catalog and the data path, see whole
+publications and exact totals while the consumer ingests, and after the consumer is killed with
+SIGKILL in the middle of a publication (its Parquet files written, its catalog commit waiting on a
+lock the test holds). Real Kafka, real PostgreSQL (Debian's package), real DuckLake."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+
+from tests.factories import encode, revenue
+from tests.integration.conftest import ROOT, ConsumerProcess
+from tests.postgres import Postgres
+
+EVENTS = 6_000
+
+
+def _send(bootstrap: str, first: int, n: int) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    for i in range(first, first + n):
+        producer.send("customs.revenue", key=b"03", value=encode(revenue(event_id=f"pg-{i}", amount_vnd=1_000_000 + i)))
+    producer.flush()
+    producer.close()
+
+
+def _lake(pg: Postgres) -> tuple[int, int, int]:
+    row = pg.psql("SELECT 1")  # the server answers
+    assert row == "1"
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, f"postgres:{pg.conninfo}"], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True
+    )
+    published, rows, total = (int(x) for x in out.stdout.split())
+    return published, rows, total
+
+
+_PROBE = """
+import sys, duckdb
+from streams.store.extensions import load_extensions
+con = duckdb.connect(); load_extensions(con, "ducklake", "postgres")
+con.execute(f"ATTACH 'ducklake:{sys.argv[1]}' AS lake (READ_ONLY)")
+try:
+    print(*con.execute("SELECT (SELECT coalesce(sum(events), 0) FROM lake.lake_publications), (SELECT count(*) FROM lake.revenue), "
+                       "(SELECT coalesce(sum(amount_vnd), 0) FROM lake.revenue)").fetchall()[0])
+except duckdb.CatalogException:
+    print(0, 0, 0)
+"""
+
+
+def _wait(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(0.3)
+
+
+@pytest.fixture
+def postgres() -> Postgres:
+    folder = Path(tempfile.mkdtemp(prefix="customs-kpi-pg-"))  # not under pytest's 0700 folder: the postgres user reads it
+    os.chmod(folder, 0o755)
+    pg = Postgres(folder / "pg").start()
+    try:
+        yield pg  # type: ignore[misc]
+    finally:
+        pg.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_readers_see_exact_totals_through_a_kill_mid_publication(
+    bootstrap: str, tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", postgres.password)  # the consumer's and the readers' only secret, from the environment
+    catalog = f"postgres:{postgres.conninfo}"
+    data = tmp_path / "lake-data"
+    db = tmp_path / "customs.duckdb"
+    args = ("--lake", catalog, "--lake-data", str(data), "--publish-every", "0.5")
+    half = EVENTS // 2
+    expected_first = sum(1_000_000 + i for i in range(half))
+    expected_all = sum(1_000_000 + i for i in range(EVENTS))
+
+    consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", *args).start()
+    assert postgres.password not in (tmp_path / "consumer.log").read_text()  # never logged
+    stop = tmp_path / "stop-readers"
+    readers = [
+        subprocess.Popen([sys.executable, "-m", "tests.lake_reader", catalog, str(stop), str(tmp_path / f"reader{i}.json")], cwd=ROOT)
+        for i in range(3)
+    ]
+    _send(bootstrap, 0, half)
+    assert _wait(lambda: _lake(postgres)[1] == half, 60, "the first half in the lake")
+    assert _lake(postgres) == (half, half, expected_first)
+
+    # Hold the catalog's snapshot table against writes (reads go on): the next publication writes
+    # its Parquet files, then waits at its commit. Kill the consumer there.
+    lock = postgres.session()
+    assert lock.stdin is not None and lock.stdout is not None
+    lock.stdin.write("BEGIN;\nLOCK TABLE ducklake_snapshot IN EXCLUSIVE MODE;\nSELECT 'locked';\n")
+    lock.stdin.flush()
+    assert _wait(lambda: lock.stdout.readline().strip() == "locked", 30, "the lock")  # type: ignore[union-attr]
+    files_before = len(list(data.rglob("*.parquet")))
+    _send(bootstrap, half, half)
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'kpi' AND wait_event_type = 'Lock'"
+    _wait(lambda: postgres.psql(waiting, superuser=True, database="lake") != "0", 60, "a publication waiting at its commit")
+    assert len(list(data.rglob("*.parquet"))) > files_before  # its files are written: it is mid-publication
+    consumer.kill()  # SIGKILL
+    lock.stdin.write("ROLLBACK;\n")
+    lock.stdin.close()
+    lock.wait(timeout=30)
+    assert _lake(postgres) == (half, half, expected_first)  # the killed publication left nothing visible
+
+    restarted = ConsumerProcess(bootstrap, db, tmp_path / "consumer2.log", *args).start()
+    _wait(lambda: _lake(postgres)[1] >= EVENTS, 90, "every event in the lake")
+    assert restarted.stop() == 0
+    assert _lake(postgres) == (EVENTS, EVENTS, expected_all)  # exact: nothing lost, nothing twice
+
+    stop.touch()
+    reports = []
+    for i, reader in enumerate(readers):
+        assert reader.wait(timeout=60) == 0
+        reports.append(json.loads((tmp_path / f"reader{i}.json").read_text()))
+    for report in reports:
+        assert report["failures"] == [] and report["partial"] == 0 and report["backwards"] == 0, report
+        assert report["queries"] >= 20 and report["last"] == [EVENTS, EVENTS, expected_all], report
