@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the servers the tests use (Prometheus, Alertmanager, promtool, amtool; PostgreSQL for the
-# lake's shared catalog) from Debian's packages when they are missing. Needs root (or passwordless sudo) the first time.
+# lake's shared catalog) from Debian's packages when they are missing. Needs root (or passwordless
+# sudo) the first time.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
@@ -15,5 +16,10 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
 # The packages start services where a service manager runs; the tests start their own servers.
 pkill -x prometheus 2>/dev/null || true
 pkill -x prometheus-alertmanager 2>/dev/null || true
-pkill -x postgres 2>/dev/null || true
+# Debian's postgresql starts its default cluster where it can: stop that one only (the tests run their own).
+if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_ctlcluster >/dev/null; then
+    for cluster in /etc/postgresql/*/main; do
+        [ -d "$cluster" ] && pg_ctlcluster "$(basename "$(dirname "$cluster")")" main stop 2>/dev/null || true
+    done
+fi
 command -v promtool >/dev/null && command -v amtool >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null
