@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from streams.config import check_memory_limit, size_bytes
-from streams.errors import DatabaseInUseError
+from streams.errors import ConfigError, DatabaseInUseError
 from streams.store import aggregates
 from streams.store.database import EventStore, store_state
 from streams.store.index import Index, catch_up
@@ -45,6 +45,8 @@ def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str |
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseInUseError(str(path), str(exc).splitlines()[0], _holder(str(exc))) from exc
+        if newer_format(exc):
+            raise newer_format_error(path) from exc
         raise
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET threads = 1")
@@ -111,3 +113,17 @@ def _holder(message: str) -> str | None:
     except OSError:
         return f"pid {pid}"
     return f"pid {pid}: {command[:200]}" if command else f"pid {pid}"
+
+
+def newer_format(exc: duckdb.Error) -> bool:
+    """A file written by a newer DuckDB than the one installed."""
+    return "newer version of DuckDB" in str(exc)
+
+
+def newer_format_error(path: Path) -> ConfigError:
+    return ConfigError(
+        "--db",
+        str(path),
+        f"a file of DuckDB {duckdb.__version__}'s format; this one was written by a newer DuckDB "
+        "(this project before it pinned DuckDB 1.5 for DuckLake): scripts/migrate_duckdb2.py says how to bring it over",
+    )

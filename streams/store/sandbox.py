@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from streams.errors import CustomsKpiError
 from streams.store.lake import ALIAS, Lake
+from streams.store.opening import newer_format, newer_format_error
 from streams.store.views import apply_views, view_files
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -176,6 +177,8 @@ def _open(
         try:
             return _connect(db, memory_limit), Source(str(db), True, None)
         except duckdb.IOException as exc:
+            if newer_format(exc):
+                raise newer_format_error(db) from exc
             if "lock" not in str(exc).lower():
                 raise
             raise _NotYet from exc
