@@ -12,7 +12,7 @@ through Kafka, for speed). At each size it measures:
 - the consumer's resident memory (highest seen, and VmHWM) under --memory-limit;
 - the sizes of the DuckDB file and of the index beside it;
 - each ready query's time (sql/queries, as_of = the latest event);
-- the analysts' snapshot copy (its time and size: it grows with history until the lake replaces it).
+- (the analysts' lake is measured by scripts/bench_lake.py).
 It checks on /metrics that every event is counted once. Results are printed and written as JSON.
 
 Usage: .venv/bin/python scripts/bench_scale.py [--sizes 1e6,40e6,120e6] [--memory-limit 1GB]
@@ -60,7 +60,6 @@ from streams.store import EventStore, open_store  # noqa: E402
 from streams.store.queries import latest_event_time  # noqa: E402
 from streams.store.reference import write_reference  # noqa: E402
 from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
-from streams.store.snapshot import publish_snapshot, snapshot_path  # noqa: E402
 from streams.store.state import state_path  # noqa: E402
 
 
@@ -142,7 +141,7 @@ class Consumer:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streams", "consume", "-b", bootstrap, "--db", str(db), "--metrics-port", str(self.port),
-             "--clock", "event", "--snapshot-every", "0", "--memory-limit", memory_limit],
+             "--clock", "event", "--publish-every", "0", "--memory-limit", memory_limit],
             stdout=open(log, "ab"), stderr=subprocess.STDOUT, cwd=ROOT,  # noqa: SIM115
         )  # fmt: skip
         self.peak_rss = 0
@@ -263,11 +262,6 @@ def measure(writer: Writer, size: int, bootstrap: str, args: argparse.Namespace,
         decode_s, write_s, n = decode_s + d, write_s + w, n + batch.size
     writer_rss = status()
     assert writer.store is not None
-    snapshot_started = time.perf_counter()  # the analysts' copy: O(history) until the lake replaces it
-    info = publish_snapshot(writer.store, snapshot_path(writer.db), datetime.now(UTC))
-    snapshot_s = time.perf_counter() - snapshot_started
-    snapshot_bytes = tree_size(info.path)
-    info.path.unlink()
     writer.close()
     files = {
         "duckdb_bytes": tree_size(writer.db),
@@ -340,7 +334,6 @@ def measure(writer: Writer, size: int, bootstrap: str, args: argparse.Namespace,
         "files": files,
         "ready_queries_s": queries,
         "writer_reopen_s": round(reopen_s, 2),
-        "analysts_snapshot": {"copy_s": round(snapshot_s, 1), "bytes": snapshot_bytes, "events": info.rows},
         "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
     }
     print(json.dumps(result, indent=1), flush=True)

@@ -6,7 +6,7 @@ Starts its own broker through the project's launcher and `customs-kpi consume` a
 else uses) is sent and /metrics is read every 0.25 s until it shows; the wait is the end-to-end
 freshness. Every 5 s: records stored, lag, and the consumer's resident memory (VmRSS).
 Usage: .venv/bin/python scripts/soak.py [--rate 2000] [--minutes 10] [--memory-limit 256MB]
-                                       [--db FILE] [--snapshot-every 10] [--output docs/benchmarks/soak.json]
+                                       [--db FILE] [--publish-every 5] [--output docs/benchmarks/soak.json]
 With --db the consumer writes an existing database (e.g. the 40 M events kept by `make bench-scale`)
 instead of a new one, its stored Kafka offsets cleared (they belong to another broker), and
 exactness is checked on what the soak adds.
@@ -120,7 +120,7 @@ def percentile(values: list[float], p: float) -> float:
 def memory(timeline: list[dict[str, float]], warmup_s: float) -> dict[str, float]:
     """Resident memory: the median of the minute after warm-up against the median of the last two
     minutes (the level memory settles at), and the highest single sample (a short peak while the
-    consumer copies its database to the analysts' snapshot) reported on its own."""
+    consumer publishes to the analysts' lake) reported on its own."""
     end = timeline[-1]["t_s"]
     warm = [r["rss_mb"] for r in timeline if warmup_s <= r["t_s"] < warmup_s + 60]
     tail = [r["rss_mb"] for r in timeline if r["t_s"] >= end - 120]
@@ -140,7 +140,7 @@ def main() -> int:
     parser.add_argument("--warmup-minutes", type=float, default=3.0, help="memory growth is measured from the end of this")
     parser.add_argument("--memory-limit", default=None, help="the consumer's --memory-limit (default: none, DuckDB's own)")
     parser.add_argument("--db", type=Path, default=None, help="an existing database to write (default: a new one)")
-    parser.add_argument("--snapshot-every", default="10", help="the consumer's --snapshot-every (0: no analysts' snapshots)")
+    parser.add_argument("--publish-every", default="5", help="the consumer's --publish-every (0: no analysts' lake)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "soak.json")
     args = parser.parse_args()
     seconds = args.minutes * 60
@@ -159,7 +159,7 @@ def main() -> int:
         log = open(work / "consumer.log", "wb")  # noqa: SIM115
         consumer = subprocess.Popen(
             [sys.executable, "-m", "streams", "consume", "-b", state.bootstrap, "--db", str(args.db or work / "soak.duckdb"),
-             "--metrics-port", str(metrics_port), "--snapshot-every", args.snapshot_every,
+             "--metrics-port", str(metrics_port), "--publish-every", args.publish_every,
              *(["--memory-limit", args.memory_limit] if args.memory_limit else [])],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
@@ -251,7 +251,7 @@ def main() -> int:
     summary = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "command": f"python scripts/soak.py --rate {args.rate} --minutes {args.minutes:g} --snapshot-every {args.snapshot_every}"
+        "command": f"python scripts/soak.py --rate {args.rate} --minutes {args.minutes:g} --publish-every {args.publish_every}"
         + (f" --memory-limit {args.memory_limit}" if args.memory_limit else "")
         + (f" --db {args.db}" if args.db else ""),
         "stored_before": stored_before,

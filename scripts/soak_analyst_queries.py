@@ -1,19 +1,23 @@
-"""Soak check: query the snapshot every second while the consumer ingests a simulated stream.
+"""Soak check: reader processes query the analysts' lake every second while the consumer ingests.
 
-Starts its own broker, consumer (--snapshot-every 10) and simulator; for --minutes it opens the
-snapshot from this (second) process once a second and checks that offsets match rows (no partial
-batch) and how old the snapshot is. Prints the figures. Usage:
-  .venv/bin/python scripts/soak_analyst_queries.py --minutes 3
+Starts its own broker, consumer (--publish-every 5) and simulator (as fast as it can send). For
+--minutes, first without readers, then with --readers processes, each attaching the lake read-only
+and querying it once a second: whole publications only (the events the publications recorded are
+the rows there are), how old the latest publication is, and whether any query failed. Prints the
+consumer's ingest rate in both halves (the readers share the machine's cores with it). Usage:
+  .venv/bin/python scripts/soak_analyst_queries.py --minutes 4 --readers 5
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,82 +26,91 @@ sys.path.insert(0, str(ROOT))
 
 from streams.kafka import broker  # noqa: E402
 from streams.kafka.broker import free_port  # noqa: E402
+from streams.store.lake import lake_for  # noqa: E402
 from streams.store.sandbox import QueryRefused, open_sandbox, run_query  # noqa: E402
-from streams.store.snapshot import snapshot_path  # noqa: E402
 
 CHECK = (
-    "SELECT (SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets), "
-    "(SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures) "
-    "+ (SELECT count(*) FROM rejects) + (SELECT count(*) FROM duplicates), (SELECT taken_at FROM snapshot_info)"
+    "SELECT (SELECT coalesce(sum(events), 0) FROM lake_publications), "
+    "(SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures), "
+    "(SELECT max(published_at) FROM lake_publications)"
 )
+
+
+def reader(db: Path, seconds: float, out: Path) -> None:
+    """One reader process: a connection kept open, a query a second."""
+    con, source = open_sandbox(db, lake_for(db))
+    queries, failures, partial, ages = 0, [], 0, []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            published, events, at = run_query(con, source, CHECK).frame.row(0)
+        except QueryRefused as exc:
+            failures.append(str(exc))
+            continue
+        queries += 1
+        partial += published != events
+        ages.append((datetime.now(UTC) - at).total_seconds())
+        time.sleep(1)
+    out.write_text(json.dumps({"queries": queries, "failures": failures, "partial": partial, "ages": ages}))
+
+
+def records(port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("customs_kpi_records_total{"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--minutes", type=float, default=3.0)
-    parser.add_argument("--snapshot-every", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=4.0)
+    parser.add_argument("--readers", type=int, default=5)
+    parser.add_argument("--reader", nargs=3, help=argparse.SUPPRESS)  # DB SECONDS OUT: run as one reader
     args = parser.parse_args()
+    if args.reader:
+        reader(Path(args.reader[0]), float(args.reader[1]), Path(args.reader[2]))
+        return
+    half = args.minutes * 30
     with tempfile.TemporaryDirectory() as tmp:
         state = broker.start(Path(tmp) / "kafka", free_port(pair=True))
-        db = Path(tmp) / "soak.duckdb"
+        db, port = Path(tmp) / "soak.duckdb", free_port()
         run = [sys.executable, "-m", "streams"]
         consumer = subprocess.Popen(
-            [
-                *run,
-                "consume",
-                "-b",
-                state.bootstrap,
-                "--db",
-                str(db),
-                "--metrics-port",
-                str(free_port()),
-                "--snapshot-every",
-                str(args.snapshot_every),
-            ],
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
+            [*run, "consume", "-b", state.bootstrap, "--db", str(db), "--metrics-port", str(port)], stderr=subprocess.DEVNULL, cwd=ROOT
         )
         simulator = subprocess.Popen(
-            [*run, "produce", "simulate", "-b", state.bootstrap, "--days-per-second", "2", "--events-per-day", "1500"],
+            [*run, "produce", "simulate", "-b", state.bootstrap, "--days-per-second", "0", "--events-per-day", "20000"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=ROOT,
         )
-        queries = failures = partial = 0
-        ages: list[float] = []
-        first = last = 0
         try:
-            end = time.monotonic() + args.minutes * 60
-            while time.monotonic() < end:
-                time.sleep(1)
-                if not snapshot_path(db).exists():
-                    continue
-                try:
-                    con, source = open_sandbox(db)
-                    offsets, handled, taken = run_query(con, source, CHECK).frame.row(0)
-                    con.close()
-                except QueryRefused as exc:
-                    failures += 1
-                    print("query failed:", exc)
-                    continue
-                queries += 1
-                partial += offsets != handled
-                ages.append((datetime.now(UTC) - taken).total_seconds())
-                first, last = first or handled, handled
+            time.sleep(20)  # the consumer joins and the stream is flowing
+            start = records(port)
+            time.sleep(half)
+            alone = (records(port) - start) / half
+            outs = [Path(tmp) / f"reader{i}.json" for i in range(args.readers)]
+            readers = [subprocess.Popen([sys.executable, __file__, "--reader", str(db), str(half), str(out)], cwd=ROOT) for out in outs]
+            start = records(port)
+            time.sleep(half)
+            shared = (records(port) - start) / half
+            for process in readers:
+                process.wait(60)
+            reports = [json.loads(out.read_text()) for out in outs]
         finally:
             simulator.send_signal(signal.SIGTERM)
             consumer.send_signal(signal.SIGTERM)
             simulator.wait(30)
             consumer.wait(30)
             broker.stop(Path(tmp) / "kafka")
-    ages.sort()
-    print(f"{queries} queries in {args.minutes:g} min, {failures} failed, {partial} saw a partial batch")
-    print(f"rows seen grew from {first} to {last}")
+    ages = sorted(a for r in reports for a in r["ages"])
+    print(f"consumer: {alone:,.0f} records/s without readers, {shared:,.0f} with {args.readers} ({shared / alone:.0%})")
+    print(
+        f"{args.readers} readers: {sum(r['queries'] for r in reports)} queries, "
+        f"{sum(len(r['failures']) for r in reports)} failed, {sum(r['partial'] for r in reports)} saw a partial publication"
+    )
     if ages:
-        print(
-            f"snapshot age: median {ages[len(ages) // 2]:.1f} s, max {ages[-1]:.1f} s (bound: --snapshot-every {args.snapshot_every:g} "
-            "+ one batch + the copy)"
-        )
+        p50, p99 = ages[len(ages) // 2], ages[int(len(ages) * 0.99)]
+        print(f"age of the latest publication: median {p50:.1f} s, p99 {p99:.1f} s, max {ages[-1]:.1f} s")
 
 
 if __name__ == "__main__":

@@ -181,6 +181,8 @@ def _open(
                 raise newer_format_error(db) from exc
             if "lock" not in str(exc).lower():
                 raise
+            if lake is None:  # a reader of the file itself (aggregates verify): nothing to wait for
+                raise QueryRefused(f"{db} is held by a running consumer: this reads the database itself; stop the consumer first") from exc
             raise _NotYet from exc
     raise QueryRefused(f"no database at {db}" + (f" and no lake at {lake.describe()}" if lake else ""))
 
