@@ -203,3 +203,12 @@ def lake_maintain(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData
 
     upkeep = maintain_lake(lake_for(db, lake, lake_data), datetime.now(UTC))
     typer.echo(f"{upkeep.expired} snapshots expired, {upkeep.merged} files merged, {upkeep.removed} files deleted")
+
+
+@lake_app.command("views")
+def lake_views(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData = None) -> None:
+    """Print the curated views and macros as temporary ones, in an order that creates them, for a DuckDB session on the lake."""
+    from streams.store.lake import lake_for
+    from streams.store.sandbox import lake_views_sql
+
+    typer.echo(lake_views_sql(lake_for(db, lake, lake_data)))

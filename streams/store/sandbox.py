@@ -31,7 +31,7 @@ import pyarrow as pa
 from streams.errors import CustomsKpiError
 from streams.store.lake import ALIAS, Lake
 from streams.store.opening import newer_format, newer_format_error
-from streams.store.views import apply_views, view_files
+from streams.store.views import apply_views, view_files, view_sql
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 MAX_TEMP = "8GB"  # spill files of one sandbox process, at most
@@ -120,7 +120,13 @@ def open_lake(
     lake holds no publication yet."""
     con = duckdb.connect(":memory:", config=_config(memory_limit))
     try:
-        lake.attach(con, read_only=True, version=version, at=at)
+        try:
+            lake.attach(con, read_only=True, version=version, at=at)
+        except duckdb.InvalidInputException as exc:
+            if version is None and at is None:
+                raise
+            asked = f"version {version}" if version is not None else (at.isoformat() if at else "")
+            raise QueryRefused(f"the lake has no snapshot at {asked}: {str(exc).splitlines()[0]}") from exc
         con.execute(f"USE {ALIAS}")
         try:
             (published,), *_ = con.execute("SELECT max(published_at) FROM lake_publications").fetchall()
@@ -129,13 +135,30 @@ def open_lake(
         if published is None:
             con.close()
             return None
-        (snapshot,), *_ = con.execute(f"SELECT max(snapshot_id) FROM {ALIAS}.snapshots()").fetchall()
+        (snapshot,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
         apply_views(con, temporary=True)
         _lock(con, lake.local_folders)
     except BaseException:
         con.close()
         raise
     return con, Source(lake.describe(), False, published, int(snapshot))
+
+
+def lake_views_sql(lake: Lake) -> str:
+    """The curated views and macros as temporary ones, in an order that creates them on the lake."""
+    if lake.kind == "sqlite" and not Path(lake.catalog.split(":", 1)[1]).exists():
+        raise QueryRefused(f"no lake at {lake.describe()}")
+    con = duckdb.connect(":memory:")
+    try:
+        lake.attach(con, read_only=True)
+        con.execute(f"USE {ALIAS}")
+        order = apply_views(con, temporary=True)
+    except RuntimeError as exc:  # the consumer has not created the lake's tables yet
+        raise QueryRefused(f"no lake has been published at {lake.describe()}") from exc
+    finally:
+        con.close()
+    folder = view_files()[0].parent
+    return "\n\n".join(view_sql(folder / name, temporary=True).strip() for name in order)
 
 
 FIRST_PUBLICATION_WAIT_S = 10.0  # a consumer publishes once as it starts, before it reads Kafka

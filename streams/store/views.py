@@ -14,6 +14,12 @@ def view_files() -> list[Path]:
     return sorted((sql_dir() / "views").glob("*.sql"))
 
 
+def view_sql(path: Path, *, temporary: bool = False) -> str:
+    """One file's statements; temporary: as TEMP views and macros of the session."""
+    text = path.read_text("utf-8")
+    return re.sub(r"CREATE OR REPLACE (VIEW|MACRO)", r"CREATE OR REPLACE TEMP \1", text) if temporary else text
+
+
 def apply_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> list[str]:
     """Create every view; a view that needs another is retried after it. Returns the file names applied.
     temporary: as TEMP views and macros of the session (a reader of the lake, which is read-only)."""
@@ -23,10 +29,7 @@ def apply_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> l
         failed: list[tuple[Path, Exception]] = []
         for path in pending:
             try:
-                text = path.read_text("utf-8")
-                if temporary:
-                    text = re.sub(r"CREATE OR REPLACE (VIEW|MACRO)", r"CREATE OR REPLACE TEMP \1", text)
-                con.execute(text)
+                con.execute(view_sql(path, temporary=temporary))
                 applied.append(path.name)
             except duckdb.CatalogException as exc:  # depends on a view not created yet
                 failed.append((path, exc))

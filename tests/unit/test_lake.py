@@ -4,6 +4,8 @@ DuckDB, real DuckLake with a SQLite catalog, real RocksDB index."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -245,3 +247,41 @@ def test_upkeep_keeps_the_retained_snapshots_readable_and_bounds_the_files(feed:
     assert upkeep.merged >= 36 and upkeep.removed + again.removed >= 36 and after <= before // 4, (upkeep, again, before, after)
     for version in hour_ends:  # still exact, from the merged files
         assert _lake_totals(feed, version=version)[:2] == totals[version]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "streams", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_the_lake_commands(feed: Feed, tmp_path: Path) -> None:
+    """sql --version/--at (time travel), lake views, lake maintain and snapshot --to, as a user runs them."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(10, 0))
+    first = writer.publish(NOW, reference=True)
+    feed.write(revenue=_revenue(5, 10, day=2))
+    writer.publish(NOW, reference=False)
+    writer.close()
+    feed.store.close()  # as when no consumer runs: the commands read the lake all the same
+    db = str(feed.path)
+    count = "SELECT count(*) AS n FROM revenue"
+    assert _cli("sql", "--db", db, count, "--format", "csv").stdout.split() == ["n", "15"]
+    assert first is not None
+    then = _cli("sql", "--db", db, count, "--format", "csv", "--version", str(first.version))
+    assert then.stdout.split() == ["n", "10"] and f"at version {first.version}" in then.stderr
+    earlier = _cli("sql", "--db", db, count, "--format", "csv", "--at", "2000-01-01T00:00")
+    assert earlier.returncode == 5 and "2000-01-01" in earlier.stderr  # no snapshot that old: a clear refusal
+    views = _cli("lake", "views", "--db", db).stdout
+    assert views.count("CREATE OR REPLACE TEMP VIEW") == 13 and views.count("CREATE OR REPLACE TEMP MACRO") == 10
+    assert views.index("MACRO local_time") < views.index("VIEW revenue_daily")
+    maintained = _cli("lake", "maintain", "--db", db)
+    assert maintained.returncode == 0 and "snapshots expired" in maintained.stdout
+    portable = tmp_path / "portable.duckdb"
+    assert _cli("snapshot", "--to", str(portable), "--db", db).stdout.strip() == f"wrote {portable}: 15 events"
+    con = duckdb.connect(str(portable), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM revenue_monthly").fetchall()[0][0] > 0
+        assert con.execute("SELECT lake_version FROM snapshot_info").fetchall()[0][0] > first.version
+    finally:
+        con.close()
+    again = _cli("snapshot", "--to", str(portable), "--db", db)
+    assert again.returncode == 2 and "a file that does not exist yet" in again.stderr
