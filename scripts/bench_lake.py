@@ -72,8 +72,6 @@ def scale(folder: Path, events: int) -> dict[str, object]:
         last_batch = (events - 1) // BATCH + 1
         con.execute("UPDATE store_state SET batch_seq = $b", {"b": last_batch})
     print(f"store of {events:,} rows made in {time.perf_counter() - started:.0f} s", flush=True)
-    store.close()
-    store = open_store(db, memory_limit="2GB")  # the index catches up from the rows (not timed)
     writer = LakeWriter(store, lake_for(db))
     started = time.perf_counter()
     first = writer.publish(NOW, reference=True)
