@@ -60,12 +60,15 @@ class Lake:
         return ("ducklake", self.kind)
 
     @property
-    def local_folders(self) -> list[str]:
-        """Folders a sandboxed reader must be allowed to read: the data path and a SQLite catalog's folder."""
+    def local_paths(self) -> tuple[list[str], list[str]]:
+        """What a sandboxed reader must still be allowed to read: the data folder (if local) and a
+        SQLite catalog's file (with its journal files), nothing else beside them."""
         folders = [] if "://" in self.data_path else [self.data_path]
+        files = []
         if self.kind == "sqlite":
-            folders.append(str(Path(self.catalog.split(":", 1)[1]).parent) + "/")
-        return folders
+            catalog = self.catalog.split(":", 1)[1]
+            files = [catalog, f"{catalog}-journal", f"{catalog}-wal", f"{catalog}-shm"]
+        return folders, files
 
     def describe(self) -> str:
         """For logs and messages: the catalog without any password, and the data path."""

@@ -97,10 +97,12 @@ def _config(memory_limit: str | None) -> dict[str, object]:
     return config
 
 
-def _lock(con: duckdb.DuckDBPyConnection, allowed: list[str]) -> None:
-    """Files and network off (but for `allowed` folders, read by the lake), then no more settings."""
-    if allowed:
-        con.execute("SET allowed_directories = $folders", {"folders": allowed})
+def _lock(con: duckdb.DuckDBPyConnection, folders: list[str], files: list[str]) -> None:
+    """Files and network off (but for the lake's `folders` and `files`), then no more settings."""
+    if folders:
+        con.execute("SET allowed_directories = $folders", {"folders": folders})
+    if files:
+        con.execute("SET allowed_paths = $files", {"files": files})
     con.execute("SET enable_external_access = false")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET lock_configuration = true")
@@ -108,7 +110,7 @@ def _lock(con: duckdb.DuckDBPyConnection, allowed: list[str]) -> None:
 
 def _connect(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path), read_only=True, config=_config(memory_limit))
-    _lock(con, [])
+    _lock(con, [], [])
     return con
 
 
@@ -137,7 +139,7 @@ def open_lake(
             return None
         (snapshot,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
         apply_views(con, temporary=True)
-        _lock(con, lake.local_folders)
+        _lock(con, *lake.local_paths)
     except BaseException:
         con.close()
         raise

@@ -285,3 +285,22 @@ def test_the_lake_commands(feed: Feed, tmp_path: Path) -> None:
         con.close()
     again = _cli("snapshot", "--to", str(portable), "--db", db)
     assert again.returncode == 2 and "a file that does not exist yet" in again.stderr
+
+
+def test_a_reader_may_read_the_lake_and_nothing_beside_it(feed: Feed) -> None:
+    """The sandbox lets the lake's data folder and catalog file through, not their neighbours."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    writer.publish(NOW, reference=True)
+    neighbour = lake_for(feed.path).catalog.removeprefix("sqlite:") + ".notes.csv"
+    Path(neighbour).write_text("secret\n1\n")
+    con, source = open_sandbox(feed.path, lake_for(feed.path))
+    try:
+        with pytest.raises(QueryRefused, match="not allowed"):
+            run_query(con, source, f"SELECT * FROM read_csv('{neighbour}')")
+        with pytest.raises(QueryRefused, match="not allowed"):
+            run_query(con, source, f"SELECT * FROM read_csv('{feed.path}')")  # the store itself
+        feed.write(revenue=_revenue(7, 0))
+        writer.publish(NOW, reference=False)
+        assert run_query(con, source, "SELECT count(*) AS n FROM revenue").frame["n"].to_list() == [7]  # the same session sees it
+    finally:
+        con.close()
