@@ -304,3 +304,29 @@ def test_a_reader_may_read_the_lake_and_nothing_beside_it(feed: Feed) -> None:
         assert run_query(con, source, "SELECT count(*) AS n FROM revenue").frame["n"].to_list() == [7]  # the same session sees it
     finally:
         con.close()
+
+
+def test_every_view_and_ready_query_runs_on_the_lake(feed: Feed) -> None:
+    feed.write(
+        revenue=_revenue(5, 0),
+        declaration=[
+            declaration(event_id="d1", declaration_no="100000000001", status="registered", occurred_at="2021-06-01T08:00:00+07:00"),
+            declaration(event_id="d2", declaration_no="100000000001", status="cleared", occurred_at="2021-06-01T10:00:00+07:00"),
+        ],
+        seizure=[seizure(event_id="s1")],
+    )
+    LakeWriter(feed.store, lake_for(feed.path)).publish(NOW, reference=True)
+    con, source = open_sandbox(feed.path, lake_for(feed.path))
+    try:
+        views = [name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()]
+        assert len(views) == 13
+        for view in views:
+            run_query(con, source, f"SELECT * FROM {view}")
+        for query in sorted((sql_dir() / "queries").glob("*.sql")):
+            run_query(con, source, query.read_text(), params={"as_of": NOW})
+        assert run_query(con, source, "SELECT sum(net_vnd) AS n FROM revenue_monthly").frame["n"].to_list() == [
+            sum(1_000_000 + i for i in range(5))
+        ]
+        assert run_query(con, source, "SELECT count(*) AS n FROM release_times").frame["n"].to_list() == [1]
+    finally:
+        con.close()
