@@ -56,6 +56,11 @@ class Lake:
         return self.catalog.split(":", 1)[0]
 
     @property
+    def sqlite_file(self) -> Path | None:
+        """A SQLite catalog's file (None for PostgreSQL)."""
+        return Path(self.catalog.split(":", 1)[1]) if self.kind == "sqlite" else None
+
+    @property
     def extensions(self) -> tuple[str, ...]:
         return ("ducklake", self.kind)
 
@@ -65,8 +70,8 @@ class Lake:
         SQLite catalog's file (with its journal files), nothing else beside them."""
         folders = [] if "://" in self.data_path else [self.data_path]
         files = []
-        if self.kind == "sqlite":
-            catalog = self.catalog.split(":", 1)[1]
+        if self.sqlite_file is not None:
+            catalog = str(self.sqlite_file)
             files = [catalog, f"{catalog}-journal", f"{catalog}-wal", f"{catalog}-shm"]
         return folders, files
 
@@ -82,8 +87,8 @@ class Lake:
             options.append(f"SNAPSHOT_VERSION {int(version)}")
         if at is not None:
             options.append(f"SNAPSHOT_TIME {_literal(at.isoformat())}")
-        if not read_only and self.kind == "sqlite":
-            Path(self.catalog.split(":", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        if not read_only and self.sqlite_file is not None:
+            self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         if not read_only and "://" not in self.data_path:
             Path(self.data_path).mkdir(parents=True, exist_ok=True)
         con.execute(f"ATTACH {_literal('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")
@@ -237,7 +242,7 @@ def maintain(con: duckdb.DuckDBPyConnection, now: datetime, grace: timedelta = F
 
 def maintain_lake(lake: Lake, now: datetime) -> Upkeep:
     """Upkeep from a process of its own (`customs-kpi lake maintain`); the consumer may keep publishing."""
-    if lake.kind == "sqlite" and not Path(lake.catalog.split(":", 1)[1]).exists():
+    if lake.sqlite_file is not None and not lake.sqlite_file.exists():
         raise ConfigError("--lake", lake.describe(), "an existing lake (the consumer creates it at its first publication)")
     con = duckdb.connect(":memory:")
     try:

@@ -148,7 +148,7 @@ def open_lake(
 
 def lake_views_sql(lake: Lake) -> str:
     """The curated views and macros as temporary ones, in an order that creates them on the lake."""
-    if lake.kind == "sqlite" and not Path(lake.catalog.split(":", 1)[1]).exists():
+    if lake.sqlite_file is not None and not lake.sqlite_file.exists():
         raise QueryRefused(f"no lake at {lake.describe()}")
     con = duckdb.connect(":memory:")
     try:
@@ -192,7 +192,7 @@ def _open(
     db: Path, lake: Lake | None, memory_limit: str | None, version: int | None, at: datetime | None
 ) -> tuple[duckdb.DuckDBPyConnection, Source]:
     # A SQLite catalog is looked for first: attaching a missing one would create it.
-    if lake is not None and (lake.kind != "sqlite" or Path(lake.catalog.split(":", 1)[1]).exists()):
+    if lake is not None and (lake.sqlite_file is None or lake.sqlite_file.exists()):
         opened = open_lake(lake, memory_limit, version=version, at=at)
         if opened is not None:
             return opened

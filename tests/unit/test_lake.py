@@ -171,6 +171,7 @@ def test_readers_of_the_lake_are_sandboxed(feed: Feed, tmp_path: Path) -> None:
             ("COPY revenue TO 'x.csv'", "only SELECT"),
             ("SET enable_external_access = true", "only SELECT"),
             ("SELECT * FROM duckdb_settings() WHERE name = 'x'; SET threads = 4", "exactly one statement"),
+            ("SELECT * FROM ducklake_expire_snapshots('lake', older_than => now())", "read-only"),  # a SELECT that would write
         ]:
             with pytest.raises(QueryRefused, match=words):
                 run_query(con, source, sql)
