@@ -206,9 +206,16 @@ def lake_maintain(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData
 
 
 @lake_app.command("views")
-def lake_views(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData = None) -> None:
-    """Print the curated views and macros as temporary ones, in an order that creates them, for a DuckDB session on the lake."""
+def lake_views(
+    db: Db = DEFAULT_DB,
+    lake: LakeOpt = None,
+    lake_data: LakeData = None,
+    attach: Annotated[
+        bool, typer.Option("--attach", help="Begin with the statements that load the extensions and attach the lake read-only.")
+    ] = False,
+) -> None:
+    """Print the curated views and macros as temporary ones, for a DuckDB session on the lake (e.g. `duckdb -init FILE`)."""
     from streams.store.lake import lake_for
     from streams.store.sandbox import lake_views_sql
 
-    typer.echo(lake_views_sql(lake_for(db, lake, lake_data)))
+    typer.echo(lake_views_sql(lake_for(db, lake, lake_data), attach))

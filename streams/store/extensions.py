@@ -27,8 +27,10 @@ _ENTRY_NAME = {"ducklake": "ducklake", "sqlite": "sqlite_scanner", "postgres": "
 
 
 @cache
-def extension_file(name: str) -> Path:
-    """The binary of extension `name` for the installed DuckDB, under the name DuckDB expects."""
+def extension_file(name: str, persistent: bool = False) -> Path:
+    """The binary of extension `name` for the installed DuckDB, under the name DuckDB expects;
+    persistent: through a link that outlives this process (in ~/.cache/customs-kpi), for a DuckDB
+    session started elsewhere (`customs-kpi lake views --attach`)."""
     package = f"duckdb_extension_{name}"
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
@@ -44,7 +46,11 @@ def extension_file(name: str) -> Path:
     entry = _ENTRY_NAME[name]
     if entry == name:
         return binary
-    link = Path(_links()) / f"{entry}.duckdb_extension"
+    folder = Path.home() / ".cache" / "customs-kpi" / "extensions" / f"v{duckdb.__version__}" if persistent else Path(_links())
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / f"{entry}.duckdb_extension"
+    if link.is_symlink() and link.resolve() != binary.resolve():
+        link.unlink()  # another environment's wheel
     if not link.exists():
         os.symlink(binary, link)
     return link

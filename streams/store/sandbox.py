@@ -29,6 +29,7 @@ import polars as pl
 import pyarrow as pa
 
 from streams.errors import CustomsKpiError
+from streams.store.extensions import extension_file
 from streams.store.lake import ALIAS, Lake
 from streams.store.opening import newer_format, newer_format_error
 from streams.store.views import apply_views, view_files, view_sql
@@ -146,8 +147,9 @@ def open_lake(
     return con, Source(lake.describe(), False, published, int(snapshot))
 
 
-def lake_views_sql(lake: Lake) -> str:
-    """The curated views and macros as temporary ones, in an order that creates them on the lake."""
+def lake_views_sql(lake: Lake, attach: bool = False) -> str:
+    """The curated views and macros as temporary ones, in an order that creates them on the lake;
+    with attach, first the statements that load the extensions and attach the lake read-only."""
     if lake.sqlite_file is not None and not lake.sqlite_file.exists():
         raise QueryRefused(f"no lake at {lake.describe()}")
     con = duckdb.connect(":memory:")
@@ -160,7 +162,12 @@ def lake_views_sql(lake: Lake) -> str:
     finally:
         con.close()
     folder = view_files()[0].parent
-    return "\n\n".join(view_sql(folder / name, temporary=True).strip() for name in order)
+    views = [view_sql(folder / name, temporary=True).strip() for name in order]
+    if not attach:
+        return "\n\n".join(views)
+    loads = [f"LOAD '{extension_file(name, persistent=True)}';" for name in lake.extensions]
+    setup = [*loads, f"ATTACH '{('ducklake:' + lake.catalog).replace(chr(39), chr(39) * 2)}' AS {ALIAS} (READ_ONLY);", f"USE {ALIAS};"]
+    return "\n".join(setup) + "\n\n" + "\n\n".join(views)
 
 
 FIRST_PUBLICATION_WAIT_S = 10.0  # a consumer publishes once as it starts, before it reads Kafka

@@ -274,6 +274,15 @@ def test_the_lake_commands(feed: Feed, tmp_path: Path) -> None:
     views = _cli("lake", "views", "--db", db).stdout
     assert views.count("CREATE OR REPLACE TEMP VIEW") == 13 and views.count("CREATE OR REPLACE TEMP MACRO") == 10
     assert views.index("MACRO local_time") < views.index("VIEW revenue_daily")
+    session = _cli("lake", "views", "--attach", "--db", db).stdout
+    assert session.startswith("LOAD '") and f"ATTACH 'ducklake:{lake_for(feed.path).catalog}' AS lake (READ_ONLY);\nUSE lake;" in session
+    con = duckdb.connect()  # a session of one's own, as the DuckDB CLI runs the file
+    try:
+        for statement in duckdb.extract_statements(session):
+            con.execute(statement.query)
+        assert con.execute("SELECT sum(net_vnd) FROM revenue_monthly").fetchall() == [(sum(1_000_000 + i for i in range(15)),)]
+    finally:
+        con.close()
     maintained = _cli("lake", "maintain", "--db", db)
     assert maintained.returncode == 0 and "snapshots expired" in maintained.stdout
     portable = tmp_path / "portable.duckdb"
