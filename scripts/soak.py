@@ -4,7 +4,9 @@ Starts its own broker through the project's launcher and `customs-kpi consume` a
 (wall clock, the default settings), then sends revenue and declaration events at --rate for
 --minutes from a second process. Once a second a probe (1 VND from department 12, which nothing
 else uses) is sent and /metrics is read every 0.25 s until it shows; the wait is the end-to-end
-freshness. Every 5 s: records stored, lag, and the consumer's resident memory (VmRSS).
+freshness. A second thread keeps a reader's session on the analysts' lake and queries it every
+0.25 s for the probes: the wait until a probe is visible there is the lake's freshness (produced
+to readable by analysts). Every 5 s: records stored, lag, and the consumer's resident memory (VmRSS).
 Usage: .venv/bin/python scripts/soak.py [--rate 2000] [--minutes 10] [--memory-limit 256MB]
                                        [--db FILE] [--publish-every 5] [--output docs/benchmarks/soak.json]
 With --db the consumer writes an existing database (e.g. the 40 M events kept by `make bench-scale`)
@@ -40,6 +42,8 @@ from streams.contract.reference import departments  # noqa: E402
 from streams.kafka import broker  # noqa: E402
 from streams.kafka.broker import free_port  # noqa: E402
 from streams.kafka.topics import ensure_topics  # noqa: E402
+from streams.store.lake import lake_for  # noqa: E402
+from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
 
 PROBE_DEPT = "12"
 
@@ -207,6 +211,35 @@ def main() -> int:
 
         sampler = threading.Thread(target=sample_every_5s, daemon=True)
         sampler.start()
+        probe_sent: dict[str, float] = {}  # event id -> when it was sent
+        lake_freshness: list[float] = []
+
+        def watch_the_lake() -> None:
+            db = args.db or work / "soak.duckdb"
+            con, source = open_sandbox(db, lake_for(db))  # waits for the consumer's first publication
+            seen: set[str] = set()
+            since = datetime.now(UTC)
+            while loader.is_alive() or len(seen) < len(probe_sent):
+                found = run_query(
+                    con,
+                    source,
+                    f"SELECT event_id FROM revenue WHERE ingested_at >= $since AND event_id LIKE 'probe-{RUN}-%'",
+                    params={"since": since},
+                ).frame["event_id"]
+                now = time.monotonic()
+                for event_id in set(found.to_list()) - seen:
+                    seen.add(event_id)
+                    if event_id in probe_sent:
+                        lake_freshness.append(now - probe_sent[event_id])
+                if not loader.is_alive() and time.monotonic() - probe_last[0] > 60:
+                    break
+                time.sleep(0.25)
+            con.close()
+
+        probe_last = [time.monotonic()]
+        watcher = threading.Thread(target=watch_the_lake, daemon=True)
+        if args.publish_every != "0":
+            watcher.start()
         k = 0
         while loader.is_alive():
             k += 1
@@ -217,6 +250,8 @@ def main() -> int:
                 f'"amount_vnd":1,"enterprise_tax_code":"0100000001","office_code":null}}'
             )
             sent_at = time.monotonic()
+            probe_sent[f"probe-{RUN}-{k}"] = sent_at
+            probe_last[0] = sent_at
             probes.send("customs.revenue", key=PROBE_DEPT.encode(), value=value.encode())
             probes.flush()
             while time.monotonic() - sent_at < 60:
@@ -230,6 +265,8 @@ def main() -> int:
             time.sleep(max(0.0, 1.0 - (time.monotonic() - sent_at)))
         loader.join()
         sampler.join(timeout=10)
+        if watcher.is_alive():
+            watcher.join(timeout=90)
         expected = stored_before + sent.value + k
         drain_deadline = time.monotonic() + 300
         while total(scrape(metrics_port), "customs_kpi_records_total") < expected and time.monotonic() < drain_deadline:
@@ -270,6 +307,16 @@ def main() -> int:
         "freshness_s_p99": round(percentile(freshness, 99), 3),
         "freshness_s_max": round(max(freshness), 3),
         "freshness_resolution_s": 0.25,
+        **(
+            {
+                "lake_freshness_s_p50": round(percentile(lake_freshness, 50), 3),
+                "lake_freshness_s_p99": round(percentile(lake_freshness, 99), 3),
+                "lake_freshness_s_max": round(max(lake_freshness), 3),
+                "lake_probes_seen": len(lake_freshness),
+            }
+            if lake_freshness
+            else {}
+        ),
         "metrics_scrape_s_p50": round(percentile(scrape_seconds, 50), 4),
         "scrape_errors": SCRAPE_ERRORS,
         **memory(timeline, args.warmup_minutes * 60),
