@@ -216,9 +216,9 @@ def main() -> int:
 
         def watch_the_lake() -> None:
             db = args.db or work / "soak.duckdb"
+            since = started_at  # before the first probe: its row is ingested after this
             con, source = open_sandbox(db, lake_for(db))  # waits for the consumer's first publication
             seen: set[str] = set()
-            since = datetime.now(UTC)
             while loader.is_alive() or len(seen) < len(probe_sent):
                 found = run_query(
                     con,
@@ -237,6 +237,7 @@ def main() -> int:
             con.close()
 
         probe_last = [time.monotonic()]
+        started_at = datetime.now(UTC)
         watcher = threading.Thread(target=watch_the_lake, daemon=True)
         if args.publish_every != "0":
             watcher.start()
