@@ -1,4 +1,5 @@
--- New and changed reject rows (all of them at the first publication: $changes_after is -1).
+-- New and changed reject rows. changed_seq is plain in the filter so DuckDB's per-row-group min/max
+-- skips the history (the first publication copies the whole table instead).
 INSERT INTO lake.rejects
 SELECT * FROM main.rejects
-WHERE coalesce(changed_seq, 0) > $changes_after AND coalesce(changed_seq, 0) <= $changes_upto
+WHERE changed_seq > $changes_after AND changed_seq <= $changes_upto

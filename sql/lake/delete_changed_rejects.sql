@@ -1,9 +1,11 @@
--- Reject rows changed since the last publication (the DLQ copy, a replay's outcome) are written again.
+-- The stale reject rows (sql/lake/stale_rejects.sql) leave the lake, to be written again. Only the
+-- lake's rejects of batches from $lowest on are read: Parquet min/max skips the older files.
 DELETE FROM lake.rejects
 USING (
     SELECT source_topic, source_partition, source_offset
     FROM main.rejects
-    WHERE coalesce(changed_seq, 0) > $changes_after AND coalesce(changed_seq, 0) <= $changes_upto
+    WHERE changed_seq > $changes_after AND changed_seq <= $changes_upto AND coalesce(batch_seq, 0) <= $after
 ) c
-WHERE rejects.source_topic = c.source_topic AND rejects.source_partition = c.source_partition
+WHERE (rejects.batch_seq >= $lowest OR $lowest IS NULL)
+  AND rejects.source_topic = c.source_topic AND rejects.source_partition = c.source_partition
   AND rejects.source_offset = c.source_offset

@@ -193,12 +193,14 @@ def publish(
                 (count,), *_ = con.execute(statement("lake/append_unsequenced", table=relation(table))).fetchall()
                 events += int(count)
         changes = {"changes_after": changes_after, "changes_upto": changed_seq}
-        if watermark is not None:
-            con.execute(statement("lake/delete_changed_rejects"), changes)
-        (rejects,), *_ = con.execute(statement("lake/append_rejects"), changes).fetchall()
         if watermark is None:
+            (rejects,), *_ = con.execute(statement("lake/copy_table", table="rejects")).fetchall()
             con.execute(statement("lake/copy_table", table="agg_revenue_day"))
         else:
+            (stale, lowest), *_ = con.execute(statement("lake/stale_rejects"), changes | {"after": after}).fetchall()
+            if stale:  # only when a publication fell between a reject's batch and its DLQ copy, or on a replay
+                con.execute(statement("lake/delete_changed_rejects"), changes | {"after": after, "lowest": lowest})
+            (rejects,), *_ = con.execute(statement("lake/append_rejects"), changes).fetchall()
             con.execute(statement("lake/delete_revenue_days"), window)
             con.execute(statement("lake/append_revenue_days"), window)
         for table in replaced:
@@ -208,7 +210,7 @@ def publish(
             statement("lake/record_publication"),
             {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": int(rejects)},
         )
-    (version,), *_ = con.execute(f"SELECT max(snapshot_id) FROM {ALIAS}.snapshots()").fetchall()
+    (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
     return Publication(int(batch_seq), int(changed_seq), events, int(rejects), int(version))
 
 
