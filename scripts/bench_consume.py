@@ -23,17 +23,17 @@ from kafka import KafkaConsumer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from streams.config import ConsumerSettings  # noqa: E402
+from streams.config import ConsumerSettings, KafkaConnection  # noqa: E402
 from streams.consume.runner import build_pipeline  # noqa: E402
 from streams.contract.events import TOPICS  # noqa: E402
 from streams.kafka import broker  # noqa: E402
-from streams.kafka.broker import free_port  # noqa: E402
 from streams.kafka.topics import ensure_topics  # noqa: E402
 from streams.kpi.clock import VIETNAM  # noqa: E402
 from streams.kpi.targets import load_targets  # noqa: E402
 from streams.produce.run import play  # noqa: E402
 from streams.produce.sender import EventSender  # noqa: E402
 from streams.produce.simulator import SimulationPlan, Simulator  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 
 def _cpu_model() -> str:
@@ -47,7 +47,7 @@ def _cpu_model() -> str:
 def produce(bootstrap: str, events: int) -> int:
     start = datetime(2021, 1, 1, tzinfo=VIETNAM)
     plan = SimulationPlan(start, start + timedelta(days=max(1, round(events / 1500))), events_per_day=1500)
-    report = play(Simulator(plan, load_targets()).events(), EventSender(bootstrap))
+    report = play(Simulator(plan, load_targets()).events(), EventSender(KafkaConnection(bootstrap)))
     return report.sent
 
 
@@ -76,15 +76,19 @@ def raw_poll(bootstrap: str, total: int, max_records: int) -> float:
 
 def end_to_end(bootstrap: str, total: int, db: Path, max_records: int) -> float:
     """The consumer's own run loop (prefetch thread + decode + DuckDB write with offsets), timed from its first batch."""
-    settings = ConsumerSettings(bootstrap, db, 0, max_poll_records=max_records)
-    pipeline, _, close = build_pipeline(settings)
+    settings = ConsumerSettings(KafkaConnection(bootstrap), db, 0, max_poll_records=max_records)
+    pipeline, registry, close = build_pipeline(settings)
+
+    def handled() -> float:  # records in committed batches
+        return registry.get_sample_value("customs_kpi_batch_records_sum") or 0.0
+
     runner = threading.Thread(target=pipeline.run)
     runner.start()
     try:
-        while pipeline.handled == 0:
+        while handled() == 0:
             time.sleep(0.001)
-        started, first = time.perf_counter(), pipeline.handled
-        while pipeline.handled < total:
+        started, first = time.perf_counter(), handled()
+        while handled() < total:
             time.sleep(0.001)
         elapsed = time.perf_counter() - started
     finally:
@@ -105,7 +109,7 @@ def main() -> None:
         data = Path(tmp) / "kafka"
         state = broker.start(data, free_port(pair=True))
         try:
-            ensure_topics(state.bootstrap)
+            ensure_topics(KafkaConnection(state.bootstrap))
             sent = produce(state.bootstrap, args.events)
             print(f"produced {sent} events")
             raws, e2es = [], []

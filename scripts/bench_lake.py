@@ -27,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram  # noqa: E402
 
 from streams.consume.publisher import LakePublisher  # noqa: E402
 from streams.contract import EVENT_TYPES  # noqa: E402
@@ -53,11 +52,6 @@ INSERT OR REPLACE INTO agg_revenue_day
 SELECT CAST(local_time(occurred_at) AS DATE), department_code, tax_type, kind, count(*), sum(amount_vnd)
 FROM revenue GROUP BY ALL
 """
-
-
-def _metrics() -> tuple[Gauge, Histogram, Counter]:
-    registry = CollectorRegistry()
-    return Gauge("g", "g", registry=registry), Histogram("h", "h", registry=registry), Counter("c", "c", registry=registry)
 
 
 def scale(folder: Path, events: int) -> dict[str, object]:
@@ -127,7 +121,7 @@ def writer_rate(folder: Path, publish: bool, run: int) -> float:
     spec = EVENT_TYPES["revenue"]
     publisher = None
     if publish:
-        publisher = LakePublisher(store, lake_for(db), 1.0, 0, lambda: NOW, *_metrics())
+        publisher = LakePublisher(store, lake_for(db), 1.0, 0, lambda: NOW)
     payloads = [
         [revenue(event_id=f"w{b}-{i}", amount_vnd=1_000_000 + i, occurred_at="2021-06-01T09:00:00+07:00") for i in range(5_000)]
         for b in range(120)

@@ -45,13 +45,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from kafka import KafkaProducer  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-from scale_events import Batch, ScaleFeed  # noqa: E402
 
+from scale_events import Batch, ScaleFeed  # noqa: E402
+from streams.config import KafkaConnection  # noqa: E402
 from streams.contract.events import spec_for_topic  # noqa: E402
 from streams.decode import decode_batch  # noqa: E402
 from streams.decode.batch import RawBatch  # noqa: E402
 from streams.kafka import broker  # noqa: E402
-from streams.kafka.broker import free_port  # noqa: E402
 from streams.kafka.topics import ensure_topics  # noqa: E402
 from streams.kpi.clock import VIETNAM  # noqa: E402
 from streams.kpi.targets import load_targets  # noqa: E402
@@ -61,6 +61,7 @@ from streams.store.queries import latest_event_time  # noqa: E402
 from streams.store.reference import write_reference  # noqa: E402
 from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
 from streams.store.state import state_path  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 
 def status(pid: int | str = "self") -> dict[str, int]:
@@ -407,7 +408,7 @@ def start(kafka_dir: Path, db: Path, args: argparse.Namespace, feed: ScaleFeed, 
     """A fresh local broker with the contract's topics, and the writer open on db with `stored` events."""
     state = broker.start(kafka_dir, free_port(pair=True), heap_mb=512, timeout=180)
     try:
-        ensure_topics(state.bootstrap, 6)
+        ensure_topics(KafkaConnection(state.bootstrap), 6)
         writer = Writer(db, args.memory_limit, feed, args.batch)
         writer.open()
     except BaseException:

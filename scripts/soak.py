@@ -38,12 +38,13 @@ sys.path.insert(0, str(ROOT))
 from kafka import KafkaProducer  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
+from streams.config import KafkaConnection  # noqa: E402
 from streams.contract.reference import departments  # noqa: E402
 from streams.kafka import broker  # noqa: E402
-from streams.kafka.broker import free_port  # noqa: E402
 from streams.kafka.topics import ensure_topics  # noqa: E402
 from streams.store.lake import lake_for  # noqa: E402
 from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 PROBE_DEPT = "12"
 
@@ -158,7 +159,7 @@ def main() -> int:
     state = broker.start(work / "kafka", free_port(pair=True), heap_mb=512, timeout=180)
     consumer = None
     try:
-        ensure_topics(state.bootstrap, 6)
+        ensure_topics(KafkaConnection(state.bootstrap), 6)
         metrics_port = free_port()
         log = open(work / "consumer.log", "wb")  # noqa: SIM115
         consumer = subprocess.Popen(

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from streams.kafka import broker  # noqa: E402
-from streams.kafka.broker import free_port  # noqa: E402
 from streams.store.lake import lake_for  # noqa: E402
 from streams.store.sandbox import QueryRefused, open_sandbox, run_query  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 CHECK = (
     "SELECT (SELECT coalesce(sum(events), 0) FROM lake_publications), "

@@ -57,9 +57,94 @@ def default_group_id(db_path: Path) -> str:
     return f"customs-kpi-{digest}"
 
 
+class Secret:
+    """A password: printed, logged or compared in a repr as asterisks; `reveal()` is the one way out."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+KAFKA_ENV = "CUSTOMS_KPI_KAFKA_"  # the settings below are named by their environment variables (cli/settings.py reads them)
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class KafkaConnection:
+    """How every Kafka client of a command connects: the brokers, plaintext, TLS or SASL (PLAIN, SCRAM).
+
+    Built once at the CLI edge (the credentials from the environment only: a flag would show in a
+    process list); validated here, so a bad setting fails before anything connects.
+    """
+
+    bootstrap_servers: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: Secret | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bootstrap_servers", check_bootstrap(self.bootstrap_servers))
+        protocol = self.security_protocol.upper()
+        object.__setattr__(self, "security_protocol", protocol)
+        if protocol not in PROTOCOLS:
+            raise ConfigError(KAFKA_ENV + "SECURITY_PROTOCOL", protocol, " or ".join(PROTOCOLS))
+        if protocol == "PLAINTEXT":
+            given = {"SASL_MECHANISM": self.sasl_mechanism, "SASL_USERNAME": self.sasl_username, "SASL_PASSWORD": self.sasl_password}
+            stray = [KAFKA_ENV + name for name, value in {**given, "SSL_CAFILE": self.ssl_cafile}.items() if value]
+            if stray:  # credentials set but unused: the connection would silently be in the clear
+                raise ConfigError(KAFKA_ENV + "SECURITY_PROTOCOL", "PLAINTEXT", f"SSL, SASL_PLAINTEXT or SASL_SSL, since {stray[0]} is set")
+            return
+        if protocol.startswith("SASL_"):
+            mechanism = (self.sasl_mechanism or "").upper()
+            object.__setattr__(self, "sasl_mechanism", mechanism)
+            if mechanism not in MECHANISMS:
+                raise ConfigError(KAFKA_ENV + "SASL_MECHANISM", mechanism or "(unset)", " or ".join(MECHANISMS))
+            if not self.sasl_username:
+                raise ConfigError(KAFKA_ENV + "SASL_USERNAME", "(unset)", f"the user name for {mechanism}")
+            if self.sasl_password is None or not self.sasl_password.reveal():
+                raise ConfigError(KAFKA_ENV + "SASL_PASSWORD", "(unset)", f"the password of {self.sasl_username}, from the environment")
+        if protocol.endswith("SSL"):
+            for name, path in (("SSL_CAFILE", self.ssl_cafile), ("SSL_CERTFILE", self.ssl_certfile), ("SSL_KEYFILE", self.ssl_keyfile)):
+                if path is not None and not path.is_file():
+                    raise ConfigError(KAFKA_ENV + name, str(path), "a readable PEM file")
+            if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+                raise ConfigError(KAFKA_ENV + "SSL_KEYFILE", str(self.ssl_keyfile or "(unset)"), "set together with SSL_CERTFILE")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    def describe(self) -> str:
+        """For logs: the protocol and user, never the password."""
+        if self.uses_sasl:
+            return f"{self.security_protocol} {self.sasl_mechanism} as {self.sasl_username}"
+        return self.security_protocol
+
+
 @dataclass(frozen=True)
 class ConsumerSettings:
-    bootstrap_servers: str
+    kafka: KafkaConnection
     db_path: Path
     metrics_port: int
     metrics_host: str = "127.0.0.1"
@@ -76,7 +161,6 @@ class ConsumerSettings:
     memory_limit: str | None = None  # DuckDB's memory_limit for the writer; None = DuckDB's default
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bootstrap_servers", check_bootstrap(self.bootstrap_servers))
         check_port(self.metrics_port, "--metrics-port")
         if self.clock not in CLOCKS:
             raise ConfigError("--clock", self.clock, "wall or event")
@@ -88,9 +172,6 @@ class ConsumerSettings:
             raise ConfigError("--publish-every", self.publish_every_s, "seconds between publications to the lake, at least 0 (0 = no lake)")
         if self.maintain_every_s < 0:
             raise ConfigError("--maintain-every", self.maintain_every_s, "seconds between upkeeps of the lake, at least 0 (0 = none)")
-        from streams.store.lake import lake_for
-
-        lake_for(self.db_path, self.lake, self.lake_data)  # a bad --lake fails here, before anything starts
         object.__setattr__(self, "memory_limit", check_memory_limit(self.memory_limit))
         if self.targets_file is not None and not self.targets_file.is_file():
             raise ConfigError("--targets", str(self.targets_file), "an existing .csv or .yaml targets file")

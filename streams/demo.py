@@ -1,18 +1,15 @@
-"""The local demo: a broker, a consumer and a simulated year, shown live; Ctrl-C stops what it started."""
+"""The local demo's processes: a broker, a consumer and a simulated year (the CLI shows them live)."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-from rich.live import Live
-
 from streams.kafka import broker
-from streams.observe.console import progress_table, scrape
+from streams.observe.console import Samples, scrape
 from streams.produce.simulator import SimulationPlan
 
 
@@ -56,52 +53,72 @@ def _simulate_args(plan: SimulationPlan, bootstrap: str, days_per_second: float)
     return args
 
 
-def run_demo(workdir: Path, port: int, metrics_port: int, days_per_second: float, plan: SimulationPlan, exit_when_done: bool) -> int:
-    console = Console()
-    workdir = workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    data_dir, db = workdir / "kafka", workdir / "customs.duckdb"
-    bootstrap = f"127.0.0.1:{port}"
-    url = f"http://127.0.0.1:{metrics_port}/metrics"
-    started_broker = broker.read_state(data_dir) is None
-    consumer = simulator = None
-    interrupted = False
-    try:
-        with console.status("starting the Kafka broker (the first run downloads its jars with Maven)..."):
-            broker.start(data_dir, port)
-        consumer = _spawn(
-            ["consume", "-b", bootstrap, "--db", str(db), "--metrics-port", str(metrics_port), "--clock", "event"], workdir / "consumer.log"
+@dataclass
+class Demo:
+    """The demo's processes: the broker (unless one already ran from its folder), a consumer and a simulator.
+
+    The CLI starts it, shows its /metrics while it runs, and stops it; `stop()` ends what it started."""
+
+    workdir: Path
+    port: int
+    metrics_port: int
+    consumer: subprocess.Popen[bytes] | None = None
+    simulator: subprocess.Popen[bytes] | None = None
+    started_broker: bool = False
+
+    @classmethod
+    def at(cls, workdir: Path, port: int, metrics_port: int) -> Demo:
+        workdir = workdir.resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        return cls(workdir, port, metrics_port)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.workdir / "kafka"
+
+    @property
+    def db(self) -> Path:
+        return self.workdir / "customs.duckdb"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def start_broker(self, cache_dir: Path | None = None) -> None:
+        self.started_broker = broker.read_state(self.data_dir) is None
+        broker.start(self.data_dir, self.port, cache_dir=cache_dir)
+
+    def start_streams(self, plan: SimulationPlan, days_per_second: float) -> None:
+        """The consumer (event clock: pace as of the simulated time) and the simulator, logging to workdir."""
+        self.consumer = _spawn(
+            ["consume", "-b", self.bootstrap, "--db", str(self.db), "--metrics-port", str(self.metrics_port), "--clock", "event"],
+            self.workdir / "consumer.log",
         )
-        simulator = _spawn(_simulate_args(plan, bootstrap, days_per_second), workdir / "simulator.log")
-        console.print(f"Kafka: {bootstrap}   metrics: {url}   DuckDB: {db}   logs: {workdir}/*.log")
-        behind = ", ".join(f"{code} at {factor:.0%}" for code, factor in plan.behind.items()) or "none"
-        console.print(
-            f"Simulating {plan.start.date()} to {plan.end.date()} (ILLUSTRATIVE data) at {days_per_second:g} days per second; "
-            f"made to fall behind: {behind}. Press Ctrl-C to stop everything."
-        )
-        with Live(console=console, refresh_per_second=2) as live:
-            settled = 0
-            while True:
-                if consumer.poll() is not None:
-                    console.print(f"[red]the consumer exited ({consumer.returncode}); see {workdir / 'consumer.log'}[/]")
-                    return 1
-                try:
-                    samples = scrape(url)
-                    live.update(progress_table(samples))
-                except OSError:
-                    samples = {}
-                lag = sum(v for _, v in samples.get("customs_kpi_consumer_lag_records", []))
-                if simulator.poll() is not None and lag == 0 and samples:
-                    settled += 1
-                    if exit_when_done and settled >= 3:
-                        break
-                time.sleep(1.0)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        _terminate(simulator)
-        _terminate(consumer)
-        if started_broker:
-            broker.stop(data_dir)
-        console.print(f"stopped. The DuckDB file stays at {db}" + (" (interrupted)" if interrupted else ""))
-    return 0 if simulator is not None and simulator.returncode in (0, -signal.SIGTERM) else 1
+        self.simulator = _spawn(_simulate_args(plan, self.bootstrap, days_per_second), self.workdir / "simulator.log")
+
+    def samples(self) -> Samples:
+        """The consumer's /metrics now ({} while it does not answer)."""
+        try:
+            return scrape(self.metrics_url)
+        except OSError:
+            return {}
+
+    def consumer_exit(self) -> int | None:
+        return None if self.consumer is None else self.consumer.poll()
+
+    def caught_up(self, samples: Samples) -> bool:
+        """The simulator has finished and the consumer has stored all of it."""
+        lag = sum(v for _, v in samples.get("customs_kpi_consumer_lag_records", []))
+        return self.simulator is not None and self.simulator.poll() is not None and lag == 0 and bool(samples)
+
+    def stop(self) -> int:
+        """Stop what was started; 0 if the simulator had finished (or was stopped) cleanly."""
+        _terminate(self.simulator)
+        _terminate(self.consumer)
+        if self.started_broker:
+            broker.stop(self.data_dir)
+        return 0 if self.simulator is not None and self.simulator.returncode in (0, -signal.SIGTERM) else 1

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from streams.cli.common import DEFAULT_DB, Db, LakeData, LakeOpt, parse_time
+
+if TYPE_CHECKING:
+    from streams.store.sandbox import QueryResult
+
+Format = Annotated[str, typer.Option("--format", help="table, csv, json (lines) or parquet.")]
+Output = Annotated[Path | None, typer.Option(help="Write to this file instead of the terminal.")]
+MaxRows = Annotated[int, typer.Option(help="Return at most this many rows.")]
 
 
 def sql(
@@ -15,9 +22,9 @@ def sql(
     db: Db = DEFAULT_DB,
     lake: LakeOpt = None,
     lake_data: LakeData = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json (lines) or parquet.")] = "table",
-    output: Annotated[Path | None, typer.Option(help="Write to this file instead of the terminal.")] = None,
-    max_rows: Annotated[int, typer.Option(help="Return at most this many rows.")] = 10_000,
+    fmt: Format = "table",
+    output: Output = None,
+    max_rows: MaxRows = 10_000,
     timeout: Annotated[float, typer.Option(help="Stop a query after this many seconds.")] = 30.0,
     version: Annotated[int | None, typer.Option("--version", help="Read the lake as of this snapshot version (time travel).")] = None,
     at: Annotated[
@@ -25,11 +32,36 @@ def sql(
     ] = None,
 ) -> None:
     """Query the data read-only, whether or not the consumer is running; says how fresh the data is."""
-    from streams.query import sql_command
+    from streams.cli.output import err, reading
+    from streams.query import check_format
     from streams.store.lake import lake_for
+    from streams.store.sandbox import run_query
 
+    check_format(fmt, output)
     when = parse_time(at, "--at") if at else None
-    sql_command(db, query, fmt, output, max_rows, timeout, lake_for(db, lake, lake_data), version, when)
+    with reading(db, lake_for(db, lake, lake_data), version=version, at=when) as (con, source):
+        if query is not None:
+            _show(run_query(con, source, query, max_rows=max_rows, timeout_s=timeout), fmt, output, max_rows)
+            return
+        while True:  # queries typed at a prompt, until an empty line or the end of input
+            try:
+                line = input("sql> ").strip()
+            except EOFError:
+                return
+            if not line:
+                return
+            try:
+                _show(run_query(con, source, line, max_rows=max_rows, timeout_s=timeout), fmt, None, max_rows)
+            except Exception as exc:
+                err().print(f"error: {exc}")
+
+
+def _show(result: QueryResult, fmt: str, output: Path | None, max_rows: int) -> None:
+    from streams.cli.output import err, write_result
+
+    write_result(result, fmt, output)
+    if result.truncated:
+        err().print(f"only the first {max_rows} rows are shown (--max-rows)")
 
 
 def query(
@@ -41,15 +73,22 @@ def query(
     db: Db = DEFAULT_DB,
     lake: LakeOpt = None,
     lake_data: LakeData = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json (lines) or parquet.")] = "table",
-    output: Annotated[Path | None, typer.Option(help="Write to this file instead of the terminal.")] = None,
-    max_rows: Annotated[int, typer.Option(help="Return at most this many rows.")] = 10_000,
+    fmt: Format = "table",
+    output: Output = None,
+    max_rows: MaxRows = 10_000,
 ) -> None:
     """Run a ready query that answers a question operations ask."""
-    from streams.query import query_command
+    from streams.cli.output import err, reading, write_result
+    from streams.query import check_format, check_ready_query, event_clock, parse_as_of, ready_query
     from streams.store.lake import lake_for
 
-    query_command(db, name, as_of, fmt, output, max_rows, 60.0, lake_for(db, lake, lake_data))
+    check_format(fmt, output)
+    check_ready_query(name)
+    when = parse_as_of(as_of) if as_of else None
+    with reading(db, lake_for(db, lake, lake_data)) as (con, source):
+        when = when or event_clock(con, source)
+        err().print(f"as_of {when.isoformat()}")
+        write_result(ready_query(con, source, name, when, max_rows, 60.0), fmt, output)
 
 
 def export(
@@ -61,8 +100,11 @@ def export(
     max_rows: Annotated[int, typer.Option(help="Refuse to export more rows than this.")] = 50_000_000,
 ) -> None:
     """Export a table or view for other tools."""
-    from streams.query import export_command
+    from streams.cli.output import reading
+    from streams.query import export_frame, write_frame
     from streams.store.lake import lake_for
 
-    rows = export_command(db, name, output, max_rows, lake_for(db, lake, lake_data))
-    typer.echo(f"wrote {rows} rows of {name} to {output}")
+    with reading(db, lake_for(db, lake, lake_data)) as (con, source):
+        frame = export_frame(con, source, name, max_rows)
+    write_frame(frame, output)
+    typer.echo(f"wrote {frame.height} rows of {name} to {output}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from streams.cli.common import DEFAULT_DATA, Bootstrap
-from streams.config import check_bootstrap
+from streams.cli.settings import cache_dir, kafka_connection
 from streams.errors import ConfigError
 
 kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft) for development, tests and the demo.", no_args_is_help=True)
@@ -23,7 +23,7 @@ def kafka_up(
     """Start the broker in the background and return once it accepts requests."""
     from streams.kafka.broker import start
 
-    state = start(data_dir, port, heap_mb)
+    state = start(data_dir, port, heap_mb, cache_dir=cache_dir())
     typer.echo(f"Kafka broker running: bootstrap {state.bootstrap}, pid {state.pid}, data {state.data_dir}")
 
 
@@ -55,5 +55,5 @@ def topics(
 
     if partitions < 1:
         raise ConfigError("--partitions", partitions, "a whole number of at least 1")
-    created = ensure_topics(check_bootstrap(bootstrap), partitions)
+    created = ensure_topics(kafka_connection(bootstrap), partitions)
     typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")

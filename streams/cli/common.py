@@ -6,11 +6,14 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from streams.errors import ConfigError
+
+if TYPE_CHECKING:
+    from streams.produce.simulator import SimulationPlan
 
 DEFAULT_DATA = Path("var/kafka")
 DEFAULT_DB = Path("var/customs.duckdb")
@@ -50,11 +53,13 @@ def parse_time(value: str, setting: str) -> datetime:
     return t
 
 
-def simulation_plan(start: str, end: str, events_per_day: int, seed: int, performance: float, behind: list[str], silent: list[str]):  # type: ignore[no-untyped-def]
+def simulation_plan(
+    start: str, end: str, events_per_day: int, seed: int, performance: float, behind: list[str], silent: list[str]
+) -> SimulationPlan:
     from streams.contract.reference import department_codes
     from streams.produce.simulator import SimulationPlan
 
-    factors = {}
+    factors: dict[str, float] = {}
     for item in behind:
         code, _, factor = item.partition("=")
         try:
@@ -64,7 +69,8 @@ def simulation_plan(start: str, end: str, events_per_day: int, seed: int, perfor
         if code not in department_codes() or not 0 <= value <= 10:
             raise ConfigError("--behind", item, "DEPT=FACTOR with a department code and a factor from 0 to 10, e.g. 03=0.8")
         factors[code] = value
-    never, stop_at = set(), {}
+    never: set[str] = set()
+    stop_at: dict[str, datetime] = {}
     for item in silent:
         code, at, when = item.partition("@")
         if code not in department_codes():

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, parse_time
-from streams.config import check_bootstrap
+from streams.errors import ConfigError
 
 targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
@@ -84,10 +84,16 @@ def rejects(
     """Summarise stored rejects by reason, or by day or hour and reason."""
     if ctx.invoked_subcommand is not None:
         return
-    from streams.rejects import summary
+    from streams.cli.output import print_rejects, reading
+    from streams.rejects import GROUPINGS, summary
     from streams.store.lake import lake_for
 
-    summary(db, by, reason or [], parse_time(since, "--since") if since else None, lake_for(db, lake, lake_data))
+    if by not in GROUPINGS:
+        raise ConfigError("--by", by, f"one of {', '.join(GROUPINGS)}")
+    when = parse_time(since, "--since") if since else None
+    with reading(db, lake_for(db, lake, lake_data)) as (con, _source):
+        found = summary(con, by, reason or [], when)
+    print_rejects(found)
 
 
 @rejects_app.command("replay")
@@ -101,15 +107,21 @@ def rejects_replay(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be sent; send nothing.")] = False,
 ) -> None:
     """Re-submit stored rejects to their topics after a fix to the reference data or the contract (idempotent)."""
-    from streams.rejects import replay
+    from streams.cli.output import reading
+    from streams.cli.settings import kafka_connection
+    from streams.rejects import replay, to_replay
     from streams.store.lake import lake_for
 
+    connection = kafka_connection(bootstrap)
     when = parse_time(since, "--since") if since else None
-    report = replay(db, check_bootstrap(bootstrap), reason or [], when, dry_run, lake_for(db, lake, lake_data))
-    reasons = ", ".join(f"{r}: {n}" for r, n in sorted(report.by_reason.items())) or "none"
+    with reading(db, lake_for(db, lake, lake_data)) as (con, _source):
+        selected = to_replay(con, reason or [], when)
     if dry_run:
-        typer.echo(f"would replay {report.selected} rejects ({reasons})")
+        reasons = ", ".join(f"{r}: {n}" for r, n in sorted(selected.by_reason.items())) or "none"
+        typer.echo(f"would replay {len(selected.rows)} rejects ({reasons})")
         return
+    report = replay(selected, connection)
+    reasons = ", ".join(f"{r}: {n}" for r, n in sorted(report.by_reason.items())) or "none"
     typer.echo(f"replayed {report.sent} of {report.selected} rejects ({reasons}); failed {report.failed}")
     if report.failed:
         raise typer.Exit(1)
@@ -123,16 +135,11 @@ def aggregates_verify(
     """Recompute every aggregate table from the stored rows and list the differences (exit 1 if any)."""
     from rich.table import Table
 
-    from streams.query import freshness
+    from streams.cli.output import reading
     from streams.store.aggregates import audit
-    from streams.store.sandbox import open_sandbox
 
-    con, source = open_sandbox(db)
-    try:
-        Console(stderr=True, soft_wrap=True).print(freshness(source))
+    with reading(db, None) as (con, _source):
         problems = audit(con)
-    finally:
-        con.close()
     summary = Table("aggregate", "differing rows", title="Aggregates against the stored rows")
     for name, rows in problems.items():
         summary.add_row(name, f"{rows.height:,}")

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, setup_logging, simulation_plan
-from streams.config import ConsumerSettings, check_bootstrap
+from streams.cli.settings import cache_dir, kafka_connection, on_stop_signals, stop_event_on_signals
+from streams.config import ConsumerSettings
+from streams.produce.sender import SendReport
 
 produce_app = typer.Typer(help="Send events to Kafka.", no_args_is_help=True)
 
@@ -36,14 +38,17 @@ def consume(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Consume the event topics into DuckDB exactly once, serving /metrics, until SIGTERM or SIGINT."""
-    from streams.consume.runner import run_consumer
+    from streams.consume.runner import serving
+    from streams.store.lake import lake_for
 
     setup_logging(verbose)
+    lake_for(db, lake, lake_data)  # a bad --lake fails here, before anything starts
     settings = ConsumerSettings(
-        bootstrap, db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records,
+        kafka_connection(bootstrap), db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records,
         publish_every_s=publish_every, maintain_every_s=maintain_every, lake=lake, lake_data=lake_data, memory_limit=memory_limit,
     )  # fmt: skip
-    run_consumer(settings)
+    with serving(settings) as pipeline, on_stop_signals(pipeline.stop):
+        pipeline.run()  # the batch in hand is finished and committed before it returns
 
 
 @produce_app.command("simulate")
@@ -67,13 +72,31 @@ def simulate(
     targets: Annotated[Path | None, typer.Option("--targets", help="Targets file to calibrate to.")] = None,
 ) -> None:
     """Send seeded synthetic events (ILLUSTRATIVE figures) for all 35 departments."""
-    from streams.produce.cli import run_simulate
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from streams.kafka.topics import check_reachable
+    from streams.kpi.targets import load_targets
+    from streams.produce.run import play
+    from streams.produce.sender import EventSender
+    from streams.produce.simulator import SimEvent, Simulator
 
     plan = simulation_plan(start, end, events_per_day, seed, performance, behind or [], silent or [])
-    report = run_simulate(check_bootstrap(bootstrap), plan, days_per_second, targets)
-    typer.echo(f"sent {report.sent}, failed {report.failed}" + (f" ({report.errors})" if report.errors else ""))
-    if report.failed:
-        raise typer.Exit(1)
+    connection = kafka_connection(bootstrap)
+    simulator = Simulator(plan, load_targets(targets))
+    check_reachable(connection)
+    sender = EventSender(connection)
+    total_days = (plan.end - plan.start).total_seconds() / 86400
+    columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[day]}"), TextColumn("{task.fields[sent]} events"))
+    with Progress(*columns, TimeElapsedColumn()) as progress, stop_event_on_signals() as stop:
+        task = progress.add_task("sim", total=total_days, day="", sent=0)
+
+        def tick(count: int, event: SimEvent) -> None:
+            t = event.occurred_at
+            progress.update(task, completed=(t - plan.start).total_seconds() / 86400, day=t.date().isoformat(), sent=count)
+
+        report = play(simulator.events(), sender, days_per_second=days_per_second, stop=stop, on_progress=tick)
+        progress.update(task, completed=total_days, sent=report.sent)
+    _sent(report)
 
 
 @produce_app.command("replay")
@@ -83,9 +106,22 @@ def replay(
     topic: Annotated[str | None, typer.Option(help="Topic for events whose event_type is missing or unknown.")] = None,
 ) -> None:
     """Send events from files to their topics, with a progress bar and a summary."""
-    from streams.produce.cli import run_replay
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    report = run_replay(check_bootstrap(bootstrap), files, topic)
+    from streams.kafka.topics import check_reachable
+    from streams.produce.replay import read_events, send_all
+    from streams.produce.sender import EventSender
+
+    connection = kafka_connection(bootstrap)
+    messages = [m for path in files for m in read_events(path)]
+    check_reachable(connection)
+    with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as progress:
+        task = progress.add_task("replay", total=len(messages))
+        report = send_all(messages, EventSender(connection), topic, lambda n: progress.update(task, completed=n))
+    _sent(report)
+
+
+def _sent(report: SendReport) -> None:
     typer.echo(f"sent {report.sent}, failed {report.failed}" + (f" ({report.errors})" if report.errors else ""))
     if report.failed:
         raise typer.Exit(1)
@@ -117,7 +153,46 @@ def demo(
     exit_when_done: Annotated[bool, typer.Option(help="Stop everything once the simulated year is consumed.")] = False,
 ) -> None:
     """Local demo: broker, consumer and a year of simulated events, with a live progress table."""
-    from streams.demo import run_demo
+    import time
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from streams.cli.output import progress_table
+    from streams.demo import Demo
+    from streams.observe.console import progress
 
     plan = simulation_plan(start, end, events_per_day, 2021, 1.0, behind if behind is not None else ["03=0.85"], [])
-    raise typer.Exit(run_demo(workdir, port, metrics_port, days_per_second, plan, exit_when_done))
+    console = Console()
+    run = Demo.at(workdir, port, metrics_port)
+    interrupted = False
+    try:
+        with console.status("starting the Kafka broker (the first run downloads its jars with Maven)..."):
+            run.start_broker(cache_dir())
+        run.start_streams(plan, days_per_second)
+        console.print(f"Kafka: {run.bootstrap}   metrics: {run.metrics_url}   DuckDB: {run.db}   logs: {run.workdir}/*.log")
+        behind_text = ", ".join(f"{code} at {factor:.0%}" for code, factor in plan.behind.items()) or "none"
+        console.print(
+            f"Simulating {plan.start.date()} to {plan.end.date()} (ILLUSTRATIVE data) at {days_per_second:g} days per second; "
+            f"made to fall behind: {behind_text}. Press Ctrl-C to stop everything."
+        )
+        with Live(console=console, refresh_per_second=2) as live:
+            settled = 0
+            while True:
+                if run.consumer_exit() is not None:
+                    console.print(f"[red]the consumer exited ({run.consumer_exit()}); see {run.workdir / 'consumer.log'}[/]")
+                    raise typer.Exit(1)
+                samples = run.samples()
+                if samples:
+                    live.update(progress_table(progress(samples)))
+                if run.caught_up(samples):
+                    settled += 1
+                    if exit_when_done and settled >= 3:
+                        break
+                time.sleep(1.0)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        code = run.stop()
+        console.print(f"stopped. The DuckDB file stays at {run.db}" + (" (interrupted)" if interrupted else ""))
+    raise typer.Exit(code)

@@ -8,34 +8,26 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-import duckdb
-from kafka.errors import KafkaError
-
 from streams.consume.dlq import DlqPublisher
 from streams.consume.publisher import LakePublisher
-from streams.consume.source import KafkaSource, Offsets, Poll, Prefetcher
+from streams.consume.source import KafkaSource, Poll, Prefetcher
 from streams.contract.events import EventSpec, spec_for_topic
 from streams.decode import DecodedBatch
 from streams.decode.batch import replay_frame
 from streams.decode.isolate import decode_isolating
+from streams.kafka.clients import KafkaError
+from streams.kafka.types import Offsets
 from streams.observe.pipeline import PipelineMetrics
-from streams.store import EventStore
+from streams.retry import RetryPolicy
+from streams.store import TRANSIENT_WRITE_ERRORS, EventStore
 from streams.store.database import WriteCounts
 
 log = logging.getLogger(__name__)
-RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
-# What a retry can cure: the disk (full, read-only, a file-size limit), memory, the broker. DuckDB
-# reports a commit its WAL write failed as a TransactionException ("Failed to commit: Could not
-# write file ..."); with one writer per file nothing else raises it. Any other exception out of a
-# write is a bug: retrying it would stop the stream for good while looking busy, so it ends the
-# consumer with the error instead.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    duckdb.IOException,
-    duckdb.OutOfMemoryException,
-    duckdb.TransactionException,
-    OSError,
-    KafkaError,
-)
+# A batch's write is retried while it fails for a reason a wait can cure (the disk, memory, the
+# broker); nothing past it is committed meanwhile, so lag grows and customs_kpi_errors_total{stage="write"}
+# counts every failure. Anything else is a bug: retrying it would stop the stream for good while
+# looking busy, so it ends the consumer with the error instead.
+WRITE_RETRIES = RetryPolicy("write", (*TRANSIENT_WRITE_ERRORS, KafkaError), wait_initial_s=1.0, wait_max_s=10.0)
 DLQ_RETRY_S = 30.0  # rejects whose copy to the DLQ failed are tried again this often, batch or no batch
 
 
@@ -56,7 +48,6 @@ class Pipeline:
         self.max_poll_records = max_poll_records
         self.poll_timeout_ms = poll_timeout_ms
         self.stopping = threading.Event()
-        self.handled = 0
         self.publisher = publisher
         self._dlq_behind, self._dlq_failed_at = False, 0.0
 
@@ -97,41 +88,20 @@ class Pipeline:
         if polled is None:
             return 0
         now, decoded = polled
-        delay = RETRY_FIRST_S
-        while True:
-            try:
-                counts = self.write(poll, decoded, now)
-                break
-            except duckdb.FatalException:
-                raise
-            except TRANSIENT as exc:
-                log.error(
-                    "writing a batch of %d records failed; nothing past it is committed; retrying in %.0f s: %s: %s",
-                    poll.size,
-                    delay,
-                    type(exc).__name__,
-                    exc,
-                )
-            if self.stopping.wait(delay):
-                return 0
-            delay = min(delay * 2, RETRY_MAX_S)
+
+        def failed(exc: BaseException) -> None:
+            log.error(
+                "writing a batch of %d records failed; nothing past it is committed; retrying: %s: %s", poll.size, type(exc).__name__, exc
+            )
+
+        try:
+            counts = WRITE_RETRIES.call(lambda: self.write(poll, decoded, now), self.stopping.is_set, failed)
+        except WRITE_RETRIES.on:
+            if self.stopping.is_set():
+                return 0  # read again from DuckDB's offsets at the next start
+            raise
         if counts is None:
             return 0  # a rebalance came first: the new positions re-read the batch
-        self._after_commit(poll, counts)
-        return poll.size
-
-    def step(self) -> int:
-        """One synchronous poll-and-process cycle (no second thread); returns the records handled."""
-        poll = self.source.poll(self.poll_timeout_ms, self.max_poll_records)
-        self._record_lag(self.source.lag())
-        return self.process(poll)
-
-    def process(self, poll: Poll) -> int:
-        """Decode and write one polled batch with its offsets, once; returns the records handled."""
-        polled = self._decoded(poll)
-        counts = None if polled is None else self.write(poll, polled[1], polled[0])
-        if counts is None:
-            return 0
         self._after_commit(poll, counts)
         return poll.size
 
@@ -178,7 +148,6 @@ class Pipeline:
         self.metrics.last_commit.set_to_current_time()
         if counts.rejected:
             self.publish_rejects()
-        self.handled += poll.size
 
     def publish_rejects(self) -> None:
         """Copy stored rejects to the DLQ, marking them published only once the broker has them.

@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from prometheus_client import Counter, Gauge, Histogram
-
 from streams.store import EventStore
 from streams.store.lake import Lake, LakeWriter, Publication
 
@@ -26,15 +24,13 @@ class LakePublisher:
         every_s: float,
         maintain_every_s: float,
         clock: Callable[[], datetime],
-        published: Gauge,
-        duration: Histogram,
-        events: Counter,
+        on_published: Callable[[float, int], None] = lambda _seconds, _events: None,
         on_error: Callable[[], None] = lambda: None,
     ) -> None:
         self.store, self.lake, self.every_s, self.clock = store, lake, every_s, clock
         self.maintain_every_s = maintain_every_s
         self._maintained = time.monotonic()  # the first upkeep comes one interval after the start
-        self._published, self._duration, self._events, self._on_error = published, duration, events, on_error
+        self._on_published, self._on_error = on_published, on_error
         self._writer = LakeWriter(store, lake)
         self._reference = True  # compare the reference tables at the first publication
         self._last = float("-inf")
@@ -82,9 +78,7 @@ class LakePublisher:
             return
         took = time.monotonic() - started
         self.last = done
-        self._duration.observe(took)
-        self._published.set_to_current_time()
-        self._events.inc(done.events)
+        self._on_published(took, done.events)
         log.info(
             "lake version %d: batch %d, %d events and %d rejects in %.3f s", done.version, done.batch_seq, done.events, done.rejects, took
         )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import kafka
 import polars
-from kafka import KafkaConsumer, KafkaProducer
-from prometheus_client import CollectorRegistry
 
 from streams.config import ConsumerSettings
 from streams.consume.dlq import DlqPublisher
@@ -18,12 +15,12 @@ from streams.consume.pipeline import Pipeline
 from streams.consume.publisher import LakePublisher
 from streams.consume.source import KafkaSource
 from streams.contract.events import TOPICS
-from streams.kafka.security import client_security, describe
+from streams.kafka import clients
 from streams.kafka.topics import ensure_topics
 from streams.kpi.targets import load_targets
 from streams.observe.kpi_collector import KpiCollector
 from streams.observe.pipeline import PipelineMetrics
-from streams.observe.server import serve_metrics
+from streams.observe.server import CollectorRegistry, serve_metrics
 from streams.store import EventStore, duckdb_version, open_store
 from streams.store.lake import lake_for
 from streams.store.queries import latest_event_time, read_snapshot
@@ -62,13 +59,12 @@ def build_pipeline(
             closer()
 
     try:
-        security = client_security()  # a bad setting fails here, before anything connects
         book = load_targets(settings.targets_file)
         write_reference(store, book)  # the targets and curves the SQL views use
-        ensure_topics(settings.bootstrap_servers, settings.partitions)
+        ensure_topics(settings.kafka, settings.partitions)
         registry, metrics = build_registry(store, settings, clock)
-        consumer = KafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers,
+        consumer = clients.consumer(
+            settings.kafka,
             group_id=settings.effective_group_id,
             # Static membership: a consumer restarted after a crash takes its partitions back at
             # once instead of waiting for the dead member's session to expire. One writer per
@@ -81,14 +77,13 @@ def build_pipeline(
             fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
             client_id="customs-kpi-consumer",
-            **security,
         )
         source = KafkaSource(consumer, list(TOPICS), store.stored_offsets)
         source.on_error = lambda stage: metrics.errors.labels(stage).inc()
         source.on_skipped = lambda topic, partition, n: metrics.skipped.labels(topic, str(partition)).inc(n)
         source.on_stopped = lambda topic, partition, stopped: metrics.stopped.labels(topic, str(partition)).set(int(stopped))
         closers.append(source.close)
-        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5, **security)
+        producer = clients.producer(settings.kafka, acks="all", enable_idempotence=True, linger_ms=5)
         dlq = DlqPublisher(producer)
         closers.append(dlq.close)
     except BaseException:
@@ -103,9 +98,7 @@ def build_pipeline(
             settings.publish_every_s,
             settings.maintain_every_s,
             clock,
-            metrics.lake_published,
-            metrics.lake_duration,
-            metrics.lake_events,
+            on_published=metrics.lake_publication,
             on_error=metrics.errors.labels("lake").inc,
         )
         closers.insert(1, publisher.close)  # closed after the pipeline stops, before the store
@@ -116,38 +109,34 @@ def build_pipeline(
 
 
 def _metrics(registry: CollectorRegistry) -> PipelineMetrics:
-    return PipelineMetrics.create(registry, {"kafka_python": kafka.__version__, "duckdb": duckdb_version(), "polars": polars.__version__})
+    return PipelineMetrics.create(
+        registry, {"kafka_python": clients.CLIENT_VERSION, "duckdb": duckdb_version(), "polars": polars.__version__}
+    )
 
 
-def run_consumer(settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clock) -> None:
-    """Run until SIGTERM or SIGINT; the batch in hand is finished and committed before exit."""
+@contextmanager
+def serving(settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clock) -> Iterator[Pipeline]:
+    """The pipeline, with /metrics served, until the block ends; then everything it opened is closed.
+
+    The caller runs it (`pipeline.run()`) and stops it (`pipeline.stop()`, e.g. from a signal
+    handler); the batch in hand is finished and committed before run() returns."""
     pipeline, registry, close = build_pipeline(settings, clock=clock)
     server = None
     try:
         server = serve_metrics(registry, settings.metrics_port, settings.metrics_host)
-
-        def _stop(signum: int, _frame: object) -> None:
-            log.info("received %s; finishing the current batch", signal.Signals(signum).name)
-            pipeline.stop()
-
-        previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
         log.info(
             "consuming %s from %s (%s) into %s (group %s, memory limit %s); metrics on http://%s:%d/metrics",
             ", ".join(TOPICS),
-            settings.bootstrap_servers,
-            describe(client_security()),
+            settings.kafka.bootstrap_servers,
+            settings.kafka.describe(),
             settings.db_path,
             settings.effective_group_id,
             settings.memory_limit or "DuckDB's default",
             settings.metrics_host,
             settings.metrics_port,
         )
-        try:
-            pipeline.run()
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+        yield pipeline
     finally:
         if server is not None:
-            server.shutdown()  # type: ignore[attr-defined]
+            server.shutdown()
         close()

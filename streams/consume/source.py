@@ -16,20 +16,18 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata
 
 from streams.contract.events import REPLAY_HEADER, parse_replay_header
 from streams.decode.batch import RawBatch
+from streams.kafka.clients import KafkaError
+from streams.kafka.types import EventConsumer, Offsets, Partition
+from streams.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
-Offsets = dict[tuple[str, int], int]
 SWITCH_INTERVAL_S = 0.0005
-POLL_RETRY_FIRST_S, POLL_RETRY_MAX_S = 0.5, 10.0
+POLL_RETRIES = RetryPolicy("poll", (KafkaError, OSError), wait_initial_s=0.5, wait_max_s=5.0)
 STALLED_LAG_EVERY_S = 2.0  # while the writer does not take batches, lag is refreshed from the broker this often
 
 
@@ -46,21 +44,12 @@ class Poll:
         return sum(len(b.offsets) for b in self.batches.values())
 
 
-class _SeekToStoredOffsets(ConsumerRebalanceListener):
-    """On every assignment, position each partition where DuckDB says to continue."""
-
-    def __init__(self, source: KafkaSource) -> None:
-        self._source = source
-
-    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        log.info("partitions revoked: %s", sorted((tp.topic, tp.partition) for tp in revoked))
-
-    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self._source.seek_assigned(assigned)
+def _log_revoked(revoked: set[Partition]) -> None:
+    log.info("partitions revoked: %s", sorted((tp.topic, tp.partition) for tp in revoked))
 
 
 class KafkaSource:
-    def __init__(self, consumer: KafkaConsumer, topics: list[str], stored_offsets: Callable[[], Offsets]) -> None:
+    def __init__(self, consumer: EventConsumer, topics: Sequence[str], stored_offsets: Callable[[], Offsets]) -> None:
         self._consumer = consumer
         self._stored_offsets = stored_offsets
         self._next: Offsets = {}
@@ -73,9 +62,10 @@ class KafkaSource:
         self.on_stopped: Callable[[str, int, bool], None] = lambda _topic, _partition, _stopped: None
         self.stopped: dict[tuple[str, int], tuple[int, int]] = {}  # partition -> (DuckDB's next offset, the log's end)
         self._gaps_seen: dict[tuple[str, int], int] = {}  # partition -> where a retention gap was counted up to
-        consumer.subscribe(topics, listener=_SeekToStoredOffsets(self))
+        # On every assignment, position each partition where DuckDB says to continue.
+        consumer.subscribe(topics, on_assigned=self.seek_assigned, on_revoked=_log_revoked)
 
-    def seek_assigned(self, assigned: set[TopicPartition]) -> None:
+    def seek_assigned(self, assigned: set[Partition]) -> None:
         with self.write_lock:  # the batch being written finishes first
             self.generation += 1
             self.on_reassign()
@@ -94,7 +84,7 @@ class KafkaSource:
                     self._next[(tp.topic, tp.partition)] = offset
         log.info("assigned %d partitions, positioned at DuckDB's offsets", len(assigned))
 
-    def _went_back(self, tp: TopicPartition, floor: int) -> bool:
+    def _went_back(self, tp: Partition, floor: int) -> bool:
         """Records below DuckDB's next offset came back. If the log now ends below it (the topic was
         recreated, or the broker's data wiped, while the database was kept), stop the partition: its
         new records would otherwise be discarded as already stored, silently, with lag 0."""
@@ -117,7 +107,7 @@ class KafkaSource:
         )
         return True
 
-    def _count_gap(self, tp: TopicPartition, floor: int, first: int) -> None:
+    def _count_gap(self, tp: Partition, floor: int, first: int) -> None:
         """Records arrive past DuckDB's next offset. If the log now begins past it, retention deleted
         records the consumer never read: count and log them (a gap from compaction or transaction
         markers, inside the log, is not a loss)."""
@@ -144,8 +134,8 @@ class KafkaSource:
         self.seek_assigned(self._consumer.assignment())
 
     def poll(self, timeout_ms: int, max_records: int) -> Poll:
-        self._commit_written()
-        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        self.commit_written()
+        polled = self._consumer.poll(timeout_ms, max_records)
         columns: dict[str, tuple[list[int], list[int], list[bytes | None], list[bytes | None]]] = {}
         replays: dict[str, list[tuple[int, int, bytes | None, str, int, int]]] = {}
         next_offsets: Offsets = {}
@@ -181,19 +171,15 @@ class KafkaSource:
         if next_offsets:
             self._commits.put(dict(next_offsets))
 
-    def _commit_written(self, wait: bool = False) -> None:
+    def commit_written(self, wait: bool = False) -> None:
         """Commit to Kafka what DuckDB holds (for monitoring tools; DuckDB stays the source of truth)."""
         latest: Offsets = {}
         while not self._commits.empty():
             latest.update(self._commits.get_nowait())
         if not latest:
             return
-        commits = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in latest.items()}
         try:
-            if wait:
-                self._consumer.commit(offsets=commits)
-            else:
-                self._consumer.commit_async(offsets=commits)
+            self._consumer.commit(latest, wait)
         except Exception as exc:
             self.on_error("commit")
             log.warning("committing offsets to Kafka failed (DuckDB holds them; the next commit catches up): %s", exc)
@@ -205,10 +191,11 @@ class KafkaSource:
         on a failing disk, say) ask_broker gets them from the broker instead, so lag keeps growing.
         """
         assigned = self._consumer.assignment()
+        high_marks: dict[Partition, int | None] = {}
         if ask_broker:
-            high_marks = self._consumer.end_offsets(list(assigned)) if assigned else {}
+            high_marks.update(self._consumer.end_offsets(assigned) if assigned else {})
         else:
-            high_marks = {tp: self._consumer.highwater(tp) for tp in assigned}
+            high_marks.update({tp: self._consumer.highwater(tp) for tp in assigned})
         return {
             (tp.topic, tp.partition): max(0, high - self._next.get((tp.topic, tp.partition), 0))
             for tp, high in high_marks.items()
@@ -216,8 +203,8 @@ class KafkaSource:
         }
 
     def close(self) -> None:
-        self._commit_written(wait=True)
-        self._consumer.close(autocommit=False)
+        self.commit_written(wait=True)
+        self._consumer.close()
 
 
 class Prefetcher:
@@ -231,13 +218,16 @@ class Prefetcher:
         self._queue: queue.Queue[Poll | BaseException] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kafka-poll", daemon=True)
+        self._switch_interval: float | None = None
         source.on_reassign = self._drop_queued
 
     def start(self) -> None:
         # The polling thread is busy Python (kafka-python decodes records in Python) while the
         # writer makes many short calls into Polars and DuckDB, each of which must take the GIL
         # back. With the default 5 ms switch interval the writer waits up to 5 ms per call; a
-        # short interval lets the two threads overlap (measured in docs/BENCHMARKS.md).
+        # short interval lets the two threads overlap (measured in docs/BENCHMARKS.md). It is the
+        # interpreter's setting, so it holds while the prefetcher runs and is put back by stop().
+        self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._thread.start()
 
@@ -249,33 +239,46 @@ class Prefetcher:
                 return
 
     def _run(self) -> None:
-        delay = POLL_RETRY_FIRST_S
         try:
             while not self._stop.is_set():
-                try:
-                    poll = self._source.poll(self._timeout_ms, self._max_records)
-                    self._on_lag(self._source.lag())
-                except Exception as exc:  # the broker away, a leader moving: kafka-python reconnects on the next poll
-                    self._source.on_error("poll")
-                    log.warning("polling Kafka failed, retrying in %.1f s: %r", delay, exc)
-                    if not isinstance(exc, KafkaError):  # records may have been taken and not handed over:
-                        self._source.reposition()  # go back to what DuckDB holds
-                    self._stop.wait(delay)
-                    delay = min(delay * 2, POLL_RETRY_MAX_S)
-                    continue
-                delay = POLL_RETRY_FIRST_S
+                poll = self._poll()
+                if poll is None:
+                    return
                 waiting_since = time.monotonic()
                 while poll.size and not self._stop.is_set():
                     try:
                         self._queue.put(poll, timeout=0.2)
                         break
                     except queue.Full:
-                        self._source._commit_written()  # keep Kafka's copy moving while the writer is busy
+                        self._source.commit_written()  # keep Kafka's copy moving while the writer is busy
                         if time.monotonic() - waiting_since > STALLED_LAG_EVERY_S:
                             waiting_since = time.monotonic()
                             self._report_stalled_lag()
         except BaseException as exc:
             self._queue.put(exc)
+
+    def _poll(self) -> Poll | None:
+        """One poll, retried by POLL_RETRIES (the broker away, a leader moving: kafka-python reconnects
+        on the next poll); None once stopped. A failure outside kafka-python's own errors (a socket
+        error) may have taken records without handing them over: go back to what DuckDB holds."""
+
+        def failed(exc: BaseException) -> None:
+            self._source.on_error(POLL_RETRIES.stage)
+            log.warning("polling Kafka failed, retrying: %r", exc)
+            if not isinstance(exc, KafkaError):
+                self._source.reposition()
+
+        def poll() -> Poll:
+            polled = self._source.poll(self._timeout_ms, self._max_records)
+            self._on_lag(self._source.lag())
+            return polled
+
+        try:
+            return POLL_RETRIES.call(poll, self._stop.is_set, failed)
+        except POLL_RETRIES.on:
+            if self._stop.is_set():
+                return None
+            raise
 
     def _report_stalled_lag(self) -> None:
         try:
@@ -299,9 +302,11 @@ class Prefetcher:
         self._stop.set()
         self._drop_queued()
         self._thread.join(timeout=30)
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
 
 
-def _replay_of(headers: list[tuple[str, bytes]]) -> tuple[str, int, int] | None:
+def _replay_of(headers: Sequence[tuple[str, bytes | None]]) -> tuple[str, int, int] | None:
     for key, value in headers:
         if key == REPLAY_HEADER and value is not None:
             return parse_replay_header(value)

@@ -96,7 +96,8 @@ def _field(name: str, prop: dict[str, Any], required: set[str]) -> FieldSpec:
 def load_schema(event_type: str, version: int = SCHEMA_VERSION) -> dict[str, Any]:
     """The JSON Schema document of one event type and version, as shipped in the package."""
     text = resources.files("streams.contract").joinpath(f"schemas/{event_type}.v{version}.json").read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @cache

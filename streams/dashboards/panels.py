@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from grafana_foundation_sdk.builders import bargauge, common, dashboard, prometheus, stat, table, timeseries
 from grafana_foundation_sdk.models.common import BarGaugeDisplayMode, VizOrientation
@@ -36,7 +36,10 @@ class Query:
         return q.format(PromQueryFormat.TABLE if self.table else PromQueryFormat.TIME_SERIES)
 
 
-def _finish(panel: Any, title: str, description: str, unit: str, queries: list[Query], w: int, h: int) -> Any:
+P = TypeVar("P", timeseries.Panel, stat.Panel, bargauge.Panel, table.Panel)
+
+
+def _finish(panel: P, title: str, description: str, unit: str, queries: list[Query], w: int, h: int) -> P:
     panel = panel.title(title).description(description).unit(unit).datasource(DATASOURCE).span(w).height(h)
     for i, query in enumerate(queries):
         panel = panel.with_target(query.build(chr(ord("A") + i)))

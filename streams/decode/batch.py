@@ -135,9 +135,9 @@ def decode_batch(spec: EventSpec, raw: RawBatch, now: datetime) -> DecodedBatch:
         reject_parts.append(_rejects(bad, split.struct.field("field_0"), split.struct.field("field_1"), event_id))
         good = checked.filter(pl.col("_broken").is_null()).sort(ROW)
         accepted = good.select([*_typed(spec), "source_topic", "source_partition", "source_offset", "message_key", "raw_value"]).cast(
-            accepted_schema(spec)
-        )  # type: ignore[arg-type]
-    rejects = pl.concat([p.cast({ROW: pl.UInt32}) for p in reject_parts], how="vertical").sort(ROW).drop(ROW).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+            pl.Schema(accepted_schema(spec))
+        )
+    rejects = pl.concat([p.cast({ROW: pl.UInt32}) for p in reject_parts], how="vertical").sort(ROW).drop(ROW).cast(pl.Schema(REJECT_SCHEMA))
     return DecodedBatch(accepted=accepted, rejects=rejects)
 
 

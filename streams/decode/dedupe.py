@@ -50,7 +50,7 @@ def conflicts(joined: pl.DataFrame, detail: str) -> pl.DataFrame:
             pl.format(detail, "event_id", *[f"ref_{c}" for c in SOURCE]).alias("detail"),
             "event_id",
         )
-        .cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+        .cast(pl.Schema(REJECT_SCHEMA))
     )
 
 

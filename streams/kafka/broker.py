@@ -11,12 +11,14 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 from streams.errors import BrokerError
 from streams.kafka.classpath import broker_libs
+from streams.retry import RetryPolicy
 
 STATE_FILE = "broker.json"
 LOG_FILE = "broker.log"
@@ -34,52 +36,23 @@ class BrokerState:
         return f"127.0.0.1:{self.port}"
 
 
-@dataclass(frozen=True)
-class SecureListeners:
-    """Extra listeners for trying TLS and SASL against the local broker (tests, rehearsals).
-
-    sasl_port serves SASL_PLAINTEXT; sasl_ssl_port serves SASL_SSL and ssl_port TLS alone, both
-    with the PEM file `keystore` (an unencrypted PKCS#8 key followed by the certificate chain). Every user may log in with
-    PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. The passwords are written into the broker's
-    server.properties in its data folder, which stays on this machine.
-    """
-
-    users: dict[str, str]
-    sasl_port: int | None = None
-    sasl_ssl_port: int | None = None
-    keystore: Path | None = None
-    ssl_port: int | None = None
+class ExtraListeners(Protocol):
+    """Listeners beside the plaintext one (TLS, SASL), e.g. tests/support/secure_broker.py's for the security tests."""
 
     def listeners(self) -> list[tuple[str, int]]:
-        found = [("SASL_PLAINTEXT", self.sasl_port), ("SASL_SSL", self.sasl_ssl_port), ("SSL", self.ssl_port)]
-        return [(name, port) for name, port in found if port is not None]
+        """(protocol name, port) of each extra listener on 127.0.0.1."""
+        ...
 
     def properties(self) -> list[str]:
-        lines = ["sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"]
-        plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.users.items())
-        for name, _ in self.listeners():
-            if not name.startswith("SASL_"):
-                continue
-            prefix = f"listener.name.{name.lower()}"
-            lines.append(f"{prefix}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};")
-            for scram in ("scram-sha-256", "scram-sha-512"):
-                lines.append(f"{prefix}.{scram}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;")
-        if self.sasl_ssl_port is not None or self.ssl_port is not None:
-            if self.keystore is None:
-                raise BrokerError("an SSL or SASL_SSL listener needs a PEM keystore (key and certificate chain)")
-            lines += ["ssl.keystore.type=PEM", f"ssl.keystore.location={self.keystore}"]
-        return lines
+        """Lines for server.properties (mechanisms, login modules, keystores)."""
+        ...
 
     def scram_credentials(self) -> list[str]:
-        """StorageTool arguments that create the SCRAM users when the storage is formatted."""
-        return [
-            f"--add-scram={mechanism}=[name={name},password={password}]"
-            for name, password in self.users.items()
-            for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512")
-        ]
+        """StorageTool arguments that create SCRAM users when the storage is formatted."""
+        ...
 
 
-def server_properties(data_dir: Path, port: int, controller_port: int, secure: SecureListeners | None = None) -> str:
+def server_properties(data_dir: Path, port: int, controller_port: int, secure: ExtraListeners | None = None) -> str:
     """A combined broker+controller with static voters, as the official image does."""
     extra = secure.listeners() if secure else []
     listeners = "".join(f",{name}://127.0.0.1:{p}" for name, p in extra)
@@ -131,25 +104,6 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def free_port(pair: bool = False) -> int:
-    """A free loopback port (and the next one too, when pair is set: the broker's controller takes port + 1)."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port > 65000:
-            continue
-        if not pair:
-            return port
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port pair found")
-
-
 def read_state(data_dir: Path) -> BrokerState | None:
     """The running broker of this data folder, or None."""
     path = data_dir / STATE_FILE
@@ -166,7 +120,7 @@ def _java() -> str:
     return java
 
 
-def _jvm_args(data_dir: Path, heap_mb: int) -> list[str]:
+def _jvm_args(data_dir: Path, heap_mb: int, cache_dir: Path | None) -> list[str]:
     log4j = data_dir / "log4j2.properties"
     log4j.write_text(resources.files("streams.kafka").joinpath("log4j2.properties").read_text("utf-8"))
     return [
@@ -178,7 +132,7 @@ def _jvm_args(data_dir: Path, heap_mb: int) -> list[str]:
         f"-Dlog4j2.configurationFile=file:{log4j}",
         f"-Dkafka.logs.dir={data_dir}",
         "-cp",
-        f"{broker_libs()}/*",
+        f"{broker_libs(cache_dir)}/*",
     ]
 
 
@@ -187,7 +141,14 @@ def new_cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
 
-def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | None = None, extra: list[str] | None = None) -> None:
+def format_storage(
+    data_dir: Path,
+    props: Path,
+    heap_mb: int,
+    cluster_id: str | None = None,
+    extra: list[str] | None = None,
+    cache_dir: Path | None = None,
+) -> None:
     """Format the KRaft storage once; an already formatted folder is kept as it is."""
     if (data_dir / "logs" / "meta.properties").exists():
         return
@@ -195,7 +156,7 @@ def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | 
     result = subprocess.run(
         [
             _java(),
-            *_jvm_args(data_dir, heap_mb),
+            *_jvm_args(data_dir, heap_mb, cache_dir),
             "kafka.tools.StorageTool",
             "format",
             f"--cluster-id={cluster_id}",
@@ -213,9 +174,15 @@ def format_storage(data_dir: Path, props: Path, heap_mb: int, cluster_id: str | 
 
 
 def start(
-    data_dir: Path, port: int = 19092, heap_mb: int = 512, timeout: float = 120.0, secure: SecureListeners | None = None
+    data_dir: Path,
+    port: int = 19092,
+    heap_mb: int = 512,
+    timeout: float = 120.0,
+    secure: ExtraListeners | None = None,
+    cache_dir: Path | None = None,
 ) -> BrokerState:
-    """Start the broker (or find it running) and return once it accepts requests."""
+    """Start the broker (or find it running) and return once it accepts requests; its jars are
+    fetched once into cache_dir (default ~/.cache/customs-kpi)."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     running = read_state(data_dir)
@@ -226,10 +193,10 @@ def start(
         raise BrokerError(f"port {port} or {port + 1} on 127.0.0.1 is already in use; choose another with --port")
     props = data_dir / "server.properties"
     props.write_text(server_properties(data_dir, port, port + 1, secure))
-    format_storage(data_dir, props, heap_mb, extra=secure.scram_credentials() if secure else None)
+    format_storage(data_dir, props, heap_mb, extra=secure.scram_credentials() if secure else None, cache_dir=cache_dir)
     log = open(data_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
-        [_java(), *_jvm_args(data_dir, heap_mb), "kafka.Kafka", str(props)],
+        [_java(), *_jvm_args(data_dir, heap_mb, cache_dir), "kafka.Kafka", str(props)],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -243,23 +210,39 @@ def start(
 
 def wait_ready(state: BrokerState, timeout: float) -> None:
     """Wait until the broker answers a metadata request (not just until its port opens)."""
-    from streams.kafka.topics import admin_client
-
-    deadline = time.monotonic() + timeout
     log = str(Path(state.data_dir) / LOG_FILE)
-    while time.monotonic() < deadline:
-        if not _alive(state.pid):
+
+    def answers() -> None:
+        if not _alive(state.pid):  # not retried: the broker is gone
             raise BrokerError("the Kafka broker exited during start-up", log)
-        if _port_open(state.port):
-            try:
-                admin = admin_client(state.bootstrap, timeout_s=5, client_config={"request_timeout_ms": 5000}, security={})
-                admin.describe_cluster()
-                admin.close()
-                return
-            except Exception:
-                pass
-        time.sleep(0.5)
-    raise BrokerError(f"the Kafka broker did not become ready within {timeout:.0f} s", log)
+        _answers(state)
+
+    try:
+        replace(START_RETRIES, timeout_s=timeout).call(answers)
+    except _NotReady:
+        raise BrokerError(f"the Kafka broker did not become ready within {timeout:.0f} s", log) from None
+
+
+class _NotReady(Exception):
+    """The broker's port is closed, or it does not yet answer a metadata request."""
+
+
+# Waiting for a starting broker: 0.5 s, then up to 2 s between looks, for the caller's timeout.
+START_RETRIES = RetryPolicy("broker-start", (_NotReady,), wait_initial_s=0.5, wait_max_s=2.0)
+
+
+def _answers(state: BrokerState) -> None:
+    from streams.config import KafkaConnection
+    from streams.kafka.clients import KafkaError, admin_client
+
+    if not _port_open(state.port):
+        raise _NotReady
+    try:
+        admin = admin_client(KafkaConnection(state.bootstrap), timeout_s=5, overrides={"request_timeout_ms": 5000})
+        admin.describe_cluster()
+        admin.close()
+    except (BrokerError, KafkaError, OSError) as exc:
+        raise _NotReady from exc
 
 
 def stop(data_dir: Path, timeout: float = 30.0) -> bool:

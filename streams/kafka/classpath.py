@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import shutil
 import subprocess
 from importlib import resources
@@ -13,18 +12,10 @@ from streams.errors import BrokerError
 from streams.kafka import KAFKA_VERSION
 
 
-def cache_root() -> Path:
-    """CUSTOMS_KPI_CACHE_DIR, else $XDG_CACHE_HOME/customs-kpi, else ~/.cache/customs-kpi."""
-    explicit = os.environ.get("CUSTOMS_KPI_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "customs-kpi"
-
-
-def broker_libs() -> Path:
-    """The folder of broker jars, downloading them with Maven on first use."""
-    folder = cache_root() / f"kafka-{KAFKA_VERSION}"
+def broker_libs(cache_dir: Path | None = None) -> Path:
+    """The folder of broker jars in cache_dir (default ~/.cache/customs-kpi; the CLI passes
+    CUSTOMS_KPI_CACHE_DIR or $XDG_CACHE_HOME/customs-kpi when set), downloading them with Maven on first use."""
+    folder = (cache_dir or Path.home() / ".cache" / "customs-kpi") / f"kafka-{KAFKA_VERSION}"
     libs = folder / "libs"
     done = folder / ".complete"
     if done.exists():

@@ -91,3 +91,9 @@ class PipelineMetrics:
         for stage in ERROR_STAGES:  # exposed at 0 from the start, so rate() and dashboards see every stage
             metrics.errors.labels(stage)
         return metrics
+
+    def lake_publication(self, seconds: float, events: int) -> None:
+        """A publication to the lake took this long and appended this many events."""
+        self.lake_duration.observe(seconds)
+        self.lake_published.set_to_current_time()
+        self.lake_events.inc(events)

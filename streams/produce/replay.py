@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ import polars as pl
 
 from streams.contract.events import EVENT_TYPES
 from streams.errors import InputFileError
+from streams.produce.sender import EventSender, SendReport
 
 _CSV_TYPES = {"string": pl.String, "integer": pl.Int64, "number": pl.Float64, "boolean": pl.Boolean}
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -86,3 +87,23 @@ def read_events(path: Path) -> Iterator[Outgoing]:
         yield from _rows(pl.read_parquet(path), str(path))
     else:
         raise InputFileError(str(path), f"unsupported file type {suffix!r}; expected .jsonl, .ndjson, .json, .csv or .parquet")
+
+
+def send_all(
+    messages: list[Outgoing], sender: EventSender, fallback_topic: str | None, on_progress: Callable[[int], None] = lambda _n: None
+) -> SendReport:
+    """Send every message to its topic (or fallback_topic); those with neither count as failed."""
+    unroutable = 0
+    for i, m in enumerate(messages, 1):
+        topic = m.topic or fallback_topic
+        if topic is None:
+            unroutable += 1
+        else:
+            sender.send(topic, m.key, m.value)
+        if i % 1000 == 0 or i == len(messages):
+            on_progress(i)
+    report = sender.close()
+    if unroutable:
+        report.failed += unroutable
+        report.errors["NoTopic(event_type missing or unknown; use --topic)"] = unroutable
+    return report

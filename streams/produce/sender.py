@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
-
-from streams.kafka.security import client_security
+from streams.config import KafkaConnection
+from streams.kafka import clients
+from streams.kafka.clients import KafkaError
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ class SendReport:
 class EventSender:
     """Sends values with acks=all and idempotence; `close()` waits for every acknowledgement."""
 
-    def __init__(self, bootstrap_servers: str, *, linger_ms: int = 20, client_config: dict[str, object] | None = None) -> None:
+    def __init__(self, connection: KafkaConnection, *, linger_ms: int = 20, overrides: dict[str, object] | None = None) -> None:
         config: dict[str, object] = {
             "acks": "all",
             "enable_idempotence": True,
@@ -34,17 +33,16 @@ class EventSender:
             # A send is retried for two minutes (a broker restart takes seconds), then reported failed.
             "delivery_timeout_ms": 120_000,
             "client_id": "customs-kpi-producer",
-            **client_security(),
-            **(client_config or {}),
+            **(overrides or {}),
         }
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
+        self._producer = clients.producer(connection, **config)
         self.report = SendReport()
         self._pending = 0
 
     def send(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> None:
         self._pending += 1
         try:
-            future = self._producer.send(topic, key=key, value=value, headers=headers)
+            future = self._producer.send(topic, key, value, headers)
         except KafkaError as exc:  # the buffer stayed full or metadata unavailable for max_block_ms
             self._failed(exc)
             return

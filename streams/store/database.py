@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import polars as pl
@@ -29,7 +30,6 @@ from streams.store.sqlfiles import relation, statement
 from streams.store.transaction import transaction
 
 log = logging.getLogger(__name__)
-REJECT_COLUMNS = list(REJECT_SCHEMA)
 DUPLICATE_SCHEMA = {"source_topic": pl.String(), "source_partition": pl.Int32(), "source_offset": pl.Int64(), "event_id": pl.String()}
 
 
@@ -171,7 +171,7 @@ class EventStore:
             split.conflicts,
             conflicts(joined, "event_id {} was already accepted from {}[{}]@{} with different content"),
         ]
-        _add(batch.counts.duplicates, spec.topic, split.duplicates.height + joined["same"].sum())
+        _add(batch.counts.duplicates, spec.topic, split.duplicates.height + int(joined["same"].sum()))
 
     def _store_new(self, index: Index, spec: EventSpec, unique: pl.DataFrame, batch: _Batch) -> pl.DataFrame:
         """Store the rows whose event_id is new; return the others with where the stored one came from."""
@@ -235,12 +235,14 @@ class EventStore:
     # -- the end of the transaction ----------------------------------------------------------
     def _finish(self, index: Index, batch: _Batch, next_offsets: dict[tuple[str, int], int]) -> None:
         con = self._con
-        rejects = pl.concat([r.cast(REJECT_SCHEMA) for r in batch.rejects], how="vertical") if batch.rejects else _empty(REJECT_SCHEMA)  # type: ignore[arg-type]
+        rejects = (
+            pl.concat([r.cast(pl.Schema(REJECT_SCHEMA)) for r in batch.rejects], how="vertical") if batch.rejects else _empty(REJECT_SCHEMA)
+        )
         dups = (
-            pl.concat([d.cast(DUPLICATE_SCHEMA) for d in batch.duplicates], how="vertical")
+            pl.concat([d.cast(pl.Schema(DUPLICATE_SCHEMA)) for d in batch.duplicates], how="vertical")
             if batch.duplicates
             else _empty(DUPLICATE_SCHEMA)
-        )  # type: ignore[arg-type]
+        )
         relations = {"new_duplicates": dups, "new_rejects": rejects}
         for spec in EVENT_TYPES.values():
             rows = batch.new.get(spec.table, [])
@@ -319,8 +321,8 @@ def _split_replays(batch: DecodedBatch, genuine: pl.DataFrame) -> tuple[DecodedB
     """(ordinary messages, replayed rejects) of one topic's batch."""
     keys = genuine.select(SOURCE)
 
-    def part(frame: pl.DataFrame, how: str) -> pl.DataFrame:
-        return frame.join(keys, on=SOURCE, how=how)  # type: ignore[arg-type]
+    def part(frame: pl.DataFrame, how: Literal["semi", "anti"]) -> pl.DataFrame:
+        return frame.join(keys, on=SOURCE, how=how)
 
     return (
         DecodedBatch(part(batch.accepted, "anti"), part(batch.rejects, "anti")),

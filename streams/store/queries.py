@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
 from streams.store.database import EventStore
 from streams.store.sqlfiles import statement
 
-Rows = list[tuple[object, ...]]
+Rows = list[tuple[Any, ...]]  # a statement's rows as DuckDB returns them: each column's Python type
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] |
 def latest_event_time(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The latest occurred_at accepted on any stream: the event clock."""
     row = _rows(con, "event_clock")
-    return row[0][0] if row else None  # type: ignore[return-value]
+    return row[0][0] if row else None
 
 
 def read_snapshot(store: EventStore, as_of: Callable[[duckdb.DuckDBPyConnection], datetime | None]) -> KpiSnapshot:

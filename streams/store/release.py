@@ -52,7 +52,7 @@ def firsts(rows: pl.DataFrame) -> pl.DataFrame:
         .unique("declaration_no", keep="first", maintain_order=True)
         .select("declaration_no", c_us="us", c_event_id="event_id")
     )
-    return registered.join(cleared, on="declaration_no", how="full", coalesce=True).cast(STATE)  # type: ignore[arg-type]
+    return registered.join(cleared, on="declaration_no", how="full", coalesce=True).cast(pl.Schema(STATE))
 
 
 def decode(numbers: pl.Series, values: pl.Series) -> pl.DataFrame:

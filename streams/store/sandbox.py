@@ -20,6 +20,8 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +31,7 @@ import polars as pl
 import pyarrow as pa
 
 from streams.errors import CustomsKpiError
+from streams.retry import RetryPolicy
 from streams.store.extensions import extension_file
 from streams.store.lake import ALIAS, Lake
 from streams.store.opening import newer_format, newer_format_error
@@ -90,8 +93,10 @@ def _spill_dir() -> str:
     return _temp_dir
 
 
-def _config(memory_limit: str | None) -> dict[str, object]:
-    config: dict[str, object] = {key: value for key, value in SANDBOX_CONFIG.items() if key != "enable_external_access"}
+def _config(memory_limit: str | None) -> dict[str, str | bool | int | float | list[str]]:
+    config: dict[str, str | bool | int | float | list[str]] = {
+        key: value for key, value in SANDBOX_CONFIG.items() if key != "enable_external_access"
+    }
     config["memory_limit"] = memory_limit or default_memory_limit()  # large aggregations spill to disk beyond it
     config["temp_directory"] = _spill_dir()
     config["max_temp_directory_size"] = MAX_TEMP
@@ -170,6 +175,21 @@ def lake_views_sql(lake: Lake, attach: bool = False) -> str:
     return "\n".join(setup) + "\n\n" + "\n\n".join(views)
 
 
+Connection = duckdb.DuckDBPyConnection  # what readers outside store/ hold (they do not import duckdb)
+
+
+@contextmanager
+def reading(
+    db: Path, lake: Lake | None = None, *, version: int | None = None, at: datetime | None = None
+) -> Iterator[tuple[Connection, Source]]:
+    """open_sandbox() for the length of a with-block; the connection is closed after it."""
+    con, source = open_sandbox(db, lake, version=version, at=at)
+    try:
+        yield con, source
+    finally:
+        con.close()
+
+
 FIRST_PUBLICATION_WAIT_S = 10.0  # a consumer publishes once as it starts, before it reads Kafka
 
 
@@ -178,21 +198,21 @@ def open_sandbox(
 ) -> tuple[duckdb.DuckDBPyConnection, Source]:
     """The lake once the consumer has published to it; before that, the database file if no consumer
     holds it; if one does (it is starting), its first publication, waited for a few seconds."""
-    deadline = time.monotonic() + FIRST_PUBLICATION_WAIT_S
-    while True:
-        try:
-            return _open(db, lake, memory_limit, version, at)
-        except _NotYet:
-            if time.monotonic() > deadline:
-                raise QueryRefused(
-                    f"{db} is held by a running consumer and no lake has been published yet"
-                    + (f" at {lake.describe()}; the consumer publishes as it starts, then every --publish-every seconds" if lake else "")
-                ) from None
-            time.sleep(0.2)
+    try:
+        return FIRST_PUBLICATION_RETRIES.call(lambda: _open(db, lake, memory_limit, version, at))
+    except _NotYet:
+        raise QueryRefused(
+            f"{db} is held by a running consumer and no lake has been published yet"
+            + (f" at {lake.describe()}; the consumer publishes as it starts, then every --publish-every seconds" if lake else "")
+        ) from None
 
 
 class _NotYet(Exception):
     """The database is held and the lake not yet published."""
+
+
+# A consumer publishes once as it starts, before it reads Kafka: a reader waits that long for it.
+FIRST_PUBLICATION_RETRIES = RetryPolicy("lake-open", (_NotYet,), wait_initial_s=0.2, wait_max_s=0.5, timeout_s=FIRST_PUBLICATION_WAIT_S)
 
 
 def _open(

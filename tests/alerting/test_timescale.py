@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from streams.alerting.timescale import TimeScale, format_duration, parse_duration, scale_rule_files
 from tests.monitoring import PROMETHEUS_DIR, tool
+from tests.support.timescale import TimeScale, format_duration, parse_duration, scale_rule_files
 
 
 def test_durations() -> None:

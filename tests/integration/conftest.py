@@ -15,8 +15,9 @@ from typing import ClassVar
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from streams.config import KafkaConnection
 from streams.kafka import broker
-from streams.kafka.broker import free_port
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +68,7 @@ def recreate_topics(bootstrap: str, partitions: int = 6) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            ensure_topics(bootstrap, partitions)
+            ensure_topics(KafkaConnection(bootstrap), partitions)
             return
         except Exception:
             if time.monotonic() > deadline:

@@ -2,7 +2,7 @@
 
 Time is compressed by FACTOR: the simulator plays one simulated day every 30 real seconds, the
 consumer computes pace on the event clock, and Prometheus runs copies of the shipped rule files
-with every duration divided by FACTOR (streams.alerting.timescale): the same expressions,
+with every duration divided by FACTOR (tests.support.timescale): the same expressions,
 thresholds and labels as production, on shorter clocks. Two months are loaded first as a backlog,
 then the live stream makes department 20 collect 30% of its share and stops department 01 from
 4 March. Expected, and nothing else:
@@ -30,7 +30,6 @@ from typing import Any
 import pytest
 import yaml
 
-from streams.alerting.timescale import scale_rule_files
 from tests.integration.conftest import ROOT, ConsumerProcess, cli, free_port
 from tests.monitoring import (
     PROMETHEUS_DIR,
@@ -41,6 +40,7 @@ from tests.monitoring import (
     dashboard_queries,
     prometheus_config,
 )
+from tests.support.timescale import scale_rule_files
 
 FACTOR = 2880  # one simulated day = 30 s
 LIVE_START, LIVE_END = "2021-03-01T12:00", "2021-03-08T12:00"

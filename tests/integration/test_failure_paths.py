@@ -17,16 +17,18 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+import stamina
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
-from streams.config import ConsumerSettings
+from streams.config import ConsumerSettings, KafkaConnection
 from streams.consume import pipeline as pipeline_module
 from streams.consume.pipeline import Pipeline
 from streams.consume.runner import build_pipeline
 from streams.decode import isolate
-from streams.kafka.broker import free_port
+from streams.kafka import clients
 from tests.factories import encode, revenue
 from tests.integration.conftest import cli, recreate_topics
+from tests.support.ports import free_port
 
 
 class Running:
@@ -51,6 +53,10 @@ class Running:
             self.close()
             self.closed = True
 
+    def handled(self) -> float:
+        """Records in committed batches (the batch-size histogram's sum)."""
+        return self.metric("customs_kpi_batch_records_sum")
+
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
 
@@ -69,7 +75,9 @@ def running(bootstrap: str, tmp_path: Path) -> Iterator[Callable[[], Running]]:
     started: list[Running] = []
 
     def start() -> Running:
-        settings = ConsumerSettings(bootstrap, tmp_path / "customs.duckdb", free_port(), publish_every_s=0, poll_timeout_ms=200)
+        settings = ConsumerSettings(
+            KafkaConnection(bootstrap), tmp_path / "customs.duckdb", free_port(), publish_every_s=0, poll_timeout_ms=200
+        )
         run = Running(*build_pipeline(settings))
         run.thread.start()
         started.append(run)
@@ -123,7 +131,7 @@ def test_a_message_that_makes_decoding_raise_is_rejected_alone(bootstrap: str, r
     poison = [encode(revenue(event_id=f"poison-{i}", note="POISON")) for i in range(2)]
     _send(bootstrap, good[:250] + poison[:1] + good[250:] + poison[1:])
     run = running()
-    run.wait(lambda: run.pipeline.handled == 602, "602 records handled")
+    run.wait(lambda: run.handled() == 602, "602 records handled")
 
     assert _stored(run) == (600, total)
     with run.pipeline.store.reader() as con:
@@ -152,10 +160,10 @@ def test_a_failure_after_the_commit_never_reruns_the_batch(bootstrap: str, runni
 
     monkeypatch.setattr(run.pipeline.store, "mark_published", mark_once_failing)
     _send(bootstrap, good[:150] + bad + good[150:])
-    run.wait(lambda: run.pipeline.handled == 303, "303 records handled")
+    run.wait(lambda: run.handled() == 303, "303 records handled")
     more, more_total = _good("post-later", 100)
     _send(bootstrap, more)
-    run.wait(lambda: run.pipeline.handled == 403, "the next batches")
+    run.wait(lambda: run.handled() == 403, "the next batches")
 
     assert failures == [3]
     assert _stored(run) == (400, total + more_total)
@@ -169,8 +177,16 @@ def test_a_failure_after_the_commit_never_reruns_the_batch(bootstrap: str, runni
     assert run.error is None
 
 
+@pytest.fixture
+def no_retry_waits() -> Iterator[None]:
+    """stamina's testing mode: retries without waits, at most 5 attempts."""
+    with stamina.set_testing(True, attempts=5):
+        yield
+
+
+@pytest.mark.usefixtures("no_retry_waits")
 def test_a_transient_write_error_retries_only_the_write(bootstrap: str, running: Callable[[], Running], monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(pipeline_module, "RETRY_FIRST_S", 0.2)
+    """A full disk twice: the write alone is retried, each failure counted."""
     decodes = []
     real_decode = isolate.decode_batch
     monkeypatch.setattr(isolate, "decode_batch", lambda spec, raw, now: decodes.append(len(raw.offsets)) or real_decode(spec, raw, now))
@@ -186,7 +202,7 @@ def test_a_transient_write_error_retries_only_the_write(bootstrap: str, running:
 
     monkeypatch.setattr(run.pipeline.store, "write_batch", write_failing_twice)
     _send(bootstrap, good)
-    run.wait(lambda: run.pipeline.handled == 200, "200 records handled")
+    run.wait(lambda: run.handled() == 200, "200 records handled")
     assert _stored(run) == (200, total)
     assert run.metric("customs_kpi_errors_total", stage="write") == 2
     assert sum(decodes) == 200  # decoded once; the write alone was retried
@@ -228,7 +244,7 @@ def test_a_log_behind_the_database_stops_its_partition_until_accepted(
     first, first_total = _good("old-log", 300)
     _send_to(bootstrap, 0, first)
     run = running()
-    run.wait(lambda: run.pipeline.handled == 300, "the old log stored")
+    run.wait(lambda: run.handled() == 300, "the old log stored")
     run.stop()
 
     recreate_topics(bootstrap)  # the broker's data is gone; the new log is shorter than what DuckDB holds
@@ -238,7 +254,7 @@ def test_a_log_behind_the_database_stops_its_partition_until_accepted(
     run.wait(lambda: run.metric("customs_kpi_partition_stopped", topic="customs.revenue", partition="0") == 1, "the partition stopped")
     time.sleep(2)  # a few more polls: nothing from the stopped partition may be taken
     assert _stored(run) == (300, first_total)
-    assert run.pipeline.handled == 0
+    assert run.handled() == 0
     assert run.metric("customs_kpi_partition_stopped", topic="customs.revenue", partition="1") == 0
     assert run.pipeline.source.stopped == {("customs.revenue", 0): (300, 100)}
     run.stop()
@@ -247,7 +263,7 @@ def test_a_log_behind_the_database_stops_its_partition_until_accepted(
                  "--note", "broker data lost in a test")  # fmt: skip
     assert "the offset held (300) is recorded" in result.stdout
     run = running()
-    run.wait(lambda: run.pipeline.handled == 100, "the new log read from its start")
+    run.wait(lambda: run.handled() == 100, "the new log read from its start")
     assert _stored(run) == (400, first_total + new_total)
     assert run.metric("customs_kpi_partition_stopped", topic="customs.revenue", partition="0") == 0
     with run.pipeline.store.reader() as con:
@@ -261,7 +277,7 @@ def test_records_deleted_before_they_were_read_are_counted(bootstrap: str, runni
     first, first_total = _good("kept", 100)
     _send_to(bootstrap, 0, first)
     run = running()
-    run.wait(lambda: run.pipeline.handled == 100, "the first records stored")
+    run.wait(lambda: run.handled() == 100, "the first records stored")
     run.stop()
 
     later, _ = _good("later", 200)
@@ -270,7 +286,7 @@ def test_records_deleted_before_they_were_read_are_counted(bootstrap: str, runni
     admin.delete_records({TopicPartition("customs.revenue", 0): 250})  # what retention does to a lagging consumer
     admin.close()
     run = running()
-    run.wait(lambda: run.pipeline.handled == 50, "the records still in the log stored")
+    run.wait(lambda: run.handled() == 50, "the records still in the log stored")
     assert run.metric("customs_kpi_records_skipped_total", topic="customs.revenue", partition="0") == 150
     assert run.metric("customs_kpi_records_skipped_total", topic="customs.revenue", partition="1") == 0
     assert _stored(run) == (150, first_total + sum(1_000 + i for i in range(150, 200)))
@@ -295,7 +311,7 @@ def test_a_reject_larger_than_a_producer_request_does_not_block_the_dlq(bootstra
         },
         schema=REJECT_SCHEMA,
     )
-    publisher = DlqPublisher(KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=100_000))
+    publisher = DlqPublisher(clients.producer(KafkaConnection(bootstrap), acks="all", max_request_size=100_000))
     try:
         assert publisher.publish(rejects) == 2
     finally:

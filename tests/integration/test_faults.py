@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
-from streams.config import default_group_id
+from streams.config import KafkaConnection, default_group_id
 from streams.contract.events import TOPICS
 from streams.kafka import broker
 from streams.kafka.topics import ensure_topics
@@ -136,10 +136,10 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path) -
     data_dir = tmp_path / "kafka"
     state = broker.start(data_dir, free_port(pair=True), heap_mb=384, timeout=180)
     try:
-        ensure_topics(state.bootstrap, 3)
+        ensure_topics(KafkaConnection(state.bootstrap), 3)
         events, collected = _events("br", 30_000, 3)
         consumer = ConsumerProcess(state.bootstrap, tmp_path / "customs.duckdb", tmp_path / "consumer.log", "--partitions", "3").start()
-        sender = EventSender(state.bootstrap, linger_ms=5)
+        sender = EventSender(KafkaConnection(state.bootstrap), linger_ms=5)
         sent_before = threading.Event()
 
         def produce() -> None:
@@ -188,7 +188,7 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path) -
 
         # A broker that does not come back: every send is reported failed, none is counted as sent.
         timeouts = {"delivery_timeout_ms": 3000, "request_timeout_ms": 2000, "max_block_ms": 5000}
-        stranded = EventSender(state.bootstrap, linger_ms=5, client_config=timeouts)
+        stranded = EventSender(KafkaConnection(state.bootstrap), linger_ms=5, overrides=timeouts)
         stranded.send("customs.revenue", b"01", events[0][1])
         stranded.flush(10)  # delivered, and the topic's metadata known
         broker.stop(data_dir)

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from streams.config import KafkaConnection
 from streams.kafka.topics import ensure_topics
 from tests.factories import declaration, encode, revenue, seizure
 from tests.integration.conftest import ConsumerProcess, sample
@@ -74,7 +75,7 @@ CORPUS: list[tuple[str, bytes | None, str | None]] = [
 
 
 def test_hostile_corpus_among_good_events(bootstrap: str, tmp_path: Path) -> None:
-    ensure_topics(bootstrap)
+    ensure_topics(KafkaConnection(bootstrap))
     dlq = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
     dlq.assign([TopicPartition("customs.dlq", p) for p in dlq.partitions_for_topic("customs.dlq")])
 

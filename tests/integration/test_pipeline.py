@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from streams.config import KafkaConnection
 from streams.kafka.topics import ensure_topics
 from tests.factories import declaration, encode, revenue, seizure
 from tests.integration.conftest import ConsumerProcess, cli, sample
@@ -84,7 +85,7 @@ def _workload(seed: int, n: int) -> tuple[list[tuple[str, bytes | None, bytes]],
 
 def test_other_clients_events_land_exactly(bootstrap: str, tmp_path: Path) -> None:
     """Totals per department in /metrics and DuckDB equal what was sent; every bad message is in rejects and the DLQ."""
-    ensure_topics(bootstrap)
+    ensure_topics(KafkaConnection(bootstrap))
     dlq = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="latest", enable_auto_commit=False)
     dlq_parts = [TopicPartition("customs.dlq", p) for p in dlq.partitions_for_topic("customs.dlq")]
     dlq.assign(dlq_parts)

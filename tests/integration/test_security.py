@@ -15,11 +15,14 @@ import duckdb
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from streams.cli.settings import kafka_connection
+from streams.config import KafkaConnection
 from streams.kafka import broker
 from streams.kafka.topics import ensure_topics
 from streams.produce.sender import EventSender
 from tests.factories import encode, revenue
 from tests.integration.conftest import ConsumerProcess, cli, free_port, sample
+from tests.support.secure_broker import SecureListeners
 
 PASSWORD = "kpi-Secret-7f3a"  # made up for this throwaway broker
 P = "CUSTOMS_KPI_KAFKA_"
@@ -47,11 +50,11 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[br
     folder = tmp_path_factory.mktemp("tls")
     ca, keystore = _certificates(folder)
     ports = {"SASL_PLAINTEXT": free_port(), "SASL_SSL": free_port(), "SSL": free_port()}
-    secure = broker.SecureListeners({"kpi": PASSWORD}, ports["SASL_PLAINTEXT"], ports["SASL_SSL"], keystore, ports["SSL"])
+    secure = SecureListeners({"kpi": PASSWORD}, ports["SASL_PLAINTEXT"], ports["SASL_SSL"], keystore, ports["SSL"])
     data_dir = folder / "kafka"
     state = broker.start(data_dir, free_port(pair=True), heap_mb=384, timeout=180, secure=secure)
     try:
-        ensure_topics(state.bootstrap, 3, security={})  # over the plaintext listener
+        ensure_topics(KafkaConnection(state.bootstrap), 3)  # over the plaintext listener
         yield state, ports, ca
     finally:
         broker.stop(data_dir)
@@ -72,7 +75,7 @@ def test_events_flow_over_sasl_and_tls(secure_broker, protocol: str, mechanism: 
     if protocol.endswith("SSL"):
         monkeypatch.setenv(P + "SSL_CAFILE", str(ca))
     run = f"{protocol}-{mechanism}"
-    sender = EventSender(bootstrap)
+    sender = EventSender(kafka_connection(bootstrap))  # as a command builds it, from the environment
     for i in range(500):
         sender.send("customs.revenue", b"03", encode(revenue(event_id=f"{run}-{i}", amount_vnd=1000 + i)))
     report = sender.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.config import ConsumerSettings
+from streams.config import ConsumerSettings, KafkaConnection
 from streams.consume.runner import build_registry
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
@@ -73,7 +73,7 @@ def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _registry(tmp_path: Path, clock: str = "wall") -> tuple[CollectorRegistry, object]:
     store = _store(tmp_path)
-    settings = ConsumerSettings("127.0.0.1:1", tmp_path / "db.duckdb", 0, clock=clock)
+    settings = ConsumerSettings(KafkaConnection("127.0.0.1:1"), tmp_path / "db.duckdb", 0, clock=clock)
     registry, _ = build_registry(store, settings, lambda: AS_OF.astimezone(UTC))
     return registry, store
 
@@ -158,7 +158,9 @@ def test_values_survive_reopening_the_database(tmp_path: Path) -> None:
     _, store = _registry(tmp_path)
     store.close()  # type: ignore[attr-defined]
     again = open_store(tmp_path / "db.duckdb")
-    fresh, _ = build_registry(again, ConsumerSettings("127.0.0.1:1", tmp_path / "db.duckdb", 0), lambda: AS_OF.astimezone(UTC))
+    fresh, _ = build_registry(
+        again, ConsumerSettings(KafkaConnection("127.0.0.1:1"), tmp_path / "db.duckdb", 0), lambda: AS_OF.astimezone(UTC)
+    )
     assert fresh.get_sample_value("customs_revenue_collected_vnd_total", {"department": "03"}) == 5_000_000_000_011
 
 

@@ -63,7 +63,7 @@ def _flag(command: list[str], name: str) -> str:
 
 
 def _days(duration: str) -> float:
-    from streams.alerting.timescale import parse_duration
+    from tests.support.timescale import parse_duration
 
     return parse_duration(duration) / 86400
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.config import ConsumerSettings
+from streams.config import ConsumerSettings, KafkaConnection
 from streams.consume.runner import build_registry
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
@@ -172,7 +172,9 @@ def test_a_curve_for_a_year_without_targets_gives_the_same_figures_in_sql_and_on
     share = 0.2 * (15.5 * 86400) / (31 * 86400)
     sql = _one(store, "SELECT projected_year_end_vnd FROM revenue_progress(?::TIMESTAMPTZ) WHERE department_code = '03'", as_of)
     assert sql == pytest.approx(600 / share, rel=1e-12)
-    registry, _ = build_registry(store, ConsumerSettings("127.0.0.1:1", tmp_path / "kpi.duckdb", 0, targets_file=targets), lambda: as_of)
+    registry, _ = build_registry(
+        store, ConsumerSettings(KafkaConnection("127.0.0.1:1"), tmp_path / "kpi.duckdb", 0, targets_file=targets), lambda: as_of
+    )
     assert registry.get_sample_value("customs_revenue_projected_year_end_vnd", {"department": "03"}) == sql
     assert registry.get_sample_value("customs_revenue_national_projected_year_end_vnd", {}) == pytest.approx(600 / share, rel=1e-12)
     assert registry.get_sample_value("customs_revenue_national_target_vnd", {"level": "estimate"}) is None  # 2021's, not 2022's

@@ -3,8 +3,11 @@ offsets when records may have been taken without being handed over."""
 
 from __future__ import annotations
 
+import sys
 import time
 
+import pytest
+import stamina
 from kafka.errors import KafkaConnectionError
 
 from streams.consume import source as source_module
@@ -39,19 +42,45 @@ class FlakySource:
     def reposition(self) -> None:
         self.repositioned += 1
 
-    def _commit_written(self) -> None:
+    def commit_written(self) -> None:
         pass
 
 
-def test_failed_polls_are_counted_retried_and_rewound(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(source_module, "POLL_RETRY_FIRST_S", 0.01)
-    source = FlakySource([KafkaConnectionError("broker away"), KafkaConnectionError("still away"), ValueError("bug after poll")])
+def test_failed_polls_are_counted_retried_and_rewound() -> None:
+    """Kafka's errors and socket errors are retried (counted); a socket error may have lost records in hand: rewound."""
+    source = FlakySource([KafkaConnectionError("broker away"), KafkaConnectionError("still away"), OSError("connection reset")])
     prefetcher = Prefetcher(source, 10, 100, lambda _lag: None)  # type: ignore[arg-type]
-    prefetcher.start()
-    try:
-        got = prefetcher.get(timeout_s=5)
-    finally:
-        prefetcher.stop()
+    with stamina.set_testing(True, attempts=10):  # no waits
+        prefetcher.start()
+        try:
+            got = prefetcher.get(timeout_s=5)
+        finally:
+            prefetcher.stop()
     assert got is source.batch
     assert source.errors == ["poll", "poll", "poll"]
     assert source.repositioned == 1  # only the failure that was not Kafka's may have lost records in hand
+
+
+def test_a_bug_in_a_poll_is_not_retried() -> None:
+    """Any other exception is a bug: it reaches the writer's thread at once, and nothing is counted as a poll error."""
+    source = FlakySource([ValueError("a bug after the poll")])
+    prefetcher = Prefetcher(source, 10, 100, lambda _lag: None)  # type: ignore[arg-type]
+    with stamina.set_testing(True, attempts=10):
+        prefetcher.start()
+        try:
+            with pytest.raises(ValueError, match="a bug after the poll"):
+                prefetcher.get(timeout_s=5)
+        finally:
+            prefetcher.stop()
+    assert source.errors == []
+    assert source.repositioned == 0
+
+
+def test_the_switch_interval_holds_only_while_polling() -> None:
+    """The short GIL switch interval is the consumer's: set by start(), put back by stop()."""
+    before = sys.getswitchinterval()
+    prefetcher = Prefetcher(FlakySource([]), 10, 100, lambda _lag: None)  # type: ignore[arg-type]
+    prefetcher.start()
+    assert sys.getswitchinterval() == pytest.approx(source_module.SWITCH_INTERVAL_S)
+    prefetcher.stop()
+    assert sys.getswitchinterval() == before

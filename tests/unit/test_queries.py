@@ -125,8 +125,8 @@ def test_csv_of_a_nested_column_is_a_clear_error(tmp_path: Path, capsys: pytest.
     """A list or struct column cannot be CSV: a ConfigError naming the columns and the formats that can, not a traceback."""
     import polars as pl
 
+    from streams.cli.output import write_result
     from streams.errors import ConfigError
-    from streams.query import write_result
     from streams.store.sandbox import QueryResult, Source
 
     frame = pl.DataFrame({"dept": ["03"], "codes": [["A11", "B11"]], "pair": [{"a": 1, "b": 2}]})

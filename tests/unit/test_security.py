@@ -7,18 +7,23 @@ from pathlib import Path
 
 import pytest
 
+from streams.cli.settings import kafka_connection
+from streams.config import Secret
 from streams.errors import ConfigError
-from streams.kafka.security import client_security, describe
+from streams.kafka.clients import client_config
 
 P = "CUSTOMS_KPI_KAFKA_"
 
 
 def test_plaintext_by_default() -> None:
-    assert client_security({}) == {}
-    assert describe({}) == "PLAINTEXT"
+    """No variables: plaintext, and no settings for kafka-python beyond the brokers."""
+    connection = kafka_connection("127.0.0.1:9092", {})
+    assert client_config(connection) == {}
+    assert connection.describe() == "PLAINTEXT"
 
 
 def test_sasl_scram_over_tls(tmp_path: Path) -> None:
+    """SASL_SSL with SCRAM: every kafka-python setting, the password in a secret that prints as asterisks."""
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     env = {
@@ -28,8 +33,8 @@ def test_sasl_scram_over_tls(tmp_path: Path) -> None:
         P + "SASL_PASSWORD": "p@ss word",
         P + "SSL_CAFILE": str(ca),
     }
-    config = client_security(env)
-    assert config == {
+    connection = kafka_connection("127.0.0.1:9093", env)
+    assert client_config(connection) == {
         "security_protocol": "SASL_SSL",
         "sasl_mechanism": "SCRAM-SHA-512",
         "sasl_plain_username": "kpi",
@@ -37,12 +42,15 @@ def test_sasl_scram_over_tls(tmp_path: Path) -> None:
         "ssl_cafile": str(ca),
         "ssl_check_hostname": True,
     }
-    assert describe(config) == "SASL_SSL SCRAM-SHA-512 as kpi"
+    assert connection.describe() == "SASL_SSL SCRAM-SHA-512 as kpi"
+    assert "p@ss" not in repr(connection) and "p@ss" not in str(connection)
+    assert connection.sasl_password == Secret("p@ss word")
 
 
 def test_sasl_plain_without_tls() -> None:
+    """SASL_PLAINTEXT with PLAIN: no TLS settings."""
     env = {P + "SECURITY_PROTOCOL": "SASL_PLAINTEXT", P + "SASL_MECHANISM": "PLAIN", P + "SASL_USERNAME": "u", P + "SASL_PASSWORD": "x"}
-    assert client_security(env) == {
+    assert client_config(kafka_connection("127.0.0.1:9092", env)) == {
         "security_protocol": "SASL_PLAINTEXT",
         "sasl_mechanism": "PLAIN",
         "sasl_plain_username": "u",
@@ -71,8 +79,34 @@ def test_sasl_plain_without_tls() -> None:
     ],
 )
 def test_bad_settings_name_the_variable_and_what_is_expected(env: dict[str, str], setting: str, expected: str) -> None:
+    """Each bad setting is a ConfigError naming its variable and what would be right, never the password."""
     with pytest.raises(ConfigError) as error:
-        client_security(env)
+        kafka_connection("127.0.0.1:9092", env)
     assert error.value.setting == setting
     assert expected in str(error.value)
     assert "secret" not in str(error.value)
+
+
+def test_a_bad_bootstrap_list_names_the_option() -> None:
+    """Producers, topics, rejects and the consumer share one check of --bootstrap-servers."""
+    with pytest.raises(ConfigError) as error:
+        kafka_connection("localhost", {})
+    assert error.value.setting == "--bootstrap-servers"
+
+
+def test_a_refused_login_is_told_by_the_clients_exception_not_its_words() -> None:
+    """kafka-python logs a refused login with its exception among the record's arguments: that is what counts."""
+    import logging
+
+    from kafka.errors import KafkaConnectionError, SaslAuthenticationFailedError
+
+    from streams.kafka.clients import _LoginRefusals
+
+    def record(*args: object) -> logging.LogRecord:
+        return logging.LogRecord("kafka.net.manager", logging.WARNING, __file__, 1, "Bootstrap connection to %s failed: %s", args, None)
+
+    handler = _LoginRefusals()
+    handler.emit(record("bootstrap-0", KafkaConnectionError("Authentication failed: socket disconnected")))
+    assert not handler.seen  # the words alone do not make a refusal
+    handler.emit(record("bootstrap-0", SaslAuthenticationFailedError("Authentication failed during authentication")))
+    assert handler.seen

@@ -68,7 +68,7 @@ class TimeScale:
         return _OFFSET.sub(lambda m: f"offset {m.group(1)}{self.window(m.group(2))}", promql)
 
     def rules(self, doc: dict[str, Any]) -> dict[str, Any]:
-        out = {"groups": []}
+        out: dict[str, Any] = {"groups": []}
         for group in doc["groups"]:
             g = dict(group)
             if "interval" in g:
@@ -93,7 +93,7 @@ def scale_rule_files(sources: list[Path], target_dir: Path, factor: float) -> li
     for src in sources:
         doc = yaml.safe_load(src.read_text(encoding="utf-8"))
         dst = target_dir / src.name
-        header = f"# {src.name} with every duration divided by {factor:g} (streams.alerting.timescale); do not edit.\n"
+        header = f"# {src.name} with every duration divided by {factor:g} (tests.support.timescale); do not edit.\n"
         dst.write_text(header + yaml.safe_dump(scale.rules(doc), sort_keys=False, allow_unicode=True, width=200), encoding="utf-8")
         written.append(dst)
     return written
