@@ -20,7 +20,7 @@ tools:
 demo: install
 	$(BIN)/customs-kpi demo
 
-# Lint and format are gates: a finding fails the test command (and CI) before any test runs.
+# Lint, format and types are gates: a finding fails the test command (and CI) before any test runs.
 test: install tools lint
 	$(BIN)/python -m pytest -q
 
@@ -30,6 +30,7 @@ test-unit: install
 lint: install
 	$(BIN)/ruff check streams tests scripts
 	$(BIN)/ruff format --check streams tests scripts
+	$(BIN)/mypy
 
 kafka-up: install
 	$(BIN)/customs-kpi kafka up
