@@ -227,8 +227,8 @@ class _NotReady(Exception):
     """The broker's port is closed, or it does not yet answer a metadata request."""
 
 
-# Waiting for a starting broker: 0.5 s, then up to 2 s between looks, for the caller's timeout.
-START_RETRIES = RetryPolicy("broker-start", (_NotReady,), wait_initial_s=0.5, wait_max_s=2.0)
+# Waiting for a starting broker: a look every 0.25 to 0.5 s, for the caller's timeout.
+START_RETRIES = RetryPolicy("broker-start", (_NotReady,), wait_initial_s=0.25, wait_max_s=0.5)
 
 
 def _answers(state: BrokerState) -> None:

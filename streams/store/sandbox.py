@@ -212,7 +212,7 @@ class _NotYet(Exception):
 
 
 # A consumer publishes once as it starts, before it reads Kafka: a reader waits that long for it.
-FIRST_PUBLICATION_RETRIES = RetryPolicy("lake-open", (_NotYet,), wait_initial_s=0.2, wait_max_s=0.5, timeout_s=FIRST_PUBLICATION_WAIT_S)
+FIRST_PUBLICATION_RETRIES = RetryPolicy("lake-open", (_NotYet,), wait_initial_s=0.1, wait_max_s=0.2, timeout_s=FIRST_PUBLICATION_WAIT_S)
 
 
 def _open(
