@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import polars as pl
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -36,14 +38,99 @@ def reading(
         yield con, source
 
 
-def write_result(result: QueryResult, fmt: str, output: Path | None) -> None:
+def _is_money(column: str) -> bool:
+    return column.endswith("_vnd")
+
+
+def _is_ratio(column: str) -> bool:
+    return bool({"ratio", "share"} & set(column.split("_")))
+
+
+def _short_names() -> dict[str, str]:
+    """Each department's full name (English or Vietnamese) -> its short Vietnamese name."""
+    from streams.contract.reference import departments
+
+    return {name: d.short_vi for d in departments() for name in (d.name_en, d.name_vi)}
+
+
+def cell(column: str, value: object, names: dict[str, str] | None = None) -> str:
+    """A value as a person reads it: money (*_vnd) in billions of đồng, ratios (*_ratio, *_share) in
+    per cent, whole numbers with separators, department names short and in Vietnamese."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float) and _is_money(column):
+        bn = float(value) / BN
+        if abs(bn) >= 100 or bn == 0:
+            return f"{bn:,.0f}"
+        if abs(bn) >= 0.05:
+            return f"{bn:,.1f}"
+        return f"{bn:.3f}" if abs(bn) >= 0.0005 else ("<0.001" if bn > 0 else ">-0.001")
+    if isinstance(value, int | float) and _is_ratio(column):
+        return f"{float(value):.1%}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, datetime):
+        local = value.astimezone(VIETNAM) if value.tzinfo else value
+        return local.strftime("%Y-%m-%d %H:%M") if (local.second, local.microsecond) == (0, 0) else local.isoformat(sep=" ")
+    if isinstance(value, str) and names is not None:
+        return names.get(value, value)
+    return str(value)
+
+
+_HEADINGS = {  # short words: a heading's longest word sets its column's least width
+    "department_code": "dept",
+    "department": "name",
+    "target_status": "status",
+    "shortfall_vnd": "behind by",
+    "projected_year_end_vnd": "proj. year end",
+}
+
+
+def heading(column: str) -> str:
+    """A column's heading, short and in words (the caption gives the money's unit; ratios carry their %)."""
+    if column in _HEADINGS:
+        return _HEADINGS[column]
+    return column.removesuffix("_vnd").removesuffix("_ratio").replace("_", " ")
+
+
+def _widths(values: list[int], headings: list[int], room: int) -> list[int]:
+    """Column widths within room (a space between columns): values whole, headings wrapped where they must be."""
+    widths = [max(v, h) for v, h in zip(values, headings, strict=True)]
+    while sum(widths) + len(widths) - 1 > room:
+        slack = [w - max(v, 4) for w, v in zip(widths, values, strict=True)]  # a heading keeps 4 characters a line
+        widest = max(range(len(widths)), key=lambda i: slack[i])
+        if slack[widest] <= 0:
+            break  # the values alone are wider than the room: the terminal crops, as any table
+        widths[widest] -= 1
+    return widths
+
+
+def result_table(frame: pl.DataFrame, room: int = 80) -> Table:
+    """The terminal form of a result: readable amounts, compact borders, numbers right-aligned."""
+    names = _short_names()
+    money = any(_is_money(c) for c in frame.columns)
+    caption = "amounts in billions of đồng (bn); exact values: --format csv, json or parquet" if money else None
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=0, caption=caption, caption_justify="left")  # one space between columns
+    rows = [[cell(c, v, names) for c, v in zip(frame.columns, row, strict=True)] for row in frame.iter_rows()]
+    headings = [heading(c) for c in frame.columns]
+    values = [max((len(row[i]) for row in rows), default=1) for i in range(len(headings))]
+    for dtype, title, width in zip(frame.schema.values(), headings, _widths(values, [len(h) for h in headings], room), strict=True):
+        table.add_column(title, justify="right" if dtype.is_numeric() else "left", width=width, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def write_result(result: QueryResult, fmt: str, output: Path | None, console: Console | None = None) -> None:
     """A terminal table, or CSV / JSON lines on stdout or to a file, or a Parquet file (checked by query.check_format)."""
     frame = result.frame
     if fmt == "table":
-        table = Table(*frame.columns, show_lines=False)
-        for row in frame.iter_rows():
-            table.add_row(*("" if v is None else str(v) for v in row))
-        Console(width=max(100, Console().width)).print(table)
+        console = console or Console()
+        console.print(result_table(frame, console.width))
     elif fmt == "parquet" and output is not None:
         frame.write_parquet(output)
     elif fmt == "csv":

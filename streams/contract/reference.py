@@ -15,6 +15,14 @@ class Department:
     name_en: str
     region: str
 
+    @property
+    def short_vi(self) -> str:
+        """The department as people say it, with its diacritics: Hải Phòng, Lạng Sơn, Bà Rịa - Vũng Tàu."""
+        place = self.name_vi.removeprefix("Cục Hải quan ")
+        for kind in ("TP ", "tỉnh "):
+            place = place.removeprefix(kind)
+        return place
+
 
 def read_reference_csv(name: str) -> list[dict[str, str]]:
     """Rows of one reference CSV file shipped in streams/contract/reference/."""

@@ -17,7 +17,11 @@ Samples = dict[str, list[tuple[dict[str, str], float]]]
 def scrape(url: str, timeout: float = 5.0) -> Samples:
     """Samples of a /metrics page by sample name."""
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        text = response.read().decode("utf-8")
+        return parse(response.read().decode("utf-8"))
+
+
+def parse(text: str) -> Samples:
+    """Samples of an exposition text by sample name."""
     samples: Samples = defaultdict(list)
     for family in text_string_to_metric_families(text):
         for s in family.samples:
@@ -60,7 +64,7 @@ def progress(samples: Samples, level: str = "estimate", top: int = 12) -> Progre
     proj = _by(samples.get("customs_revenue_projected_year_end_vnd", []), "department")
     status = _by(samples.get("customs_kpi_target_info", []), "scope", "level", "status")
     as_of = samples.get("customs_kpi_as_of_timestamp_seconds", [])
-    names = {d.code: d.name_en.removesuffix(" Customs Department") for d in departments()}
+    names = {d.code: d.short_vi for d in departments()}
     rows = [
         ProgressRow(
             code,

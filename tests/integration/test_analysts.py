@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from streams.cli.output import cell
 from streams.store.lake import lake_for
 from streams.store.sandbox import open_sandbox, run_query
 from tests.integration.conftest import ROOT, ConsumerProcess, cli
@@ -110,8 +111,11 @@ def test_sql_and_export_commands(bootstrap: str, tmp_path: Path) -> None:
     assert consumer.stop() == 0
     count = int(cli("sql", "--db", str(db), "SELECT count(*) AS n FROM revenue", "--format", "csv").stdout.splitlines()[1])
     assert count > 0
-    table = cli("sql", "--db", str(db), "SELECT department_code, sum(net_vnd) AS net FROM revenue_monthly GROUP BY 1 ORDER BY 1 LIMIT 3")
-    assert "department_code" in table.stdout and "01" in table.stdout and "read the lake" in table.stderr
+    first = "SELECT department_code, sum(net_vnd) AS net_vnd FROM revenue_monthly GROUP BY 1 ORDER BY 1 LIMIT 1"
+    exact = int(cli("sql", "--db", str(db), first, "--format", "csv").stdout.splitlines()[1].split(",")[1])
+    table = cli("sql", "--db", str(db), first)  # the terminal's form: billions of đồng
+    assert "dept" in table.stdout and "01" in table.stdout and "read the lake" in table.stderr
+    assert cell("net_vnd", exact) in table.stdout and "billions of đồng" in table.stdout
     out = tmp_path / "m.json"
     cli("sql", "--db", str(db), "SELECT * FROM revenue_monthly", "--format", "json", "--output", str(out))
     rows = [json.loads(line) for line in out.read_text().splitlines()]

@@ -174,3 +174,24 @@ def test_describe_does_not_query_the_database(tmp_path: Path) -> None:
     registry = CollectorRegistry()
     registry.register(KpiCollector(boom, "wall"))
     assert "customs_revenue_ytd_vnd" in registry._names_to_collectors
+
+
+def test_the_demo_table_reads_the_metrics_with_vietnamese_names(tmp_path: Path) -> None:
+    """The demo's live table, from the exposition text: departments by year to date, short Vietnamese names, the nation last."""
+    import io
+
+    from prometheus_client import generate_latest
+    from rich.console import Console
+
+    from streams.cli.output import progress_table
+    from streams.observe.console import parse, progress
+
+    registry, _ = _registry(tmp_path)
+    found = progress(parse(generate_latest(registry).decode()), level="assigned", top=2)
+    assert [(r.code, r.name) for r in found.departments] == [("03", "Hải Phòng"), ("15", "Lạng Sơn")]
+    assert found.departments[0].ytd == 4_800_000_000_000
+    assert found.departments[0].pace == registry.get_sample_value("customs_revenue_pace_ratio", {"department": "03", "level": "assigned"})
+    assert found.national.ytd == 5_100_000_000_000
+    out = io.StringIO()
+    Console(file=out, width=120, color_system=None).print(progress_table(found))
+    assert "Hải Phòng" in out.getvalue() and "4,800" in out.getvalue()

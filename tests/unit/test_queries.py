@@ -137,3 +137,42 @@ def test_csv_of_a_nested_column_is_a_clear_error(tmp_path: Path, capsys: pytest.
     assert str(info.value) == f"setting --format='csv' is invalid: expected {expected}"
     write_result(result, "json", None)
     assert capsys.readouterr().out == '{"dept":"03","codes":["A11","B11"],"pair":{"a":1,"b":2}}\n'
+
+
+def test_terminal_cells_read_as_people_write_them() -> None:
+    """Billions of đồng with separators, per cent, short Vietnamese names; exact values stay for csv/json/parquet."""
+    from streams.cli.output import cell, heading
+
+    assert cell("shortfall_vnd", 17_370_831_234_567_890) == "17,370,831"
+    assert cell("ytd_vnd", 54_667_000_000_000) == "54,667"
+    assert cell("refund_vnd", 12_340_000_000) == "12.3"
+    assert cell("refund_vnd", 1_000_000) == "0.001"
+    assert cell("pace_ratio", 0.8163) == "81.6%"
+    assert cell("declarations", 1234567) == "1,234,567"
+    assert cell("department", "Lang Son Customs Department", {"Lang Son Customs Department": "Lạng Sơn"}) == "Lạng Sơn"
+    assert (heading("plan_to_date_vnd"), heading("pace_ratio"), heading("department_code")) == ("plan to date", "pace", "dept")
+
+
+@pytest.mark.parametrize("name", ["behind_pace", "shortfall_by_tax_type", "red_channel_share_month", "slowest_offices"])
+def test_ready_queries_read_well_in_an_80_column_terminal(db: Path, name: str) -> None:
+    """Every value of a ready query shows whole, as cell() writes it, within 80 columns."""
+    import io
+
+    from rich.console import Console
+
+    from streams.cli.output import cell, write_result
+
+    con, source = open_sandbox(db)
+    result = run_query(con, source, (queries_dir() / f"{name}.sql").read_text(), params={"as_of": AS_OF.astimezone(UTC)})
+    con.close()
+    out = io.StringIO()
+    write_result(result, "table", None, Console(file=out, width=80, color_system=None))
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    assert result.frame.height > 0
+    for column, dtype in result.frame.schema.items():
+        if dtype.is_numeric():
+            for value in result.frame[column].drop_nulls():
+                assert cell(column, value) in text, (column, value, text)
+    if name == "behind_pace":
+        assert "Hải Phòng" in text and "Customs Department" not in text
