@@ -47,6 +47,8 @@ def _simulate_args(plan: SimulationPlan, bootstrap: str, days_per_second: float)
         plan.end.isoformat(),
         "--seed",
         str(plan.seed),
+        "--spread",
+        str(plan.spread),
     ]
     for code, factor in plan.behind.items():
         args += ["--behind", f"{code}={factor}"]

@@ -54,7 +54,7 @@ def parse_time(value: str, setting: str) -> datetime:
 
 
 def simulation_plan(
-    start: str, end: str, events_per_day: int, seed: int, performance: float, behind: list[str], silent: list[str]
+    start: str, end: str, events_per_day: int, seed: int, performance: float, behind: list[str], silent: list[str], spread: float = 0.0
 ) -> SimulationPlan:
     from streams.contract.reference import department_codes
     from streams.produce.simulator import SimulationPlan
@@ -84,4 +84,6 @@ def simulation_plan(
     first, last = parse_time(start, "--start"), parse_time(end, "--end")
     if last <= first:
         raise ConfigError("--end", end, f"a time after --start {start}")
-    return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(never), stop_at)
+    if not 0 <= spread <= 0.5:
+        raise ConfigError("--spread", spread, "a number from 0 (every department exactly on its target) to 0.5, e.g. 0.1")
+    return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(never), stop_at, spread)

@@ -174,7 +174,7 @@ def progress_table(progress: Progress) -> Table:
     when = progress.as_of.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M ICT") if progress.as_of else "no data yet"
     table = Table(title=f"Revenue progress at {when} ({progress.level} targets, bn VND; * = illustrative target)", title_justify="left")
     table.add_column("dept")
-    table.add_column("name")
+    table.add_column("name", no_wrap=True)
     for name in ("YTD", "target", "plan to date", "pace", "projected year end"):
         table.add_column(name, justify="right")
 

@@ -70,6 +70,10 @@ def simulate(
         typer.Option(help="DEPT or DEPT@TIME: that department sends nothing (from TIME, e.g. 03@2021-03-05T12:00) (repeatable)."),
     ] = None,
     targets: Annotated[Path | None, typer.Option("--targets", help="Targets file to calibrate to.")] = None,
+    spread: Annotated[
+        float,
+        typer.Option(help="How far departments end their year from their targets, and their months from the curve (0 = exactly on)."),
+    ] = 0.1,
 ) -> None:
     """Send seeded synthetic events (ILLUSTRATIVE figures) for all 35 departments."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -80,7 +84,7 @@ def simulate(
     from streams.produce.sender import EventSender
     from streams.produce.simulator import SimEvent, Simulator
 
-    plan = simulation_plan(start, end, events_per_day, seed, performance, behind or [], silent or [])
+    plan = simulation_plan(start, end, events_per_day, seed, performance, behind or [], silent or [], spread)
     connection = kafka_connection(bootstrap)
     simulator = Simulator(plan, load_targets(targets))
     check_reachable(connection)
@@ -162,7 +166,7 @@ def demo(
     from streams.demo import Demo
     from streams.observe.console import progress
 
-    plan = simulation_plan(start, end, events_per_day, 2021, 1.0, behind if behind is not None else ["03=0.85"], [])
+    plan = simulation_plan(start, end, events_per_day, 2021, 1.0, behind if behind is not None else ["03=0.85"], [], 0.1)
     console = Console()
     run = Demo.at(workdir, port, metrics_port)
     interrupted = False

@@ -1,8 +1,12 @@
 """Synthetic, seeded events for all 35 departments, in event-time order. Every figure is ILLUSTRATIVE.
 
-Revenue reproduces each department's target for the year (published where it exists, the
-illustrative allocation elsewhere) along the seasonal plan curve with a weak Tết month; the
-mixes come from calibration.py. The same seed always yields the same events and event_ids.
+Revenue follows each department's target for the year (published where it exists, the
+illustrative allocation elsewhere) along the seasonal plan curve with a weak Tết month. With a
+spread, as real years are, each department ends its year off its target by a seeded factor
+(log-normal: spread 0.10 puts 19 in 20 departments between 82% and 122%; published outcomes run
+from 81.6% to 126%, reference/revenue_facts.csv) and its months are noisy around the curve (the
+year's total unchanged). The mixes come from calibration.py. The same seed always yields the same
+events and event_ids.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class SimulationPlan:
     behind: dict[str, float] = field(default_factory=dict)  # department -> factor on its collections
     silent: frozenset[str] = frozenset()  # departments that send nothing
     silent_from: dict[str, datetime] = field(default_factory=dict)  # department -> its streams stop here
+    spread: float = 0.0  # sd of log(a department's year / its target), also of its months; 0 = exactly on target
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,10 @@ class Simulator:
         self._offices = {c: cal.KNOWN_OFFICES.get(c, [f"{c}{s}" for s in ("CA", "CB")]) for c in self.codes}
         self._enterprises = {c: [f"{self.rng.randrange(10**9, 10**10):010d}" for _ in range(60)] for c in self.codes}
         self._enterprise_weights = [1 / (i + 1) for i in range(60)]
+        # Outcomes come from a generator of their own: the same seed gives the same events whatever the spread.
+        self._fortune = random.Random(f"{plan.seed}-outcomes")
+        self._outcomes: dict[int, dict[str, float]] = {}
+        self._noise: dict[int, dict[str, list[float]]] = {}
 
     # -- calibration -------------------------------------------------------
     def annual_net_vnd(self, year: int) -> dict[str, float]:
@@ -69,10 +78,19 @@ class Simulator:
         national = targets.get(NATIONAL) or reference[NATIONAL]
         ref_total = sum(v for k, v in reference.items() if k != NATIONAL)
         out = {}
+        outcome = self.outcomes(year)
         for code in self.codes:
             base = targets.get(code) or national * reference.get(code, 0) / ref_total
-            out[code] = base * self.plan.performance * self.plan.behind.get(code, 1.0)
+            out[code] = base * self.plan.performance * self.plan.behind.get(code, 1.0) * outcome[code]
         return out
+
+    def outcomes(self, year: int) -> dict[str, float]:
+        """Each department's year relative to its target, before --performance and --behind (1.0 without spread)."""
+        if year not in self._outcomes:
+            s = self.plan.spread
+            self._outcomes[year] = {c: math.exp(max(-3 * s, min(3 * s, self._fortune.gauss(0, s)))) if s else 1.0 for c in self.codes}
+            self._noise[year] = {c: [math.exp(self._fortune.gauss(0, s)) if s else 1.0 for _ in range(12)] for c in self.codes}
+        return self._outcomes[year]
 
     def month_shares(self, year: int) -> list[float]:
         """Monthly shares of the year's revenue: the plan curve with the year's Tết month weakened."""
@@ -85,15 +103,26 @@ class Simulator:
             shares = [s / total for s in shares]
         return shares
 
+    def department_shares(self, year: int) -> dict[str, list[float]]:
+        """month_shares with each department's monthly noise; each department's twelve still sum to 1."""
+        shares = self.month_shares(year)
+        self.outcomes(year)
+        out = {}
+        for code in self.codes:
+            noisy = [s * n for s, n in zip(shares, self._noise[year][code], strict=True)]
+            total = sum(noisy)
+            out[code] = [s / total for s in noisy]
+        return out
+
     # -- generation ----------------------------------------------------------
     def events(self) -> Iterator[SimEvent]:
         """All events of the plan, ordered by occurred_at."""
         pending: list[tuple[datetime, int, SimEvent]] = []
         day = local(self.plan.start).replace(hour=0, minute=0, second=0, microsecond=0)
-        cache: dict[int, tuple[dict[str, float], list[float]]] = {}
+        cache: dict[int, tuple[dict[str, float], dict[str, list[float]]]] = {}
         while day < self.plan.end:
             if day.year not in cache:
-                cache[day.year] = (self.annual_net_vnd(day.year), self.month_shares(day.year))
+                cache[day.year] = (self.annual_net_vnd(day.year), self.department_shares(day.year))
             annual, shares = cache[day.year]
             for event in self._day(day, annual, shares):
                 heapq.heappush(pending, (event.occurred_at, self._next(), event))
@@ -120,16 +149,20 @@ class Simulator:
         whole = int(expected)
         return whole + (self.rng.random() < expected - whole)
 
-    def _day(self, day: datetime, annual: dict[str, float], shares: list[float]) -> Iterator[SimEvent]:
+    def _day(self, day: datetime, annual: dict[str, float], shares: dict[str, list[float]]) -> Iterator[SimEvent]:
         days_in_month = ((day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
-        month_share = shares[day.month - 1] / days_in_month
         total = sum(annual.values()) or 1.0
         per_day = self.plan.events_per_day
         for code in self.codes:
             if code in self.plan.silent:
                 continue
             weight = annual[code] / total
-            yield from self._revenue(day, code, annual[code] * month_share, per_day * cal.STREAM_SHARES["revenue"] * math.sqrt(weight / 35))
+            yield from self._revenue(
+                day,
+                code,
+                annual[code] * shares[code][day.month - 1] / days_in_month,
+                per_day * cal.STREAM_SHARES["revenue"] * math.sqrt(weight / 35),
+            )
             yield from self._declarations(
                 day, code, per_day * cal.STREAM_SHARES["declarations"] / 2 * weight**0.7 / 35**0.3
             )  # 2 events each

@@ -108,3 +108,33 @@ def test_declarations_follow_their_lifecycle() -> None:
     channels = Counter(v["channel"] for v in events if v["status"] == "registered")
     assert channels["green"] > channels["yellow"] > channels["red"] > 0
     assert EVENT_TYPES["declaration"].topic == "customs.declarations"
+
+
+def test_a_spread_year_is_believable() -> None:
+    """With the CLI's spread (0.1), departments end 2021 spread around their targets like published years
+    (81.6% to 126%), the same for the same seed; each month is noisy but the year's total is the outcome."""
+    plan = SimulationPlan(datetime(2021, 1, 1, tzinfo=ICT), datetime(2022, 1, 1, tzinfo=ICT), spread=0.1, behind={"03": 0.85})
+    simulator = Simulator(plan, load_targets())
+    outcome = simulator.outcomes(2021)
+    assert outcome == Simulator(plan, load_targets()).outcomes(2021)  # seeded
+    assert outcome != Simulator(SimulationPlan(plan.start, plan.end, seed=7, spread=0.1), load_targets()).outcomes(2021)
+    assert len(outcome) == 35 and all(0.74 <= f <= 1.35 for f in outcome.values())  # clipped at 3 standard deviations
+    assert min(outcome.values()) < 0.92 and max(outcome.values()) > 1.08  # a spread like the published one
+    assert 8 <= sum(f < 1 for f in outcome.values()) <= 27  # some behind, some ahead
+    targets = {t.scope: t.amount_vnd for t in load_targets().for_year(2021) if t.level == "estimate"}
+    annual = simulator.annual_net_vnd(2021)
+    assert annual["20"] == pytest.approx(targets["20"] * outcome["20"], rel=1e-12)
+    assert annual["03"] == pytest.approx(targets["03"] * outcome["03"] * 0.85, rel=1e-12)  # --behind on top
+    shares, curve = simulator.department_shares(2021), simulator.month_shares(2021)
+    for code in ("02", "03", "15"):
+        assert sum(shares[code]) == pytest.approx(1.0, rel=1e-12)
+        assert max(abs(s / c - 1) for s, c in zip(shares[code], curve, strict=True)) > 0.03  # months off the curve
+
+
+def test_no_spread_is_exactly_on_target_and_draws_nothing() -> None:
+    """spread 0: every outcome is 1 and the events are those of a plan without the field."""
+    plan = SimulationPlan(datetime(2021, 1, 1, tzinfo=ICT), datetime(2021, 1, 10, tzinfo=ICT), events_per_day=200)
+    assert set(Simulator(plan, load_targets()).outcomes(2021).values()) == {1.0}
+    spread = SimulationPlan(plan.start, plan.end, events_per_day=200, spread=0.1)
+    plain, noisy = _net(Simulator(plan, load_targets()).events()), _net(Simulator(spread, load_targets()).events())
+    assert plain != noisy and set(plain) == set(noisy)
