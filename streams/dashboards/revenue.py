@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from streams.dashboards.panels import (
+    COUNT,
     RATIO,
     SECONDS,
     VND,
@@ -50,6 +51,33 @@ def national() -> Any:
                 VND,
                 Query("customs_revenue_national_projected_year_end_vnd", "projection"),
                 Query("customs_revenue_national_target_vnd", "target ({{level}})"),
+                w=8,
+                h=6,
+            ),
+            single(
+                "Departments on pace",
+                "How many departments have collected at least their plan to date, of those with a target at the level "
+                "(recording rules customs_national:departments_on_pace:count and departments_with_target:count).",
+                COUNT,
+                Query("customs_national:departments_on_pace:count", "on pace ({{level}})"),
+                Query("customs_national:departments_with_target:count", "with a target ({{level}})"),
+                w=8,
+                h=6,
+            ),
+            single(
+                "Year on year",
+                "Net revenue year to date / the same period of the year before (1 January to the same day and hour). "
+                "Empty until the data holds the year before.",
+                RATIO,
+                Query("customs_national:revenue_year_on_year:ratio", "this year / last year"),
+                w=8,
+                h=6,
+            ),
+            single(
+                "Refunds, share of gross collections",
+                "Refunds paid / gross collections over the last 30 days, nationally (money over money).",
+                RATIO,
+                Query("customs_national:revenue_refund_share:ratio30d", "refund share, 30 days"),
                 w=8,
                 h=6,
             ),

@@ -32,6 +32,12 @@ class _Families:
         self.n_plan = g("customs_revenue_national_plan_to_date_vnd", "National target x plan_share(as_of), VND.", labels=["level"])
         self.n_pace = g("customs_revenue_national_pace_ratio", "National ytd / plan_to_date.", labels=["level"])
         self.n_projected = g("customs_revenue_national_projected_year_end_vnd", "National ytd / plan_share(as_of), VND.")
+        self.last_year = g(
+            "customs_revenue_same_period_last_year_vnd",
+            "Net revenue from 1 January of the year before up to as_of minus one year (local time), VND: "
+            "ytd / this is the year-on-year ratio.",
+            labels=dept,
+        )
         self.declarations = c("customs_declarations", "Registered declarations.", labels=["department", "flow", "channel"])
         self.seizures = c("customs_seizures", "Seizure cases.", labels=["department", "category"])
         self.seizure_value = c("customs_seizure_goods_value_vnd", "Value of seized goods, VND.", labels=["department", "category"])
@@ -138,6 +144,8 @@ class KpiCollector(Collector):
                 f.plan.add_metric([d, level], plan)
                 if pace is not None:
                     f.pace.add_metric([d, level], pace)
+        for d, net in snap["same_period_last_year"]:
+            f.last_year.add_metric([d], net)
         for i, (level, _ytd, target, plan, pace, projection) in enumerate(snap["national_progress"]):
             if i == 0 and projection is not None:
                 f.n_projected.add_metric([], projection)

@@ -28,7 +28,7 @@ class KpiSnapshot:
 
 # Read whatever the clock; the rest need as_of.
 ALWAYS = ("revenue_totals", "revenue_by_tax_type", "declarations", "seizures", "release", "streams", "records", "rejects")
-AT_AS_OF = ("progress", "national_progress", "period_cases", "targets_in_force")
+AT_AS_OF = ("progress", "national_progress", "period_cases", "targets_in_force", "same_period_last_year")
 
 
 def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> Rows:

@@ -25,22 +25,22 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_rule_files_are_valid() -> None:
-    """promtool check rules: 36 revenue and 10 pipeline rules."""
+    """promtool check rules: 42 revenue and 10 pipeline rules."""
     result = run(tool("promtool"), "check", "rules", *RULES)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 10 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout and "SUCCESS: 42 rules found" in result.stdout
 
 
 def test_rule_unit_tests_pass() -> None:
     """promtool test rules on every test file of prometheus/tests (each test group as its own process)."""
-    files = ["pipeline-silence.test.yml", "pipeline.test.yml", "revenue-precision.test.yml", "revenue.test.yml"]
+    files = ["pipeline-silence.test.yml", "pipeline.test.yml", "revenue-precision.test.yml", "revenue-summary.test.yml", "revenue.test.yml"]
     assert [p.name for p in RULE_TESTS] == files
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copytree(PROMETHEUS_DIR / "rules", root / "rules")
         shutil.copytree(PROMETHEUS_DIR / "tests", root / "tests")
         results = _run_groups(root, sorted((root / "tests").glob("*.test.yml")))
-    assert len(results) == 1 + 5 + 10 + 5  # the test groups of the four files, every one finished
+    assert len(results) == 1 + 5 + 10 + 1 + 5  # the test groups of the five files, every one finished
     failed = [output for _, code, output in results if code != 0]
     assert not failed, failed[0]
     assert all("SUCCESS" in output for _, _, output in results)
@@ -105,6 +105,8 @@ MUTATIONS: list[Mutation] = [
     *_moves("revenue", "customs_revenue_plan_to_date_vnd / customs_revenue_target_vnd > 0.1", "0.1", P[9], P[9]),
     *_moves("revenue", "group_right customs_revenue_national_target_vnd < 0.95", "0.95", P[9], P[9]),
     *_moves("revenue", "customs_revenue_national_plan_to_date_vnd / customs_revenue_national_target_vnd > 0.1", "0.1", P[9], P[9]),
+    # The count of departments on pace (revenue-summary group 0).
+    *_moves("revenue", "count by (level) (customs_revenue_pace_ratio >= 1)", "1", "revenue-summary.test:0", "revenue-summary.test:0"),
     # Windows, department and nation alike.
     *_windows("revenue", "[6h]", "[12h]", "[3h]", P[0], P[0]),
     *_windows("revenue", "[1d]", "[2d]", "[12h]", P[1], P[1]),

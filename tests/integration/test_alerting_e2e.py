@@ -3,9 +3,9 @@
 Time is compressed by FACTOR: the simulator plays one simulated day every 30 real seconds, the
 consumer computes pace on the event clock, and Prometheus runs copies of the shipped rule files
 with every duration divided by FACTOR (tests.support.timescale): the same expressions,
-thresholds and labels as production, on shorter clocks. Two months are loaded first as a backlog,
-then the live stream makes department 20 collect 30% of its share and stops department 01 from
-4 March. Expected, and nothing else:
+thresholds and labels as production, on shorter clocks. Two months are loaded first as a backlog
+(with the same weeks of 2020, for the year-on-year panel), then the live stream makes department
+20 collect 30% of its share and stops department 01 from 4 March. Expected, and nothing else:
 - CustomsRevenueBehindPaceCritical for 20 reaches the page receiver once Prometheus has seen a
   whole 3-day window (90 s), and 20's year-end projection alerts reach the ticket receiver;
 - CustomsDataSilence for 01 (revenue and declarations) reaches chat 18 h (22.5 s) after its last
@@ -71,11 +71,16 @@ ALLOWED = {
 def stack(bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Backlog ingested, then Alertmanager (webhooks to the test) and Prometheus on the scaled rules."""
     consumer = ConsumerProcess(bootstrap, tmp_path / "customs.duckdb", tmp_path / "consumer.log", "--clock", "event").start()
+    # The same weeks of 2020, thinly: the year-on-year panel compares against them.
+    last_year = cli(
+        "produce", "simulate", "-b", bootstrap, "--start", "2020-01-01", "--end", "2020-03-09",
+        "--events-per-day", "300", "--seed", "2020", "--spread", "0",
+    )  # fmt: skip
     backlog = cli(
         "produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", LIVE_START,
         "--events-per-day", BACKLOG_EVENTS_PER_DAY, *SIMULATION,
     )  # fmt: skip
-    sent = int(re.search(r"sent (\d+), failed 0", backlog.stdout).group(1))  # type: ignore[union-attr]
+    sent = sum(int(re.search(r"sent (\d+), failed 0", run.stdout).group(1)) for run in (last_year, backlog))  # type: ignore[union-attr]
     consumer.wait_for_records(sent, timeout=180)
 
     receiver = WebhookReceiver()
@@ -194,6 +199,6 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
 
     # Every dashboard panel's query returns at least one number from this Prometheus (Grafana's
     # variables as in tests.monitoring.GRAFANA_VARIABLES: department 20, range 1h, rate interval 1m).
-    assert len(panels) == 49  # targets of the 39 panels
+    assert len(panels) == 53  # targets of the 42 panels
     empty = [key for key, result in panels.items() if not any(math.isfinite(float(r["value"][1])) for r in result)]
     assert not empty, empty

@@ -98,6 +98,8 @@ def test_revenue_metrics_match_the_formulas(tmp_path: Path) -> None:
     assert v("customs_revenue_national_pace_ratio", {"level": "estimate"}) == pytest.approx(national / (315_000e9 * share))
     assert v("customs_revenue_national_projected_year_end_vnd", {}) == pytest.approx(national / share)
     assert v("customs_revenue_pace_ratio", {"department": "01", "level": "assigned"}) is None  # no such target
+    # 15's revenue of 31 December 2020 is last year, but after the same period (1 January to 10 March 2020): no series
+    assert v("customs_revenue_same_period_last_year_vnd", {"department": "15"}) is None
 
 
 def test_counters_are_all_time_totals(tmp_path: Path) -> None:

@@ -327,6 +327,23 @@ def test_all_time_counters(loaded: EventStore) -> None:
     assert {(total, seconds) for *_, total, seconds in release} == {(1, 7200.0)}
 
 
+@covers("metrics/same_period_last_year")
+def test_the_same_period_a_year_before(store: EventStore) -> None:
+    """1 January to as_of a year earlier, local time: the first instant of the year in, a moment after as_of out."""
+    events = [
+        revenue(event_id="y1", amount_vnd=7, occurred_at="2020-01-01T00:00:00+07:00"),  # the year's first instant
+        revenue(event_id="y2", amount_vnd=11, occurred_at="2020-03-01T09:00:00+07:00"),  # a whole day before
+        revenue(event_id="y3", amount_vnd=13, occurred_at="2020-03-02T12:00:00+07:00"),  # as_of a year back, to the second
+        revenue(event_id="y4", amount_vnd=1000, occurred_at="2020-03-02T12:00:01+07:00"),  # a second after
+        revenue(event_id="y5", amount_vnd=2, kind="refund", occurred_at="2020-02-01T09:00:00+07:00"),
+        revenue(event_id="y6", amount_vnd=500, occurred_at="2019-12-31T23:59:59+07:00"),  # the year before that
+        revenue(event_id="y7", department_code="15", amount_vnd=5, occurred_at="2021-03-01T09:00:00+07:00"),  # this year
+    ]
+    spec = EVENT_TYPES["revenue"]
+    store.write_batch([(spec, decode_batch(spec, raw_batch(spec.topic, events), NOW))], {}, NOW)
+    assert metric(store, "same_period_last_year") == [("03", 7 + 11 + 13 - 2)]
+
+
 @covers("metrics/progress", "metrics/national_progress", "metrics/targets_in_force", "metrics/period_cases")
 def test_figures_at_as_of(loaded: EventStore) -> None:
     progress = {(d, level): rest for d, level, *rest in metric(loaded, "progress")}
