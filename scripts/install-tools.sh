@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the servers the tests use (Prometheus, Alertmanager, promtool, amtool; PostgreSQL for the
-# lake's shared catalog) from Debian's packages when they are missing. Needs root (or passwordless
+# lake's shared catalog; Chromium and poppler-utils for the briefing) from Debian's packages when they are missing. Needs root (or passwordless
 # sudo) the first time.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # prints the briefing to PDF; its test opens the page
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)  # the briefing test reads the PDF's pages and text
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
@@ -23,3 +25,4 @@ if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_ctlcluster >/dev
     done
 fi
 command -v promtool >/dev/null && command -v amtool >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+command -v chromium >/dev/null && command -v pdftotext >/dev/null

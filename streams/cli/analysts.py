@@ -10,6 +10,9 @@ import typer
 from streams.cli.common import DEFAULT_DB, Db, LakeData, LakeOpt, parse_time
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from streams.store.lake import Lake
     from streams.store.sandbox import QueryResult
 
 Format = Annotated[str, typer.Option("--format", help="table, csv, json (lines) or parquet.")]
@@ -108,3 +111,49 @@ def export(
         frame = export_frame(con, source, name, max_rows)
     write_frame(frame, output)
     typer.echo(f"wrote {frame.height} rows of {name} to {output}")
+
+
+def report(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day the briefing is for (to its end, Vietnam time), e.g. 2021-12-31.")],
+    output: Annotated[Path, typer.Option(help="The file to write: .html (one self-contained file) or .pdf (printed by Chromium).")],
+    lang: Annotated[str, typer.Option("--lang", help="vi (Vietnamese, the default) or en.")] = "vi",
+    db: Db = DEFAULT_DB,
+    lake: LakeOpt = None,
+    lake_data: LakeData = None,
+) -> None:
+    """Write the leadership briefing for a day: revenue against targets, the league table, refunds, declarations, enforcement."""
+    from datetime import date
+
+    from streams.errors import ConfigError
+    from streams.store.lake import lake_for
+
+    if lang not in ("vi", "en"):
+        raise ConfigError("--lang", lang, "vi or en")
+    if output.suffix.lower() not in (".html", ".pdf"):
+        raise ConfigError("--output", str(output), "a file ending in .html or .pdf")
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError as exc:
+        raise ConfigError("--as-of", as_of, "a day, e.g. 2021-12-31") from exc
+    write_report(db, lake_for(db, lake, lake_data), day, lang, output)
+    typer.echo(f"wrote {output}")
+
+
+def write_report(db: Path, lake: Lake | None, day: date, lang: str, output: Path) -> None:
+    """The briefing for `day` from the analysts' read side, to .html or (printed by Chromium) .pdf."""
+    import tempfile
+
+    from streams.cli.output import reading
+    from streams.report.briefing import gather
+    from streams.report.html import render
+    from streams.report.pdf import print_pdf
+
+    with reading(db, lake) as (con, source):
+        html = render(gather(con, source, day), lang)
+    if output.suffix.lower() == ".html":
+        output.write_text(html, encoding="utf-8")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "briefing.html"
+        page.write_text(html, encoding="utf-8")
+        print_pdf(page, output)

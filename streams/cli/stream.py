@@ -158,16 +158,20 @@ def demo(
 ) -> None:
     """Local demo: broker, consumer and a year of simulated events, with a live progress table."""
     import time
+    from datetime import timedelta
 
     from rich.console import Console
     from rich.live import Live
 
+    from streams.cli.analysts import write_report
     from streams.cli.output import progress_table
     from streams.demo import Demo
     from streams.observe.console import progress
+    from streams.store.lake import lake_for
 
     plan = simulation_plan(start, end, events_per_day, 2021, 1.0, behind if behind is not None else ["03=0.85"], [], 0.1)
     console = Console()
+    briefing: Path | None = None
     run = Demo.at(workdir, port, metrics_port)
     interrupted = False
     try:
@@ -191,6 +195,10 @@ def demo(
                     live.update(progress_table(progress(samples)))
                 if run.caught_up(samples):
                     settled += 1
+                    if settled == 3 and briefing is None:  # the simulated year is stored: its briefing
+                        briefing = run.workdir / "briefing.html"
+                        write_report(run.db, lake_for(run.db), (plan.end - timedelta(days=1)).date(), "vi", briefing)
+                        live.console.print(f"The briefing for {(plan.end - timedelta(days=1)).date()}: {briefing}")
                     if exit_when_done and settled >= 3:
                         break
                 time.sleep(1.0)
@@ -199,4 +207,6 @@ def demo(
     finally:
         code = run.stop()
         console.print(f"stopped. The DuckDB file stays at {run.db}" + (" (interrupted)" if interrupted else ""))
+        if briefing is not None:
+            console.print(f"The briefing: {briefing} (customs-kpi report --as-of DAY --output FILE.pdf prints one)")
     raise typer.Exit(code)

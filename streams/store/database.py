@@ -191,7 +191,7 @@ class EventStore:
         if seen.is_empty():
             return pl.DataFrame(schema=accepted_schema(spec))
         self._con.register("seen", seen.select("event_id", "stored_partition", "stored_offset").to_arrow())
-        bounds = {"lowest": seen["stored_offset"].min(), "highest": seen["stored_offset"].max()}
+        bounds: dict[str, object] = {"lowest": seen["stored_offset"].min(), "highest": seen["stored_offset"].max()}
         stored = _frame(self._con, statement("write/stored_events", table=relation(spec.table)), bounds)
         self._con.unregister("seen")
         if stored.height != seen["event_id"].n_unique():

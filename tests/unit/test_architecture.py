@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "rejects": {"config", "contract", "errors", "produce", "store"},
     "consume": {"config", "contract", "decode", "kafka", "kpi", "observe", "retry", "store"},
     "demo": {"kafka", "observe", "produce"},
+    "report": {"contract", "errors", "kpi", "query", "store"},
 }
 
 

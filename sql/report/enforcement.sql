@@ -1,0 +1,6 @@
+-- Seizures in the reporting period from $first (a local day) up to $as_of, by category, nationally.
+SELECT category, count(*) AS cases, CAST(sum(goods_value_vnd) AS BIGINT) AS goods_value_vnd, count(*) FILTER (prosecuted) AS prosecuted
+FROM seizures
+WHERE occurred_at >= from_local_time(CAST($first AS TIMESTAMP)) AND occurred_at <= CAST($as_of AS TIMESTAMPTZ)
+GROUP BY category
+ORDER BY cases DESC, category

@@ -1,0 +1,1 @@
+"""The leadership briefing: figures from the analysts' read side, charts, one self-contained HTML file, a PDF."""
