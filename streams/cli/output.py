@@ -112,9 +112,7 @@ def _widths(values: list[int], headings: list[int], room: int) -> list[int]:
 def result_table(frame: pl.DataFrame, room: int = 80) -> Table:
     """The terminal form of a result: readable amounts, compact borders, numbers right-aligned."""
     names = _short_names()
-    money = any(_is_money(c) for c in frame.columns)
-    caption = "amounts in billions of đồng (bn); exact values: --format csv, json or parquet" if money else None
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=0, caption=caption, caption_justify="left")  # one space between columns
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=0)  # one space between columns
     rows = [[cell(c, v, names) for c, v in zip(frame.columns, row, strict=True)] for row in frame.iter_rows()]
     headings = [heading(c) for c in frame.columns]
     values = [max((len(row[i]) for row in rows), default=1) for i in range(len(headings))]
@@ -131,6 +129,8 @@ def write_result(result: QueryResult, fmt: str, output: Path | None, console: Co
     if fmt == "table":
         console = console or Console()
         console.print(result_table(frame, console.width))
+        if any(_is_money(c) for c in frame.columns):  # under the table, as wide as the terminal (a caption wraps to the table)
+            console.print("amounts in billions of đồng; exact values: --format csv, json or parquet", soft_wrap=True)
     elif fmt == "parquet" and output is not None:
         frame.write_parquet(output)
     elif fmt == "csv":

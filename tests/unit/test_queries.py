@@ -174,5 +174,7 @@ def test_ready_queries_read_well_in_an_80_column_terminal(db: Path, name: str) -
         if dtype.is_numeric():
             for value in result.frame[column].drop_nulls():
                 assert cell(column, value) in text, (column, value, text)
+    money = any(c.endswith("_vnd") for c in result.frame.columns)
+    assert ("amounts in billions of đồng; exact values: --format csv, json or parquet" in text) == money  # on one line
     if name == "behind_pace":
         assert "Hải Phòng" in text and "Customs Department" not in text
