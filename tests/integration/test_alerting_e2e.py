@@ -74,7 +74,7 @@ def stack(bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     # The same weeks of 2020, thinly: the year-on-year panel compares against them.
     last_year = cli(
         "produce", "simulate", "-b", bootstrap, "--start", "2020-01-01", "--end", "2020-03-09",
-        "--events-per-day", "300", "--seed", "2020", "--spread", "0",
+        "--events-per-day", "100", "--seed", "2020", "--spread", "0",
     )  # fmt: skip
     backlog = cli(
         "produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", LIVE_START,
