@@ -62,11 +62,16 @@ def check_ready_query(name: str) -> None:
         raise ConfigError("NAME", name, f"one of {', '.join(ready_queries())}")
 
 
+def latest_event(con: Connection, source: Source) -> datetime | None:
+    """The latest event's time in the data; None in an empty one."""
+    clock = statement("metrics/event_clock" if source.live else "lake/read/event_clock")
+    when: datetime | None = run_query(con, source, clock).frame.item()
+    return when
+
+
 def event_clock(con: Connection, source: Source) -> datetime:
     """The latest event's time in the data (the default as_of of a ready query)."""
-    when: datetime | None = run_query(
-        con, source, statement("metrics/event_clock" if source.live else "lake/read/event_clock")
-    ).frame.item()
+    when = latest_event(con, source)
     if when is None:
         raise ConfigError("--as-of", None, "a timestamp; the database has no events to take the time from")
     return when

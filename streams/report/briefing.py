@@ -12,7 +12,7 @@ from typing import Any
 
 from streams.contract.reference import departments
 from streams.kpi.clock import VIETNAM
-from streams.query import freshness
+from streams.query import freshness, latest_event, ready_query
 from streams.store.sandbox import Connection, Source, run_query
 from streams.store.sqlfiles import statement
 
@@ -82,10 +82,9 @@ def gather(con: Connection, source: Source, day: date, now: datetime | None = No
         d = names[row["department_code"]]
         row["name_vi"], row["name_en"] = d.short_vi, d.name_en.removesuffix(" Customs Department")
         row["on_pace"] = row["pace_ratio"] is not None and row["pace_ratio"] >= 1
-    shortfalls = run_query(con, source, _ready("shortfall_by_tax_type"), max_rows=10_000, params={"as_of": as_of}).frame
-    worst = shortfalls.sort("gap_vnd").head(8)
+    worst = ready_query(con, source, "shortfall_by_tax_type", as_of, 10_000, 300).frame.sort("gap_vnd").head(8)
     period = _rows(con, source, "period", as_of=as_of)[0]
-    latest = run_query(con, source, statement("metrics/event_clock" if source.live else "lake/read/event_clock")).frame.item()
+    latest = latest_event(con, source)
     briefing = Briefing(
         as_of=as_of.isoformat(),
         day=day.isoformat(),
@@ -109,12 +108,6 @@ def gather(con: Connection, source: Source, day: date, now: datetime | None = No
     )
     briefing.notes = _notes(briefing)
     return briefing
-
-
-def _ready(name: str) -> str:
-    from streams.query import queries_dir
-
-    return (queries_dir() / f"{name}.sql").read_text("utf-8")
 
 
 def _burn_up(con: Connection, source: Source, day: date, national: list[Row]) -> Row:
