@@ -92,7 +92,8 @@ def test_compose_prometheus_loads_the_rules_and_sends_to_alertmanager() -> None:
     # rule_files point into the mounted rules folder and match exactly the shipped rule files
     rules_dir = mounts["./prometheus/rules"]
     assert config["rule_files"] == [f"{rules_dir}/*.rules.yml"]
-    assert sorted(p.name for p in (ROOT / "prometheus/rules").glob("*.rules.yml")) == ["pipeline.rules.yml", "revenue.rules.yml"]
+    shipped = sorted(p.name for p in (ROOT / "prometheus/rules").glob("*.rules.yml"))
+    assert shipped == ["pipeline.rules.yml", "revenue.rules.yml", "summary.rules.yml"]
     # the longest look-back of any rule (7-day window behind an 18-hour offset) fits in retention
     assert _days(_flag(prometheus["command"], "storage.tsdb.retention.time")) >= 7 + 18 / 24
     target = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
