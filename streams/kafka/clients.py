@@ -149,6 +149,11 @@ class _Consumer:
     def subscribe(
         self, topics: Sequence[str], on_assigned: Callable[[set[Partition]], None], on_revoked: Callable[[set[Partition]], None]
     ) -> None:
+        # The topics' partitions known first: kafka-python's group leader assigns from its metadata
+        # cache, and a join that overtakes the first metadata answer (topics just created, a busy
+        # machine) assigns none of them ("No partition metadata for topic") and reads nothing.
+        for topic in topics:
+            self._consumer.partitions_for_topic(topic)
         self._consumer.subscribe(list(topics), listener=_Listener(on_assigned, on_revoked))
 
     def poll(self, timeout_ms: int, max_records: int) -> Mapping[Partition, Sequence[Record]]:

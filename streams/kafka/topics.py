@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from typing import Any
 
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.config import KafkaConnection
 from streams.contract.events import DLQ_TOPIC, TOPICS
+from streams.errors import BrokerError
 from streams.kafka.clients import admin_client
 
 
@@ -30,6 +33,28 @@ def ensure_topics(connection: KafkaConnection, partitions: int = 6, overrides: M
                 created.append(topic)
             except TopicAlreadyExistsError:  # another process created it meanwhile
                 pass
+        if missing:
+            _wait_for_leaders(admin, missing)
         return created
     finally:
         admin.close()
+
+
+def _wait_for_leaders(admin: Any, topics: list[str], timeout_s: float = 60.0) -> None:
+    """Until every partition of the new topics has a leader in the broker's metadata. A consumer
+    that joins its group before then is assigned no partitions of them ("No partition metadata")
+    and waits for its next metadata refresh, minutes later; a busy machine made that happen."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            described = admin.describe_topics(topics)
+            if all(
+                not t.get("error_code") and t["partitions"] and all(not p["error_code"] and p["leader_id"] >= 0 for p in t["partitions"])
+                for t in described
+            ):
+                return
+        except KafkaError:
+            pass  # not known yet
+        if time.monotonic() > deadline:
+            raise BrokerError(f"the new topics {', '.join(topics)} had no leader within {timeout_s:.0f} s")
+        time.sleep(0.1)

@@ -16,6 +16,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -49,10 +50,13 @@ def extension_file(name: str, persistent: bool = False) -> Path:
     folder = Path.home() / ".cache" / "customs-kpi" / "extensions" / f"v{duckdb.__version__}" if persistent else Path(_links())
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / f"{entry}.duckdb_extension"
-    if link.is_symlink() and link.resolve() != binary.resolve():
-        link.unlink()  # another environment's wheel
-    if not link.exists():
-        os.symlink(binary, link)
+    if not (link.is_symlink() and link.resolve() == binary.resolve()):
+        # Made beside it and renamed into place: two processes at once (a shared cache folder) each
+        # put a whole link there, and a link to another environment's wheel is replaced.
+        staged = folder / f".{entry}.{os.getpid()}.{threading.get_ident()}"
+        staged.unlink(missing_ok=True)
+        os.symlink(binary, staged)
+        os.replace(staged, link)
     return link
 
 
