@@ -26,6 +26,7 @@ from streams.consume.pipeline import Pipeline
 from streams.consume.runner import build_pipeline
 from streams.decode import isolate
 from streams.kafka import clients
+from streams.store.database import EventStore
 from tests.factories import encode, revenue
 from tests.integration.conftest import cli, recreate_topics
 from tests.support.ports import free_port
@@ -191,22 +192,23 @@ def test_a_transient_write_error_retries_only_the_write(bootstrap: str, running:
     real_decode = isolate.decode_batch
     monkeypatch.setattr(isolate, "decode_batch", lambda spec, raw, now: decodes.append(len(raw.offsets)) or real_decode(spec, raw, now))
     good, total = _good("transient", 200)
-    run = running()
-    real_write, calls = run.pipeline.store.write_batch, []
+    _send(bootstrap, good)  # waiting on the topic: the first poll takes them (one partition, one fetch)
+    real_write, calls = EventStore.write_batch, []
 
-    def write_failing_twice(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
+    def write_failing_twice(store, decoded, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(decoded)
         if len(calls) <= 2:
             raise duckdb.IOException("IO Error: could not write: No space left on device")
-        return real_write(*args, **kwargs)
+        return real_write(store, decoded, *args, **kwargs)
 
-    monkeypatch.setattr(run.pipeline.store, "write_batch", write_failing_twice)
-    _send(bootstrap, good)
+    monkeypatch.setattr(EventStore, "write_batch", write_failing_twice)
+    run = running()
     run.wait(lambda: run.handled() == 200, "200 records handled")
     assert _stored(run) == (200, total)
     assert run.metric("customs_kpi_errors_total", stage="write") == 2
-    assert sum(decodes) == 200  # decoded once; the write alone was retried
-    assert len(calls) == 3
+    assert calls[0] is calls[1] is calls[2]  # the write alone was retried, with the batch as decoded
+    assert sum(decodes) == 200  # decoded once
+    assert len(calls) == len(decodes) + 2  # each batch written once, the first one after two failures
 
 
 def test_a_bug_in_the_write_ends_the_consumer(bootstrap: str, running: Callable[[], Running], monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -237,7 +239,7 @@ def _send_to(bootstrap: str, partition: int, values: list[bytes]) -> None:
 
 
 def test_a_log_behind_the_database_stops_its_partition_until_accepted(
-    bootstrap: str, running: Callable[[], Running], tmp_path: Path
+    bootstrap: str, running: Callable[[], Running], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The topics are recreated while the database is kept: the partition is stopped and says so; nothing is discarded
     unseen. `offsets accept-new-log`, recorded, lets the consumer read the new log from its start."""
@@ -252,7 +254,10 @@ def test_a_log_behind_the_database_stops_its_partition_until_accepted(
     _send_to(bootstrap, 0, new)
     run = running()
     run.wait(lambda: run.metric("customs_kpi_partition_stopped", topic="customs.revenue", partition="0") == 1, "the partition stopped")
-    time.sleep(2)  # a few more polls: nothing from the stopped partition may be taken
+    polls: list[int] = []
+    real_poll = run.pipeline.source.poll
+    monkeypatch.setattr(run.pipeline.source, "poll", lambda *args: polls.append(1) or real_poll(*args))
+    run.wait(lambda: len(polls) >= 5, "five more polls")  # nothing from the stopped partition may be taken
     assert _stored(run) == (300, first_total)
     assert run.handled() == 0
     assert run.metric("customs_kpi_partition_stopped", topic="customs.revenue", partition="1") == 0

@@ -90,7 +90,9 @@ def test_a_disk_that_refuses_writes_stops_the_stream_until_it_is_fixed(bootstrap
 
     during = consumer.samples()
     handled = _handled(during)
-    time.sleep(3)
+    failed = sample(during, "customs_kpi_errors_total", stage="write") or 0
+    # Two more failed attempts at the same batch (the retries' waits are 1-10 s): still no progress.
+    _wait(lambda: (sample(consumer.samples(), "customs_kpi_errors_total", stage="write") or 0) >= failed + 2, 60, "two more failed writes")
     later = consumer.samples()
     assert consumer.process.poll() is None  # still running, retrying
     assert _handled(later) == handled < len(first) + len(second)  # the stream waits at the failed batch

@@ -59,13 +59,13 @@ def test_hostile_sql_is_refused(db: Path, sql: str, message: str) -> None:
     assert not Path("/tmp/stolen.csv").exists()
 
 
+@pytest.mark.timeout(120)  # not a speed: unstopped, the query would run for hours
 def test_long_query_is_stopped(db: Path) -> None:
-    """A query over the time limit is interrupted with a message naming the limit."""
+    """A query over the time limit is interrupted with a message naming the limit (unstopped, the
+    join of ten billion rows would run for hours)."""
     con, source = open_sandbox(db)
-    started = time.monotonic()
     with pytest.raises(QueryRefused, match=r"longer than the 0\.5 s limit"):
         run_query(con, source, "SELECT count(*) FROM range(10000000000) a, range(10) b WHERE a.range % 7 = b.range", timeout_s=0.5)
-    assert time.monotonic() - started < 5
 
 
 def test_row_limit(db: Path) -> None:

@@ -1,0 +1,79 @@
+"""The suite's own machinery: longest tests first, modules that share a fixture kept together, and
+ports that two test workers can never both pick."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.support import ports, schedule
+
+
+def test_units_go_longest_first_and_shared_fixtures_stay_together() -> None:
+    nodeids = [
+        "tests/unit/test_a.py::test_short",
+        "tests/integration/test_security.py::test_one",
+        "tests/integration/test_e2e.py::test_long",
+        "tests/unit/test_a.py::test_unknown",
+        "tests/integration/test_security.py::test_two",
+        "tests/alerting/test_rules.py::test_mutations",
+    ]
+    durations = {
+        nodeids[0]: 0.6,
+        nodeids[1]: 3.0,
+        nodeids[2]: 150.0,
+        nodeids[4]: 16.0,
+        nodeids[5]: 97.0,
+    }
+    units = schedule.units(nodeids, durations)
+    assert units == [[2], [5], [1, 4], [0], [3]]  # 150, 97, 3 + 16 together, 0.6, unknown (0.5)
+    assert sorted(i for unit in units for i in unit) == list(range(len(nodeids)))  # every test once
+
+
+def test_the_recorded_durations_name_collected_tests() -> None:
+    """tests/durations.json is what the scheduler reads: its names are nodeids, its values seconds."""
+    recorded = json.loads(schedule.DURATIONS.read_text())
+    assert len(recorded) >= 20
+    assert all(isinstance(v, float | int) and v >= schedule.UNKNOWN_S for v in recorded.values())
+    root = schedule.DURATIONS.parents[1]
+    missing = [nodeid for nodeid in recorded if not (root / nodeid.split("::")[0]).is_file()]
+    assert not missing, f"{schedule.DURATIONS.name} names files that are gone: {missing}"
+    longest = sorted(recorded, key=recorded.__getitem__)[-3:]  # the three that set the suite's time
+    assert {nodeid.split("::")[0] for nodeid in longest} == {
+        "tests/integration/test_alerting_e2e.py",
+        "tests/alerting/test_rules.py",
+        "tests/integration/test_crash.py",
+    }, longest
+
+
+@pytest.mark.parametrize("worker", ["gw0", "gw1", "gw2", "gw3"])
+def test_each_worker_has_ports_of_its_own(worker: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    ranges = {name: ports.worker_range(name) for name in ("gw0", "gw1", "gw2", "gw3")}
+    mine = ranges[worker]
+    assert mine is not None and mine.stop < 32_768  # below the kernel's ephemeral ports
+    for name, other in ranges.items():
+        assert other is not None
+        if name != worker:
+            assert set(mine).isdisjoint(range(other.start, other.stop + 1))  # the pair's second port too
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+    for _ in range(20):
+        port = ports.free_port(pair=True)
+        assert port in mine and port + 1 <= mine.stop
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # free, as promised
+
+
+def test_outside_xdist_the_kernel_picks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    assert ports.worker_range() is None
+    port = ports.free_port()
+    assert 1024 < port <= 65000
+
+
+def test_the_makefile_runs_the_suite_on_every_core() -> None:
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    test_recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "-n auto" in test_recipe and "CUSTOMS_KPI_MAKE_TEST_STARTED" in test_recipe
