@@ -28,6 +28,7 @@ def main(catalog: str, stop: Path, out: Path) -> None:
     con.execute(f"ATTACH 'ducklake:{catalog}' AS lake (READ_ONLY)")
     queries, failures, partial, backwards = 0, [], 0, 0
     last = (0, 0, 0)
+    seen: set[int] = set()  # the row counts this reader saw: several, if it read while the consumer ingested
     while not stop.exists():
         try:
             published, rows, total = con.execute(QUERY).fetchall()[0]
@@ -39,8 +40,10 @@ def main(catalog: str, stop: Path, out: Path) -> None:
         partial += published != rows  # rows without their publication record, or the reverse
         backwards += rows < last[1]
         last = (published, rows, int(total))
+        seen.add(rows)
         time.sleep(0.2)
-    out.write_text(json.dumps({"queries": queries, "failures": failures, "partial": partial, "backwards": backwards, "last": last}))
+    report = {"queries": queries, "failures": failures, "partial": partial, "backwards": backwards, "last": last, "seen": sorted(seen)}
+    out.write_text(json.dumps(report))
 
 
 if __name__ == "__main__":

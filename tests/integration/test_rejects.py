@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
+from streams.config import default_group_id
 from tests.factories import encode, revenue
 from tests.integration.conftest import ConsumerProcess, cli, sample
 
@@ -44,16 +45,25 @@ def _seed_old_rejects(db: Path) -> int:
     return total
 
 
-def _settled(consumer: ConsumerProcess, seconds: float = 3.0) -> None:
-    """Wait until the consumer has read everything on the topics (lag 0 for a few seconds)."""
-    deadline, calm_since = time.monotonic() + 60, None
-    while time.monotonic() < deadline:
-        lag = sum(v for (n, _), v in consumer.samples().items() if n == "customs_kpi_consumer_lag_records")
-        calm_since = (calm_since or time.monotonic()) if lag == 0 else None
-        if calm_since and time.monotonic() - calm_since >= seconds:
-            return
-        time.sleep(0.3)
-    raise AssertionError("the consumer did not catch up within 60 s")
+def _caught_up(bootstrap: str, db: Path) -> None:
+    """Until the consumer has stored and committed everything on customs.revenue: its group's
+    offsets in Kafka (committed after DuckDB's) equal the topic's end offsets."""
+    group = default_group_id(db)
+    admin, reader = KafkaAdminClient(bootstrap_servers=bootstrap), KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        partitions = [TopicPartition("customs.revenue", p) for p in reader.partitions_for_topic("customs.revenue")]
+        deadline = time.monotonic() + 120
+        while True:
+            ends = reader.end_offsets(partitions)
+            committed = {tp: o.offset for tp, o in admin.list_group_offsets(group)[group].items() if tp.topic == "customs.revenue"}
+            if all(committed.get(tp, 0) == end for tp, end in ends.items()):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the consumer had not committed up to the end of customs.revenue: {committed} of {ends}")
+            time.sleep(0.3)
+    finally:
+        admin.close()
+        reader.close()
 
 
 def _wait_lake_with(db: Path, rejects: int) -> None:
@@ -91,14 +101,14 @@ def test_summary_replay_and_replaying_again(bootstrap: str, tmp_path: Path) -> N
     assert "replayed 300 of 300 rejects (unknown_department: 300); failed 0" in out
     samples = consumer.wait_for_records(SEEDED + 500 + 20 + SEEDED)
     assert sample(samples, "customs_revenue_collected_vnd_total", department="61") == seeded_total
-    _settled(consumer)
+    _caught_up(bootstrap, db)
     _wait_lake_with(db, SEEDED + 20)  # no reject rows were added
 
     # Replay everything still rejected, twice: the invalid JSON fails again, and nothing changes.
     assert "would replay 20 rejects (invalid_json: 20)" in cli("rejects", "replay", "-b", bootstrap, "--db", str(db), "--dry-run").stdout
     for _ in range(2):
         assert "replayed 20 of 20 rejects (invalid_json: 20)" in cli("rejects", "replay", "-b", bootstrap, "--db", str(db)).stdout
-        _settled(consumer)
+        _caught_up(bootstrap, db)
     # the accepted ones are not sent again, even when asked for by reason
     assert (
         "would replay 0 rejects"

@@ -37,6 +37,9 @@ def worker_range(worker: str | None = None) -> range | None:
     return range(start, start + width - 1)  # room for the pair's second port
 
 
+_GIVEN: set[int] = set()  # ports this process handed out: several picked before any is bound must differ
+
+
 def free_port(pair: bool = False) -> int:
     """A free loopback port (and the next one too, when pair is set: the broker's controller takes port + 1)."""
     ports = worker_range()
@@ -51,6 +54,9 @@ def free_port(pair: bool = False) -> int:
             port = random.choice(ports)
             if not _bindable(port):
                 continue
-        if not pair or _bindable(port + 1):
-            return port
+        wanted = {port, port + 1} if pair else {port}
+        if wanted & _GIVEN or (pair and not _bindable(port + 1)):
+            continue
+        _GIVEN.update(wanted)
+        return port
     raise RuntimeError("no free port pair found" if pair else "no free port found")

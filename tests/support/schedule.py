@@ -89,7 +89,7 @@ def make_scheduler(config: pytest.Config, log: Any) -> Any:
             if node.shutting_down:
                 return
             if self.pending:
-                if len(self.node2pending[node]) < 2:
+                while self.units and len(self.node2pending[node]) < 2:  # a new worker (a crashed one's clone) too
                     self._send_unit(node)
             else:
                 node.shutdown()
@@ -109,7 +109,7 @@ def make_scheduler(config: pytest.Config, log: Any) -> Any:
             assert self.collection is not None
             crashed = self.collection[pending.pop(0)]
             self.pending.extend(pending)
-            self.units.extend([i] for i in pending)
+            self.units.insert(0, pending)  # first, and together: they may share a module's fixture
             for other in self.node2pending:
                 self.check_schedule(other)
             return str(crashed)
@@ -153,7 +153,7 @@ class SuiteTiming:
         for nodeid, seconds in sorted(self.durations.items(), key=lambda item: -item[1])[:10]:
             worker = self.workers.get(nodeid, "")
             write(f"  {seconds:7.1f} s  {worker:4} {nodeid}")
-        if self.config.getoption("record_durations"):
+        if self.config.getoption("record_durations") and not hasattr(self.config, "workerinput"):  # the controller's whole view
             DURATIONS.write_text(
                 json.dumps({k: round(v, 1) for k, v in sorted(self.durations.items()) if v >= UNKNOWN_S}, indent=0, sort_keys=True) + "\n"
             )

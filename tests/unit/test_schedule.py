@@ -33,20 +33,22 @@ def test_units_go_longest_first_and_shared_fixtures_stay_together() -> None:
     assert sorted(i for unit in units for i in unit) == list(range(len(nodeids)))  # every test once
 
 
-def test_the_recorded_durations_name_collected_tests() -> None:
-    """tests/durations.json is what the scheduler reads: its names are nodeids, its values seconds."""
+def test_the_recorded_durations_name_collected_tests(request: pytest.FixtureRequest) -> None:
+    """tests/durations.json is what the scheduler reads: every name in it is a test of this suite
+    (a renamed test would be scheduled as a short one), every value seconds, and the tests that set
+    the suite's time are in it."""
     recorded = json.loads(schedule.DURATIONS.read_text())
-    assert len(recorded) >= 20
     assert all(isinstance(v, float | int) and v >= schedule.UNKNOWN_S for v in recorded.values())
-    root = schedule.DURATIONS.parents[1]
-    missing = [nodeid for nodeid in recorded if not (root / nodeid.split("::")[0]).is_file()]
-    assert not missing, f"{schedule.DURATIONS.name} names files that are gone: {missing}"
-    longest = sorted(recorded, key=recorded.__getitem__)[-3:]  # the three that set the suite's time
-    assert {nodeid.split("::")[0] for nodeid in longest} == {
-        "tests/integration/test_alerting_e2e.py",
-        "tests/alerting/test_rules.py",
-        "tests/integration/test_crash.py",
-    }, longest
+    collected = {item.nodeid for item in request.session.items}
+    if len(collected) > 100:  # the whole suite was collected (not a run of this file alone)
+        stale = sorted(set(recorded) - collected)
+        assert not stale, f"{schedule.DURATIONS.name} names tests that are gone: {stale}; refresh it with --record-durations"
+    for long in (
+        "tests/integration/test_alerting_e2e.py::test_behind_department_pages_and_silent_department_is_inhibited",
+        "tests/alerting/test_rules.py::test_every_wrong_rule_fails_its_test_group",
+        "tests/integration/test_crash.py::test_sigkill_during_a_stream_loses_and_doubles_nothing",
+    ):
+        assert recorded.get(long, 0) >= 30, long
 
 
 @pytest.mark.parametrize("worker", ["gw0", "gw1", "gw2", "gw3"])
