@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -82,6 +83,25 @@ def cli(*args: str, timeout: float = 300, check: bool = True) -> subprocess.Comp
     if check and result.returncode != 0:
         raise AssertionError(f"customs-kpi {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def sent(output: str) -> int:
+    """How many events a producer command reported sending (`sent N, failed 0`); fails on any failure."""
+    found = re.search(r"sent (\d+), failed 0", output)
+    if found is None:
+        raise AssertionError(f"the producer did not report sending without failures:\n{output[-2000:]}")
+    return int(found.group(1))
+
+
+def committed_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+    """The offsets a consumer group committed to Kafka, by (topic, partition)."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        return {(tp.topic, tp.partition): o.offset for tp, o in admin.list_group_offsets(group)[group].items()}
+    finally:
+        admin.close()
 
 
 def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

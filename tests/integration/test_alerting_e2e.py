@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.integration.conftest import ROOT, ConsumerProcess, cli, free_port
+from tests.integration.conftest import ROOT, ConsumerProcess, cli, free_port, sent
 from tests.monitoring import (
     PROMETHEUS_DIR,
     Alertmanager,
@@ -83,8 +83,8 @@ def stack(bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         "produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", LIVE_START,
         "--events-per-day", BACKLOG_EVENTS_PER_DAY, *SIMULATION,
     )  # fmt: skip
-    sent = sum(int(re.search(r"sent (\d+), failed 0", run.stdout).group(1)) for run in (last_year, backlog))  # type: ignore[union-attr]
-    consumer.wait_for_records(sent, timeout=180)
+    produced = sent(last_year.stdout) + sent(backlog.stdout)
+    consumer.wait_for_records(produced, timeout=180)
 
     receiver = WebhookReceiver()
     am_config = alertmanager_config(tmp_path / "alertmanager.yml", receiver.port, group_wait="1s", group_interval="2s")
@@ -101,7 +101,7 @@ def stack(bootstrap: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         prometheus.wait_for('up{job="customs-kpi"} == 1')
         prometheus_config(prom_config, consumer.port, alertmanager.port, rules)
         prometheus.reload(prom_config, rule_groups=sum(len(yaml.safe_load(r.read_text())["groups"]) for r in rules))
-        yield {"bootstrap": bootstrap, "prometheus": prometheus, "alertmanager": alertmanager, "receiver": receiver, "sent": sent}
+        yield {"bootstrap": bootstrap, "prometheus": prometheus, "alertmanager": alertmanager, "receiver": receiver, "sent": produced}
     finally:
         prometheus.stop()
         alertmanager.stop()

@@ -4,7 +4,6 @@ every output format; once the consumer stops, the lake equals the database."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from streams.cli.output import cell
 from streams.store.lake import lake_for
 from streams.store.sandbox import open_sandbox, run_query
 from tests.integration.conftest import ROOT, ConsumerProcess, cli
+from tests.integration.conftest import sent as sent_count
 
 EVENTS = "(SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures)"
 # Whole publications only: the events the publications say they appended are the rows there are.
@@ -106,9 +106,7 @@ def _query_while_ingesting(
         assert published == events  # a half-written publication would break this
         seen.append((published, events, published_at))
         if sent is None and producer.poll() is not None:
-            found = re.search(r"sent (\d+), failed 0", producer_log.read_text())
-            assert found is not None, f"the producer did not report what it sent: {producer_log.read_text()[-2000:]}"
-            sent = int(found.group(1))
+            sent = sent_count(producer_log.read_text())
         if sent is not None:
             samples = consumer.samples()
             records = {labels: v for (name, labels), v in samples.items() if name == "customs_kpi_records_total"}
@@ -128,7 +126,7 @@ def test_sql_and_export_commands(bootstrap: str, tmp_path: Path) -> None:
     db = tmp_path / "c.duckdb"
     produced = cli("produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", "2021-01-05", "--events-per-day", "200")
     consumer = ConsumerProcess(bootstrap, db, tmp_path / "c.log", "--publish-every", "0.5").start()
-    consumer.wait_for_records(int(re.search(r"sent (\d+), failed 0", produced.stdout).group(1)))  # type: ignore[union-attr]
+    consumer.wait_for_records(sent_count(produced.stdout))
     during = cli("sql", "--db", str(db), "SELECT count(*) AS n FROM revenue", "--format", "csv")
     assert "read the lake sqlite:" in during.stderr and "s ago" in during.stderr
     assert consumer.stop() == 0

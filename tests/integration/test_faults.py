@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.config import KafkaConnection, default_group_id
 from streams.contract.events import TOPICS
@@ -20,7 +20,7 @@ from streams.kafka import broker
 from streams.kafka.topics import ensure_topics
 from streams.produce.sender import EventSender
 from tests.factories import encode, revenue
-from tests.integration.conftest import ConsumerProcess, free_port, sample
+from tests.integration.conftest import ConsumerProcess, committed_offsets, free_port, sample
 
 DEPTS = ["01", "02", "03", "15", "18", "43"]
 
@@ -51,11 +51,7 @@ def _handled(samples: dict) -> float:
 
 def _committed(bootstrap: str, group: str) -> int:
     """The sum of the offsets the group committed to Kafka (topics start empty, so: records committed)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        return sum(o.offset for o in admin.list_group_offsets(group)[group].values() if o.offset > 0)
-    finally:
-        admin.close()
+    return sum(offset for offset in committed_offsets(bootstrap, group).values() if offset > 0)
 
 
 def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.config import default_group_id
 from tests.factories import encode, revenue
-from tests.integration.conftest import ConsumerProcess, cli, sample
+from tests.integration.conftest import ConsumerProcess, cli, committed_offsets, sample
 
 SEEDED = 300
 
@@ -48,21 +48,19 @@ def _seed_old_rejects(db: Path) -> int:
 def _caught_up(bootstrap: str, db: Path) -> None:
     """Until the consumer has stored and committed everything on customs.revenue: its group's
     offsets in Kafka (committed after DuckDB's) equal the topic's end offsets."""
-    group = default_group_id(db)
-    admin, reader = KafkaAdminClient(bootstrap_servers=bootstrap), KafkaConsumer(bootstrap_servers=bootstrap)
+    reader = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
         partitions = [TopicPartition("customs.revenue", p) for p in reader.partitions_for_topic("customs.revenue")]
         deadline = time.monotonic() + 120
         while True:
-            ends = reader.end_offsets(partitions)
-            committed = {tp: o.offset for tp, o in admin.list_group_offsets(group)[group].items() if tp.topic == "customs.revenue"}
-            if all(committed.get(tp, 0) == end for tp, end in ends.items()):
+            ends = {(tp.topic, tp.partition): end for tp, end in reader.end_offsets(partitions).items()}
+            committed = committed_offsets(bootstrap, default_group_id(db))
+            if all(committed.get(key, 0) == end for key, end in ends.items()):
                 return
             if time.monotonic() > deadline:
                 raise AssertionError(f"the consumer had not committed up to the end of customs.revenue: {committed} of {ends}")
             time.sleep(0.3)
     finally:
-        admin.close()
         reader.close()
 
 

@@ -108,8 +108,9 @@ def make_scheduler(config: pytest.Config, log: Any) -> Any:
                 return None
             assert self.collection is not None
             crashed = self.collection[pending.pop(0)]
-            self.pending.extend(pending)
-            self.units.insert(0, pending)  # first, and together: they may share a module's fixture
+            if pending:  # first, and together: they may share a module's fixture
+                self.pending.extend(pending)
+                self.units.insert(0, pending)
             for other in self.node2pending:
                 self.check_schedule(other)
             return str(crashed)
