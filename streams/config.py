@@ -154,6 +154,7 @@ class ConsumerSettings:
     partitions: int = 6
     max_poll_records: int = 20_000
     poll_timeout_ms: int = 500
+    batch_wait_ms: int = 500  # --batch-wait: how long a small batch waits for more records before it is written
     publish_every_s: float = 5.0  # seconds between publications to the analysts' lake; 0 turns the lake off
     lake: str | None = None  # --lake: sqlite:<file> or postgres:<libpq settings>; None = beside the database
     lake_data: str | None = None  # --lake-data: the lake's data path; None = beside its catalog
@@ -168,6 +169,8 @@ class ConsumerSettings:
             raise ConfigError("--partitions", self.partitions, "a whole number of at least 1")
         if not 1 <= self.max_poll_records <= 100_000:
             raise ConfigError("--max-poll-records", self.max_poll_records, "a whole number from 1 to 100000")
+        if not 0 <= self.batch_wait_ms <= 60_000:
+            raise ConfigError("--batch-wait", self.batch_wait_ms, "milliseconds from 0 to 60000 (0 = write each poll at once)")
         if self.publish_every_s < 0:
             raise ConfigError("--publish-every", self.publish_every_s, "seconds between publications to the lake, at least 0 (0 = no lake)")
         if self.maintain_every_s < 0:

@@ -25,6 +25,9 @@ def consume(
     group_id: Annotated[str | None, typer.Option(help="Consumer group; default derived from the database path.")] = None,
     partitions: Annotated[int, typer.Option(help="Partitions for topics created on start.")] = 6,
     max_poll_records: Annotated[int, typer.Option(help="Largest batch per poll.")] = 20_000,
+    batch_wait: Annotated[
+        int, typer.Option(help="Milliseconds a small batch waits for more records before it is written (0 = write each poll at once).")
+    ] = 500,
     publish_every: Annotated[float, typer.Option(help="Seconds between publications to the analysts' lake (0 = no lake).")] = 5.0,
     maintain_every: Annotated[
         float, typer.Option(help="Seconds between upkeeps of the lake: snapshot expiry, file merging and deletion (0 = none).")
@@ -45,7 +48,8 @@ def consume(
     lake_for(db, lake, lake_data)  # a bad --lake fails here, before anything starts
     settings = ConsumerSettings(
         kafka_connection(bootstrap), db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records,
-        publish_every_s=publish_every, maintain_every_s=maintain_every, lake=lake, lake_data=lake_data, memory_limit=memory_limit,
+        batch_wait_ms=batch_wait, publish_every_s=publish_every, maintain_every_s=maintain_every, lake=lake, lake_data=lake_data,
+        memory_limit=memory_limit,
     )  # fmt: skip
     with serving(settings) as pipeline, on_stop_signals(pipeline.stop):
         pipeline.run()  # the batch in hand is finished and committed before it returns

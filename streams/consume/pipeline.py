@@ -42,6 +42,7 @@ class Pipeline:
         max_poll_records: int = 20_000,
         poll_timeout_ms: int = 500,
         publisher: LakePublisher | None = None,
+        batch_wait_ms: int = 0,
     ) -> None:
         self.source, self.store, self.dlq, self.metrics = source, store, dlq, metrics
         self.clock = clock
@@ -49,13 +50,16 @@ class Pipeline:
         self.poll_timeout_ms = poll_timeout_ms
         self.stopping = threading.Event()
         self.publisher = publisher
+        self.batch_wait_ms = batch_wait_ms
         self._dlq_behind, self._dlq_failed_at = False, 0.0
 
     def run(self) -> None:
         """Run until stop(); Kafka is polled on a second thread while this one decodes and writes."""
         self.metrics.up.set(1)
         self.publish_rejects()  # rejects stored before a crash but not yet copied to the DLQ
-        prefetcher = Prefetcher(self.source, self.poll_timeout_ms, self.max_poll_records, self._record_lag)
+        prefetcher = Prefetcher(
+            self.source, self.poll_timeout_ms, self.max_poll_records, self._record_lag, batch_wait_ms=self.batch_wait_ms
+        )
         prefetcher.start()
         try:
             while not self.stopping.is_set():

@@ -104,7 +104,9 @@ def build_pipeline(
         closers.insert(1, publisher.close)  # closed after the pipeline stops, before the store
         log.info("publishing to the lake %s every %g s", lake.describe(), settings.publish_every_s)
         publisher.maybe_publish(final=True)  # at once, so readers have the lake while Kafka is still being joined
-    pipeline = Pipeline(source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms, publisher)
+    pipeline = Pipeline(
+        source, store, dlq, metrics, clock, settings.max_poll_records, settings.poll_timeout_ms, publisher, settings.batch_wait_ms
+    )
     return pipeline, registry, close
 
 

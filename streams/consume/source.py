@@ -43,6 +43,16 @@ class Poll:
     def size(self) -> int:
         return sum(len(b.offsets) for b in self.batches.values())
 
+    def joined(self, later: Poll) -> Poll:
+        """This poll followed by a later one of the same assignment, as if one poll had returned both.
+
+        Within a partition the later poll's records follow this one's, so each topic's columns stay
+        in offset order and the later next offsets win."""
+        batches = dict(self.batches)
+        for topic, batch in later.batches.items():
+            batches[topic] = batch if topic not in batches else batches[topic].joined(batch)
+        return Poll(batches, {**self.next_offsets, **later.next_offsets}, self.generation)
+
 
 def _log_revoked(revoked: set[Partition]) -> None:
     log.info("partitions revoked: %s", sorted((tp.topic, tp.partition) for tp in revoked))
@@ -52,7 +62,8 @@ class KafkaSource:
     def __init__(self, consumer: EventConsumer, topics: Sequence[str], stored_offsets: Callable[[], Offsets]) -> None:
         self._consumer = consumer
         self._stored_offsets = stored_offsets
-        self._next: Offsets = {}
+        self._next: Offsets = {}  # where DuckDB continues, as of the last batch written
+        self._polled: Offsets = {}  # the offset after the last record handed over since the partition was positioned
         self._commits: queue.SimpleQueue[Offsets] = queue.SimpleQueue()
         self.write_lock = threading.Lock()
         self.generation = 0
@@ -72,6 +83,7 @@ class KafkaSource:
             stored = self._stored_offsets()
             for tp in assigned:
                 offset = stored.get((tp.topic, tp.partition))
+                self._polled.pop((tp.topic, tp.partition), None)
                 self.on_skipped(tp.topic, tp.partition, 0)  # both series from 0, so increase() and alerts see them
                 self.on_stopped(tp.topic, tp.partition, (tp.topic, tp.partition) in self.stopped)
                 if (tp.topic, tp.partition) in self.stopped:
@@ -108,7 +120,8 @@ class KafkaSource:
         return True
 
     def _count_gap(self, tp: Partition, floor: int, first: int) -> None:
-        """Records arrive past DuckDB's next offset. If the log now begins past it, retention deleted
+        """Records arrive past the next offset expected (DuckDB's, or after what was already handed over
+        to the writer). If the log now begins past it, retention deleted
         records the consumer never read: count and log them (a gap from compaction or transaction
         markers, inside the log, is not a loss)."""
         key = (tp.topic, tp.partition)
@@ -147,10 +160,13 @@ class KafkaSource:
                 if self._went_back(tp, floor):
                     continue
                 records = [r for r in records if r.offset >= floor]
-            elif records and floor >= 0 and records[0].offset > floor:
-                self._count_gap(tp, floor, records[0].offset)
+            elif records and floor >= 0:
+                expected = max(floor, self._polled.get((tp.topic, tp.partition), floor))
+                if records[0].offset > expected:  # not merely past DuckDB: past what was handed over too
+                    self._count_gap(tp, expected, records[0].offset)
             if not records:
                 continue
+            self._polled[(tp.topic, tp.partition)] = records[-1].offset + 1
             parts, offsets, keys, values = columns.setdefault(tp.topic, ([], [], [], []))
             parts.extend([tp.partition] * len(records))
             offsets.extend(r.offset for r in records)
@@ -210,10 +226,19 @@ class KafkaSource:
 class Prefetcher:
     """Polls on its own thread into a short queue, so fetching overlaps decoding and writing."""
 
-    def __init__(self, source: KafkaSource, timeout_ms: int, max_records: int, on_lag: Callable[[Offsets], None], depth: int = 2) -> None:
+    def __init__(
+        self,
+        source: KafkaSource,
+        timeout_ms: int,
+        max_records: int,
+        on_lag: Callable[[Offsets], None],
+        depth: int = 2,
+        batch_wait_ms: int = 0,
+    ) -> None:
         self._source = source
         self._timeout_ms = timeout_ms
         self._max_records = max_records
+        self._batch_wait_s = batch_wait_ms / 1000
         self._on_lag = on_lag
         self._queue: queue.Queue[Poll | BaseException] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
@@ -241,9 +266,10 @@ class Prefetcher:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
-                poll = self._poll()
+                poll = self._poll(self._timeout_ms, self._max_records)
                 if poll is None:
                     return
+                poll = self._gathered(poll)
                 waiting_since = time.monotonic()
                 while poll.size and not self._stop.is_set():
                     try:
@@ -257,7 +283,31 @@ class Prefetcher:
         except BaseException as exc:
             self._queue.put(exc)
 
-    def _poll(self) -> Poll | None:
+    def _gathered(self, poll: Poll) -> Poll:
+        """A small poll joined by what the following polls bring within the batch wait, up to max_records.
+
+        Each batch costs the writer a fixed amount (a transaction, the aggregates' merges, a decode per
+        topic) whatever its size: a trickle written poll by poll spends most of a core on it, gathered
+        for half a second a few percent. The gathered batch is exactly what one larger poll would have
+        returned. If the partitions are reassigned meanwhile, what was gathered is stale (the new
+        positions read it again) and gathering starts over from the new poll."""
+        if not poll.size or self._batch_wait_s <= 0:
+            return poll
+        deadline = time.monotonic() + self._batch_wait_s
+        while poll.size < self._max_records and not self._stop.is_set():
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                break
+            more = self._poll(left_ms, self._max_records - poll.size)
+            if more is None:
+                break  # stopping: the batch in hand is dropped by the caller's loop, as when the queue is full
+            if more.generation != poll.generation:
+                poll = more
+            elif more.size:
+                poll = poll.joined(more)
+        return poll
+
+    def _poll(self, timeout_ms: int, max_records: int) -> Poll | None:
         """One poll, retried by POLL_RETRIES (the broker away, a leader moving: kafka-python reconnects
         on the next poll); None once stopped. A failure outside kafka-python's own errors (a socket
         error) may have taken records without handing them over: go back to what DuckDB holds."""
@@ -269,7 +319,7 @@ class Prefetcher:
                 self._source.reposition()
 
         def poll() -> Poll:
-            polled = self._source.poll(self._timeout_ms, self._max_records)
+            polled = self._source.poll(timeout_ms, max_records)
             self._on_lag(self._source.lag())
             return polled
 

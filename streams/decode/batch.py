@@ -36,6 +36,17 @@ class RawBatch:
     # messages carrying the replay header: (partition, offset, value, original topic, partition, offset)
     replays: list[tuple[int, int, bytes | None, str, int, int]] = field(default_factory=list)
 
+    def joined(self, later: RawBatch) -> RawBatch:
+        """This topic's messages followed by those of a later poll."""
+        return RawBatch(
+            self.topic,
+            self.partitions + later.partitions,
+            self.offsets + later.offsets,
+            self.keys + later.keys,
+            self.values + later.values,
+            self.replays + later.replays,
+        )
+
     def frame(self) -> pl.DataFrame:
         return pl.DataFrame(
             {

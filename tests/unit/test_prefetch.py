@@ -3,15 +3,17 @@ offsets when records may have been taken without being handed over."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from dataclasses import dataclass
 
 import pytest
 import stamina
 from kafka.errors import KafkaConnectionError
 
 from streams.consume import source as source_module
-from streams.consume.source import Poll, Prefetcher
+from streams.consume.source import KafkaSource, Poll, Prefetcher
 from tests.factories import raw_batch, revenue
 
 
@@ -84,3 +86,156 @@ def test_the_switch_interval_holds_only_while_polling() -> None:
     assert sys.getswitchinterval() == pytest.approx(source_module.SWITCH_INTERVAL_S)
     prefetcher.stop()
     assert sys.getswitchinterval() == before
+
+
+class TrickleSource:
+    """Hands out one revenue event per poll (offsets 0, 1, 2, ... of partition 0), and records the
+    max_records each poll asked for; `reassign_at` bumps the generation before that poll."""
+
+    def __init__(self, per_poll: int = 1, reassign_at: int | None = None) -> None:
+        self.per_poll = per_poll
+        self.reassign_at = reassign_at
+        self.asked: list[int] = []
+        self.next_offset = 0
+        self.generation = 0
+        self.on_reassign = lambda: None
+        self.on_error = lambda _stage: None
+
+    def poll(self, timeout_ms: int, max_records: int) -> Poll:
+        if len(self.asked) == self.reassign_at:
+            self.generation += 1
+        self.asked.append(max_records)
+        if len(self.asked) > 50:  # enough for any test: then nothing more arrives
+            time.sleep(timeout_ms / 1000)
+            return Poll({}, {}, self.generation)
+        n = min(self.per_poll, max_records)
+        first, self.next_offset = self.next_offset, self.next_offset + n
+        batch = raw_batch("customs.revenue", [revenue(event_id=f"e{i}") for i in range(first, first + n)], first_offset=first)
+        return Poll({"customs.revenue": batch}, {("customs.revenue", 0): first + n}, self.generation)
+
+    def lag(self, ask_broker: bool = False) -> dict:
+        return {}
+
+    def reposition(self) -> None:
+        pass
+
+    def commit_written(self) -> None:
+        pass
+
+
+def _first_batch(source: TrickleSource, max_records: int, batch_wait_ms: int) -> Poll:
+    prefetcher = Prefetcher(source, 10, max_records, lambda _lag: None, batch_wait_ms=batch_wait_ms)  # type: ignore[arg-type]
+    prefetcher.start()
+    try:
+        got = prefetcher.get(timeout_s=30)
+    finally:
+        prefetcher.stop()
+    assert got is not None
+    return got
+
+
+def test_small_polls_are_gathered_into_one_batch_up_to_max_records() -> None:
+    """With a batch wait, polls of one record are joined, in offset order, until max_records; each later
+    poll asks only for what is left, so a batch never exceeds max_records."""
+    source = TrickleSource()
+    got = _first_batch(source, max_records=7, batch_wait_ms=60_000)  # the wait cannot end it: max_records does
+    batch = got.batches["customs.revenue"]
+    assert batch.offsets == [0, 1, 2, 3, 4, 5, 6]
+    assert batch.partitions == [0] * 7
+    assert [json.loads(v)["event_id"] for v in batch.values if v is not None] == [f"e{i}" for i in range(7)]
+    assert got.next_offsets == {("customs.revenue", 0): 7}
+    assert source.asked[:7] == [7, 6, 5, 4, 3, 2, 1]
+
+
+def test_without_a_batch_wait_each_poll_is_a_batch() -> None:
+    source = TrickleSource()
+    got = _first_batch(source, max_records=7, batch_wait_ms=0)
+    assert got.batches["customs.revenue"].offsets == [0]
+    assert got.next_offsets == {("customs.revenue", 0): 1}
+
+
+def test_a_reassignment_while_gathering_drops_what_was_gathered() -> None:
+    """Records gathered under the old assignment are stale (the new positions read them again): the batch
+    handed over holds only what came after, with the new generation."""
+    source = TrickleSource(reassign_at=3)
+    got = _first_batch(source, max_records=5, batch_wait_ms=60_000)
+    assert got.generation == 1
+    assert got.batches["customs.revenue"].offsets == [3, 4, 5, 6, 7]
+
+
+def test_joined_polls_keep_each_topic_and_partition_in_order() -> None:
+    first = Poll(
+        {"customs.revenue": raw_batch("customs.revenue", [revenue(event_id="a")], partition=1, first_offset=10)},
+        {("customs.revenue", 1): 11},
+    )
+    second = Poll(
+        {
+            "customs.revenue": raw_batch("customs.revenue", [revenue(event_id="b")], partition=1, first_offset=11),
+            "customs.seizures": raw_batch("customs.seizures", [b"{}"], partition=2, first_offset=5),
+        },
+        {("customs.revenue", 1): 12, ("customs.seizures", 2): 6},
+    )
+    joined = first.joined(second)
+    assert joined.size == 3
+    assert joined.batches["customs.revenue"].offsets == [10, 11]
+    assert joined.batches["customs.seizures"].offsets == [5]
+    assert joined.next_offsets == {("customs.revenue", 1): 12, ("customs.seizures", 2): 6}
+
+
+@dataclass(frozen=True)
+class _TP:
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True)
+class _Record:
+    offset: int
+    key: bytes | None = b"03"
+    value: bytes | None = b"{}"
+    headers: tuple[tuple[str, bytes | None], ...] = ()
+
+
+class ScriptedConsumer:
+    """A consumer whose polls return the given offset ranges of customs.revenue[0]; the log begins at `begin`."""
+
+    def __init__(self, ranges: list[range], begin: int = 0) -> None:
+        self.ranges = ranges
+        self.begin = begin
+        self.asked_beginning = 0
+        self.tp = _TP("customs.revenue", 0)
+
+    def subscribe(self, topics, on_assigned, on_revoked) -> None:  # type: ignore[no-untyped-def]
+        self.on_assigned = on_assigned
+
+    def poll(self, timeout_ms: int, max_records: int) -> dict:
+        return {self.tp: [_Record(o) for o in self.ranges.pop(0)]} if self.ranges else {}
+
+    def seek(self, partition: object, offset: int) -> None:
+        pass
+
+    def beginning_offsets(self, partitions: object) -> dict:
+        self.asked_beginning += 1
+        return {self.tp: self.begin}
+
+    def commit(self, offsets: object, wait: bool) -> None:
+        pass
+
+
+def test_polls_ahead_of_the_writer_are_not_gaps_but_a_real_gap_is_counted() -> None:
+    """Polls that continue where the previous poll ended are not a gap, although DuckDB has not stored
+    them yet (the writer is behind, or the polls are being gathered): the broker is not asked. A poll
+    that jumps past what was handed over, to where retention now begins the log, counts the difference."""
+    consumer = ScriptedConsumer([range(100, 110), range(110, 120), range(130, 135)], begin=130)
+    source = KafkaSource(consumer, ["customs.revenue"], lambda: {("customs.revenue", 0): 100})  # type: ignore[arg-type]
+    skipped: list[tuple[str, int, int]] = []
+    source.on_skipped = lambda topic, partition, n: skipped.append((topic, partition, n))
+    consumer.on_assigned({consumer.tp})
+    assert skipped == [("customs.revenue", 0, 0)]  # the series starts at 0 on assignment
+    first, second = source.poll(10, 100), source.poll(10, 100)
+    assert consumer.asked_beginning == 0
+    assert first.next_offsets == {("customs.revenue", 0): 110} and second.next_offsets == {("customs.revenue", 0): 120}
+    third = source.poll(10, 100)
+    assert consumer.asked_beginning == 1
+    assert skipped[1:] == [("customs.revenue", 0, 10)]  # 120 to 129, not 100 to 129
+    assert third.batches["customs.revenue"].offsets == [130, 131, 132, 133, 134]

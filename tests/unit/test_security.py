@@ -110,3 +110,22 @@ def test_a_refused_login_is_told_by_the_clients_exception_not_its_words() -> Non
     assert not handler.seen  # the words alone do not make a refusal
     handler.emit(record("bootstrap-0", SaslAuthenticationFailedError("Authentication failed during authentication")))
     assert handler.seen
+
+
+@pytest.mark.parametrize(
+    ("over", "setting", "expected"),
+    [
+        ({"batch_wait_ms": -1}, "--batch-wait", "milliseconds from 0 to 60000"),
+        ({"batch_wait_ms": 60_001}, "--batch-wait", "milliseconds from 0 to 60000"),
+        ({"max_poll_records": 0}, "--max-poll-records", "from 1 to 100000"),
+    ],
+)
+def test_bad_consumer_settings_name_the_option(over: dict[str, int], setting: str, expected: str) -> None:
+    from pathlib import Path
+
+    from streams.config import ConsumerSettings, KafkaConnection
+
+    with pytest.raises(ConfigError) as error:
+        ConsumerSettings(KafkaConnection("127.0.0.1:9092"), Path("x.duckdb"), 9464, **over)  # type: ignore[arg-type]
+    assert error.value.setting == setting
+    assert expected in str(error.value)
