@@ -6,7 +6,8 @@ through `written()`, which only queues the Kafka commit for that thread.
 
 Rebalances: a partition assignment waits for the batch being written (`write_lock`), discards
 batches polled under the previous assignment (`generation`), then seeks every partition to the
-offset stored in DuckDB, so nothing is skipped or written twice.
+offset stored in DuckDB, so nothing is skipped or written twice. kafka-python 3 calls the listener
+on its own network thread, so the offsets are read on a DuckDB connection of that call's own.
 """
 
 from __future__ import annotations

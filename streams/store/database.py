@@ -106,8 +106,14 @@ class EventStore:
         return before
 
     def stored_offsets(self, topics: Iterable[str] | None = None) -> dict[tuple[str, int], int]:
-        """The next offset to read for every partition the database has seen."""
-        rows = self._con.execute(statement("write/stored_offsets")).fetchall()
+        """The next offset to read for every partition the database has seen.
+
+        Read on a connection of its own: the consumer asks from Kafka's threads (kafka-python runs
+        the rebalance listener on its network thread) while the writer's thread may be using the
+        writer's connection, and one DuckDB connection used from two threads at once can hang both
+        (it did: a rebalance during a DLQ bookkeeping transaction)."""
+        with self.reader() as con:
+            rows = con.execute(statement("write/stored_offsets")).fetchall()
         wanted = set(topics) if topics is not None else None
         return {(t, p): o for t, p, o in rows if wanted is None or t in wanted}
 

@@ -237,3 +237,43 @@ def test_the_index_keeps_its_bloom_filter_across_reopens(tmp_path: Path) -> None
     recorded = sorted((tmp_path / "index").glob("OPTIONS-*"), key=lambda p: int(p.name.split("-")[1]))[-1].read_text()
     assert "filter_policy=bloomfilter" in recorded
     assert "memtable_whole_key_filtering=true" in recorded
+
+
+def test_offsets_are_read_safely_while_the_writer_works(tmp_path: Path) -> None:
+    """kafka-python asks for DuckDB's offsets on its own thread (the rebalance listener) while the
+    writer's thread writes and does the DLQ bookkeeping: the two must not share one connection. On a
+    shared one the reads failed ("Attempting to execute an unsuccessful or closed pending query
+    result") and in the suite a consumer hung for good."""
+    import threading
+
+    import polars as pl
+
+    from streams.store.database import SOURCE
+
+    store = open_store(tmp_path / "s.duckdb")
+    write(store, [revenue(event_id="a"), revenue(event_id="b")], partition=2, first_offset=40)
+    published = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [2], "source_offset": [40]}).select(SOURCE)
+    stop, errors, seen = threading.Event(), [], []
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                seen.append(store.stored_offsets()[("customs.revenue", 2)])
+        except Exception as exc:
+            errors.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        for i in range(500):
+            store.mark_published(published)
+            store.unpublished_rejects()
+            if i % 100 == 0:
+                write(store, [revenue(event_id=f"n{i}")], partition=2, first_offset=42 + i)
+    finally:
+        stop.set()
+        reader.join(30)
+    store.close()
+    assert not reader.is_alive() and errors == []
+    assert seen and set(seen) <= {42, 43, 143, 243, 343, 443}  # every read a committed offset
+    assert seen[-1] == 443
