@@ -108,8 +108,11 @@ def _rejects(frame: pl.DataFrame, reason: pl.Expr, detail: pl.Expr, event_id: pl
     )
 
 
-def decode_batch(spec: EventSpec, raw: RawBatch, now: datetime) -> DecodedBatch:
-    """Validate a batch against the contract; every message ends up accepted or rejected."""
+def decode_batch(spec: EventSpec, raw: RawBatch, now: datetime, exact: bool = False) -> DecodedBatch:
+    """Validate a batch against the contract; every message ends up accepted or rejected.
+
+    exact=True parses every message with Python's json instead of Polars' bulk path (the same
+    outcome, reason and values, only slower: tests/unit/test_decode_equivalence.py proves it)."""
     frame = raw.frame()
     size = pl.col("raw_value").bin.size().fill_null(0)
     too_large = frame.filter(size > MAX_MESSAGE_BYTES)
@@ -124,7 +127,7 @@ def decode_batch(spec: EventSpec, raw: RawBatch, now: datetime) -> DecodedBatch:
         _rejects(empty, pl.lit(RejectReason.INVALID_JSON.value), pl.lit("message value is empty")),
     ]
 
-    parsed, failures = parse_values(candidates[ROW], candidates["raw_value"], spec)
+    parsed, failures = parse_values(candidates[ROW], candidates["raw_value"], spec, exact)
     if failures:
         failed = pl.DataFrame(
             {ROW: [f.row for f in failures], "reason": [f.reason.value for f in failures], "detail": [f.detail for f in failures]},

@@ -35,9 +35,12 @@ from streams.decode.columns import NULL_DOC, ROW, TYPE_PREFIX
 from streams.decode.integers import with_integers
 from streams.decode.reasons import RejectReason
 
-_WS = " \t\r\n"
+_WS = "[ \t\r\n]*"  # JSON's whitespace, as a regular expression
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_LONGEST_LITERAL = 60  # a plain literal this long may run past the slice read: the exact path reads it
+# A number a double cannot hold (1e400, 400 digits): Polars refuses the whole column for it, and
+# such a text, even if only inside a string, is parsed exactly instead.
+_BEYOND_A_DOUBLE = r"[0-9]{300}|[0-9.][eE][+-]?[0-9]{3}"
+_FEW = 32  # a refused group of plain rows this small is parsed exactly, not halved further
 
 
 @dataclass(frozen=True)
@@ -59,17 +62,23 @@ def _columns(spec: EventSpec) -> dict[str, pl.DataType]:
 
 
 def _is_plain(text: pl.Expr) -> pl.Expr:
-    """Texts whose raw form says everything: no escapes, no nested object or array."""
+    """Texts whose raw form says everything: no escapes, no nested object or array, no number a double cannot hold."""
     return (
-        ~text.str.contains("\\", literal=True) & ~text.str.contains("[", literal=True) & (text.str.count_matches("{", literal=True) == 1)
+        ~text.str.contains("\\", literal=True)
+        & ~text.str.contains("[", literal=True)
+        & (text.str.count_matches("{", literal=True) == 1)
+        & ~text.str.contains(_BEYOND_A_DOUBLE)
     ).fill_null(False)
 
 
 def _after(name: str) -> pl.Expr:
-    """The raw text after the first `"name"`, from its next non-blank character (null if absent)."""
-    key = f'"{name}"'
-    text = pl.col("_text")
-    return text.str.slice(text.str.find(key, literal=True) + len(key), 80).str.strip_chars_start(_WS)
+    """What follows the first `"name"` in the raw text: the next non-blank character (`_next`, `:` for
+    a member), then the start of the value after it (`_value`: a number's whole literal, or one
+    character). A regular expression over the whole text: nothing is counted in bytes or characters,
+    so text before the name (non-ASCII, or blanks of any length) cannot move what is read."""
+    number = r"-?[0-9][0-9.eE+\-]*"
+    pattern = f'"{re.escape(name)}"{_WS}([\\s\\S]){_WS}({number}|[\\s\\S])'
+    return pl.col("_text").str.extract_groups(pattern).struct.rename_fields(["_next", "_value"])
 
 
 def _plain_columns(spec: EventSpec) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr]]:
@@ -77,17 +86,16 @@ def _plain_columns(spec: EventSpec) -> tuple[list[pl.Expr], list[pl.Expr], list[
     (2) from those, each field's type character and an integer's literal; and the checks `_doubt`
     (rows the raw text cannot vouch for) and `_extra` (rows with members beyond the names found)."""
     first = [_after(f.name).alias("_after_" + f.name) for f in spec.fields]
-    first.append(pl.col("_text").str.count_matches(r'"[ \t\r\n]*:').alias("_members"))
+    first.append(pl.col("_text").str.count_matches(f'"{_WS}:').alias("_members"))
     exprs, doubtful, found = [], [], []
     for f in spec.fields:
         after = pl.col("_after_" + f.name)
-        value = after.str.slice(1).str.strip_chars_start(_WS)
-        found.append(after.is_not_null().cast(pl.Int32))
-        doubtful.append(after.is_not_null() & ~after.str.starts_with(":"))  # the name seen first as a string value
+        following, value = after.struct.field("_next"), after.struct.field("_value")
+        found.append(following.is_not_null().cast(pl.Int32))
+        doubtful.append(following.is_not_null() & (following != ":"))  # the name seen first as a string value
         exprs.append(value.str.slice(0, 1).alias(TYPE_PREFIX + f.name))
         if f.json_type == "integer":  # the literal as written: Polars' own text of 1e3 or 1.0 goes through a float
-            literal = value.str.extract(r"^(-?[0-9][0-9.eE+\-]*)", 1)
-            doubtful.append(literal.str.len_chars() >= _LONGEST_LITERAL)
+            literal = pl.when(value.str.contains(r"^-?[0-9]")).then(value)
             exprs.append(pl.coalesce(literal, pl.col(f.name)).alias(f.name))
     checks = [
         pl.any_horizontal(doubtful).fill_null(False).alias("_doubt"),
@@ -241,8 +249,8 @@ def _split_plain(rows: pl.Series, text: pl.Series, spec: EventSpec) -> tuple[pl.
     try:
         return _parse_plain(rows, text, spec), []
     except Exception:
-        if rows.len() == 1:
-            return pl.DataFrame(), [int(rows[0])]
+        if rows.len() <= _FEW:  # halving further would cost more than parsing these exactly
+            return pl.DataFrame(), [int(r) for r in rows]
     half = rows.len() // 2
     left, left_refused = _split_plain(rows[:half], text[:half], spec)
     right, right_refused = _split_plain(rows[half:], text[half:], spec)
@@ -264,13 +272,15 @@ def _texts(values: pl.Series) -> pl.Series:
     return pl.concat([_texts(values[:half]), _texts(values[half:])], rechunk=True)
 
 
-def parse_values(rows: pl.Series, values: pl.Series, spec: EventSpec) -> tuple[pl.DataFrame, list[ParseFailure]]:
-    """Parse a column of raw values: the parsed rows (fields, types, exact integers) and the rows with no parse."""
+def parse_values(rows: pl.Series, values: pl.Series, spec: EventSpec, exact: bool = False) -> tuple[pl.DataFrame, list[ParseFailure]]:
+    """Parse a column of raw values: the parsed rows (fields, types, exact integers) and the rows with no parse.
+
+    exact=True parses every message on the exact path (the reference the fast path is tested against)."""
     schema = _columns(spec)
     if rows.len() == 0:
         return with_integers(pl.DataFrame(schema=schema), spec), []
     frame = pl.DataFrame({ROW: rows, "_raw": values, "_text": _texts(values)})
-    frame = frame.with_columns(_is_plain(pl.col("_text")).alias("_plain"))
+    frame = frame.with_columns((pl.lit(False) if exact else _is_plain(pl.col("_text"))).alias("_plain"))
     plain = frame.filter("_plain")
     parsed, refused = _split_plain(plain[ROW], plain["_text"], spec)
     failures: list[ParseFailure] = []
@@ -286,14 +296,14 @@ def parse_values(rows: pl.Series, values: pl.Series, spec: EventSpec) -> tuple[p
         clear = parsed.filter(~pl.col("_doubt") & pl.col("_twice").is_null())
         parts.append(clear.select([pl.col(c).cast(t) for c, t in schema.items()]))
     exact_rows = frame.filter(~pl.col("_plain") | pl.col(ROW).is_in(refused)).select(ROW, "_raw")
-    exact: list[dict[str, Any]] = []
+    read_exactly: list[dict[str, Any]] = []
     for row, raw in exact_rows.iter_rows():  # the messages plain text cannot vouch for: few in a real stream
         result = parse_exact(row, raw, spec)
         if isinstance(result, ParseFailure):
             failures.append(result)
         else:
-            exact.append(result)
-    if exact:
-        parts.append(pl.DataFrame(exact, schema=schema))
+            read_exactly.append(result)
+    if read_exactly:
+        parts.append(pl.DataFrame(read_exactly, schema=schema))
     merged = pl.concat(parts, how="vertical", rechunk=True).sort(ROW) if parts else pl.DataFrame(schema=schema)
     return with_integers(merged, spec), sorted(failures, key=lambda f: f.row)
