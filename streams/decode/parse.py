@@ -94,9 +94,10 @@ def _plain_columns(spec: EventSpec) -> tuple[list[pl.Expr], list[pl.Expr], list[
         found.append(following.is_not_null().cast(pl.Int32))
         doubtful.append(following.is_not_null() & (following != ":"))  # the name seen first as a string value
         exprs.append(value.str.slice(0, 1).alias(TYPE_PREFIX + f.name))
-        if f.json_type == "integer":  # the literal as written: Polars' own text of 1e3 or 1.0 goes through a float
-            literal = pl.when(value.str.contains(r"^-?[0-9]")).then(value)
-            exprs.append(pl.coalesce(literal, pl.col(f.name)).alias(f.name))
+        # A number's text is its literal as written, as on the exact path: Polars' own text of 1e3 or
+        # 55e-1 went through a float (an integer's exact value, or the value a detail quotes).
+        literal = pl.when(value.str.contains(r"^-?[0-9]")).then(value)
+        exprs.append(pl.coalesce(literal, pl.col(f.name)).alias(f.name))
     checks = [
         pl.any_horizontal(doubtful).fill_null(False).alias("_doubt"),
         (pl.col("_members") != pl.sum_horizontal(found)).alias("_extra"),
