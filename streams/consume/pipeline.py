@@ -138,7 +138,9 @@ class Pipeline:
                 return None
             started = time.perf_counter()
             try:
-                counts = self.store.write_batch(decoded, poll.next_offsets, now, replay_frame(list(poll.batches.values())))
+                counts = self.store.write_batch(
+                    decoded, poll.next_offsets, now, replay_frame(list(poll.batches.values())), topic_ids=poll.topic_ids
+                )
             except Exception:
                 self.metrics.errors.labels("write").inc()
                 raise  # offsets stay where DuckDB has them; nothing past this batch is committed

@@ -78,7 +78,7 @@ def build_pipeline(
             max_partition_fetch_bytes=8 * 1024 * 1024,
             client_id="customs-kpi-consumer",
         )
-        source = KafkaSource(consumer, list(TOPICS), store.stored_offsets)
+        source = KafkaSource(consumer, list(TOPICS), store.stored_offsets, store.stored_topic_ids)
         source.on_error = lambda stage: metrics.errors.labels(stage).inc()
         source.on_skipped = lambda topic, partition, n: metrics.skipped.labels(topic, str(partition)).inc(n)
         source.on_stopped = lambda topic, partition, stopped: metrics.stopped.labels(topic, str(partition)).set(int(stopped))

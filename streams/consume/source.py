@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from streams.contract.events import REPLAY_HEADER, parse_replay_header
 from streams.decode.batch import RawBatch
@@ -39,6 +39,7 @@ class Poll:
     batches: dict[str, RawBatch]
     next_offsets: Offsets
     generation: int = 0
+    topic_ids: dict[str, str] = field(default_factory=dict)  # topic -> Kafka's id of the log the records came from
 
     @property
     def size(self) -> int:
@@ -52,7 +53,7 @@ class Poll:
         batches = dict(self.batches)
         for topic, batch in later.batches.items():
             batches[topic] = batch if topic not in batches else batches[topic].joined(batch)
-        return Poll(batches, {**self.next_offsets, **later.next_offsets}, self.generation)
+        return Poll(batches, {**self.next_offsets, **later.next_offsets}, self.generation, {**self.topic_ids, **later.topic_ids})
 
 
 def _log_revoked(revoked: set[Partition]) -> None:
@@ -60,9 +61,17 @@ def _log_revoked(revoked: set[Partition]) -> None:
 
 
 class KafkaSource:
-    def __init__(self, consumer: EventConsumer, topics: Sequence[str], stored_offsets: Callable[[], Offsets]) -> None:
+    def __init__(
+        self,
+        consumer: EventConsumer,
+        topics: Sequence[str],
+        stored_offsets: Callable[[], Offsets],
+        stored_topic_ids: Callable[[], dict[tuple[str, int], str]] = dict,
+    ) -> None:
         self._consumer = consumer
         self._stored_offsets = stored_offsets
+        self._stored_topic_ids = stored_topic_ids
+        self._topic_ids: dict[tuple[str, int], str] = {}  # the topic id of the log each partition's offsets belong to
         self._next: Offsets = {}  # where DuckDB continues, as of the last batch written
         self._polled: Offsets = {}  # the offset after the last record handed over since the partition was positioned
         self._commits: queue.SimpleQueue[Offsets] = queue.SimpleQueue()
@@ -72,7 +81,8 @@ class KafkaSource:
         self.on_error: Callable[[str], None] = lambda _stage: None  # counts poll and commit errors
         self.on_skipped: Callable[[str, int, int], None] = lambda _topic, _partition, _n: None
         self.on_stopped: Callable[[str, int, bool], None] = lambda _topic, _partition, _stopped: None
-        self.stopped: dict[tuple[str, int], tuple[int, int]] = {}  # partition -> (DuckDB's next offset, the log's end)
+        # partition -> (DuckDB's next offset, the log's end: -1 if not asked, for a recreated topic seen on assignment)
+        self.stopped: dict[tuple[str, int], tuple[int, int]] = {}
         self._gaps_seen: dict[tuple[str, int], int] = {}  # partition -> where a retention gap was counted up to
         # On every assignment, position each partition where DuckDB says to continue.
         consumer.subscribe(topics, on_assigned=self.seek_assigned, on_revoked=_log_revoked)
@@ -81,11 +91,19 @@ class KafkaSource:
         with self.write_lock:  # the batch being written finishes first
             self.generation += 1
             self.on_reassign()
-            stored = self._stored_offsets()
+            stored, stored_ids = self._stored_offsets(), self._stored_topic_ids()
             for tp in assigned:
                 offset = stored.get((tp.topic, tp.partition))
                 self._polled.pop((tp.topic, tp.partition), None)
                 self.on_skipped(tp.topic, tp.partition, 0)  # both series from 0, so increase() and alerts see them
+                if offset is None:
+                    self._topic_ids.pop((tp.topic, tp.partition), None)  # a new log from its start: its id is adopted
+                elif (tp.topic, tp.partition) in stored_ids:
+                    self._topic_ids[(tp.topic, tp.partition)] = stored_ids[(tp.topic, tp.partition)]
+                if offset is not None and (tp.topic, tp.partition) not in self.stopped:
+                    # Recreated while the consumer was away: stopped below. This runs on kafka-python's
+                    # network thread, which must not wait for itself: the log's end is not asked.
+                    self._other_topic(tp, offset, on_assignment=True)
                 self.on_stopped(tp.topic, tp.partition, (tp.topic, tp.partition) in self.stopped)
                 if (tp.topic, tp.partition) in self.stopped:
                     self._consumer.pause(tp)  # still behind what DuckDB holds: stays stopped
@@ -97,13 +115,50 @@ class KafkaSource:
                     self._next[(tp.topic, tp.partition)] = offset
         log.info("assigned %d partitions, positioned at DuckDB's offsets", len(assigned))
 
+    def _other_topic(self, tp: Partition, floor: int, on_assignment: bool = False, fresh: bool = False) -> bool:
+        """The partition's records now come from another topic of the same name (Kafka's topic id is not
+        the one DuckDB's offsets were stored with): the topic was deleted and recreated. Stop the
+        partition, as for a log that went back: if the new log already reaches DuckDB's offset,
+        reading on from there would skip its first records unseen, with lag 0."""
+        key = (tp.topic, tp.partition)
+        known, current = self._topic_ids.get(key), self._consumer.topic_id(tp.topic, fresh)
+        if current is None:
+            return False  # the broker gives no ids, or the metadata has not arrived: nothing to compare
+        if known is None:
+            self._topic_ids[key] = current  # offsets stored before ids were kept: adopted
+            return False
+        if known == current:
+            return False
+        if on_assignment:
+            self.stopped[key] = (floor, -1)  # seek_assigned pauses it and reports it
+        else:
+            self.stopped[key] = (floor, self._consumer.end_offsets([tp]).get(tp, -1))
+            self._consumer.pause(tp)
+            self.on_stopped(tp.topic, tp.partition, True)
+        log.error(
+            "%s[%d]: the topic was recreated (its id is now %s; DuckDB's offsets, up to %d, are for %s). The partition is "
+            "stopped so that nothing is skipped unseen. To read the new log from its start, stop the consumer and run "
+            "`customs-kpi offsets accept-new-log --topic %s --partition %d`.",
+            tp.topic,
+            tp.partition,
+            current,
+            floor,
+            known,
+            tp.topic,
+            tp.partition,
+        )
+        return True
+
     def _went_back(self, tp: Partition, floor: int) -> bool:
         """Records below DuckDB's next offset came back. If the log now ends below it (the topic was
         recreated, or the broker's data wiped, while the database was kept), stop the partition: its
         new records would otherwise be discarded as already stored, silently, with lag 0."""
         end = self._consumer.end_offsets([tp]).get(tp)
         if end is None or end >= floor:
-            return False  # the log still holds DuckDB's position: only records polled before a seek
+            # The log still reaches DuckDB's position: records fetched before a seek, or a log reset to
+            # its start because it was replaced by one that has grown past the position since. The
+            # topic's id, asked of the broker, tells: the cached one may predate the new topic.
+            return self._other_topic(tp, floor, fresh=True)
         self._consumer.pause(tp)
         self.stopped[(tp.topic, tp.partition)] = (floor, end)
         self.on_stopped(tp.topic, tp.partition, True)
@@ -153,10 +208,13 @@ class KafkaSource:
         columns: dict[str, tuple[list[int], list[int], list[bytes | None], list[bytes | None]]] = {}
         replays: dict[str, list[tuple[int, int, bytes | None, str, int, int]]] = {}
         next_offsets: Offsets = {}
+        topic_ids: dict[str, str] = {}
         for tp, records in polled.items():
             floor = self._next.get((tp.topic, tp.partition), -1)
             if (tp.topic, tp.partition) in self.stopped:
                 continue
+            if records and self._other_topic(tp, floor):
+                continue  # recreated while the consumer ran
             if records and records[0].offset < floor:  # never hand back what DuckDB already holds
                 if self._went_back(tp, floor):
                     continue
@@ -179,8 +237,10 @@ class KafkaSource:
                     if original is not None:
                         replays.setdefault(tp.topic, []).append((tp.partition, r.offset, r.value, *original))
             next_offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
+            if (tp.topic, tp.partition) in self._topic_ids:
+                topic_ids[tp.topic] = self._topic_ids[(tp.topic, tp.partition)]
         batches = {topic: RawBatch(topic, *cols, replays=replays.get(topic, [])) for topic, cols in columns.items()}
-        return Poll(batches, next_offsets, self.generation)
+        return Poll(batches, next_offsets, self.generation, topic_ids)
 
     def written(self, next_offsets: Offsets) -> None:
         """DuckDB now holds everything before these offsets; Kafka is told on the polling thread."""

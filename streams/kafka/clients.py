@@ -184,6 +184,15 @@ class _Consumer:
         begins: Mapping[Partition, int] = self._consumer.beginning_offsets(list(partitions))
         return begins
 
+    def topic_id(self, topic: str, fresh: bool = False) -> str | None:
+        """The topic's id (KIP-516) in the consumer's metadata: new each time the topic is created; None if not known.
+
+        fresh: ask the broker first (a metadata request), instead of trusting the cached metadata."""
+        if fresh:
+            self._consumer.topics()  # always a remote call; it refreshes the cached ids too
+        found = self._consumer._cluster.topic_id(topic)  # kafka-python keeps it in its metadata cache, with no public accessor
+        return None if found is None else str(found)
+
     def commit(self, offsets: Offsets, wait: bool) -> None:
         commits = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
         if wait:

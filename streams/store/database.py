@@ -9,7 +9,7 @@ batch's index entries are written once DuckDB has committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -117,6 +117,12 @@ class EventStore:
         wanted = set(topics) if topics is not None else None
         return {(t, p): o for t, p, o in rows if wanted is None or t in wanted}
 
+    def stored_topic_ids(self) -> dict[tuple[str, int], str]:
+        """The id of the topic each partition's stored offset belongs to, where known (read like stored_offsets)."""
+        with self.reader() as con:
+            rows = con.execute(statement("write/stored_topic_ids")).fetchall()
+        return {(t, p): i for t, p, i in rows}
+
     @property
     def batch_seq(self) -> int:
         """The last batch committed."""
@@ -128,8 +134,11 @@ class EventStore:
         next_offsets: dict[tuple[str, int], int],
         now: datetime,
         replays: pl.DataFrame | None = None,
+        topic_ids: Mapping[str, str] | None = None,
     ) -> WriteCounts:
         """Store accepted rows, duplicates, rejects, aggregates and next offsets in one transaction.
+
+        `topic_ids` (topic -> Kafka's topic id) is stored with the offsets: the log they belong to.
 
         Messages in `replays` (batch.replay_frame) that are byte-for-byte a stored reject record
         their outcome on that reject instead: a new event is stored, but a repeated rejection or
@@ -146,7 +155,7 @@ class EventStore:
                     if replayed.size:
                         self._store_replays(index, spec, replayed, genuine, batch)
                 self._store_events(index, spec, part, batch)
-            self._finish(index, batch, next_offsets)
+            self._finish(index, batch, next_offsets, topic_ids or {})
         self._batch_seq, self._changed_seq = batch.seq, batch.changed
         try:  # the batch is committed: a failure here only leaves the index behind, and _sync_index catches up
             index.state.write(batch.index.entries, batch.seq, self._store_id)
@@ -239,7 +248,7 @@ class EventStore:
         return genuine.cast({"source_partition": pl.Int32, "source_offset": pl.Int64})
 
     # -- the end of the transaction ----------------------------------------------------------
-    def _finish(self, index: Index, batch: _Batch, next_offsets: dict[tuple[str, int], int]) -> None:
+    def _finish(self, index: Index, batch: _Batch, next_offsets: dict[tuple[str, int], int], topic_ids: Mapping[str, str]) -> None:
         con = self._con
         rejects = (
             pl.concat([r.cast(pl.Schema(REJECT_SCHEMA)) for r in batch.rejects], how="vertical") if batch.rejects else _empty(REJECT_SCHEMA)
@@ -270,15 +279,20 @@ class EventStore:
             batch.index.add(entries)
         for name in relations:
             con.unregister(name)
-        self._write_offsets(next_offsets, batch.now)
+        self._write_offsets(next_offsets, batch.now, topic_ids)
         con.execute(statement("write/end_batch"), {"batch_seq": batch.seq, "changed_seq": batch.changed})
 
-    def _write_offsets(self, next_offsets: dict[tuple[str, int], int], now: datetime) -> None:
+    def _write_offsets(self, next_offsets: dict[tuple[str, int], int], now: datetime, topic_ids: Mapping[str, str]) -> None:
         if not next_offsets:
             return
         frame = pl.DataFrame(
-            {"topic": [t for t, _ in next_offsets], "partition": [p for _, p in next_offsets], "next_offset": list(next_offsets.values())},
-            schema={"topic": pl.String, "partition": pl.Int32, "next_offset": pl.Int64},
+            {
+                "topic": [t for t, _ in next_offsets],
+                "partition": [p for _, p in next_offsets],
+                "next_offset": list(next_offsets.values()),
+                "topic_id": [topic_ids.get(t) for t, _ in next_offsets],
+            },
+            schema={"topic": pl.String, "partition": pl.Int32, "next_offset": pl.Int64, "topic_id": pl.String},
         )
         self._con.register("incoming_offsets", frame.to_arrow())
         self._con.execute(statement("write/upsert_offsets"), {"now": now})

@@ -199,11 +199,23 @@ class _Record:
 class ScriptedConsumer:
     """A consumer whose polls return the given offset ranges of customs.revenue[0]; the log begins at `begin`."""
 
-    def __init__(self, ranges: list[range], begin: int = 0) -> None:
+    def __init__(self, ranges: list[range], begin: int = 0, topic_id: str | None = None) -> None:
         self.ranges = ranges
         self.begin = begin
         self.asked_beginning = 0
         self.tp = _TP("customs.revenue", 0)
+        self.id = topic_id
+        self.paused: list[object] = []
+        self.sought: list[int] = []
+
+    def topic_id(self, topic: str, fresh: bool = False) -> str | None:
+        return self.id
+
+    def pause(self, partition: object) -> None:
+        self.paused.append(partition)
+
+    def end_offsets(self, partitions: object) -> dict:
+        return {self.tp: 500}
 
     def subscribe(self, topics, on_assigned, on_revoked) -> None:  # type: ignore[no-untyped-def]
         self.on_assigned = on_assigned
@@ -212,7 +224,7 @@ class ScriptedConsumer:
         return {self.tp: [_Record(o) for o in self.ranges.pop(0)]} if self.ranges else {}
 
     def seek(self, partition: object, offset: int) -> None:
-        pass
+        self.sought.append(offset)
 
     def beginning_offsets(self, partitions: object) -> dict:
         self.asked_beginning += 1
@@ -239,3 +251,80 @@ def test_polls_ahead_of_the_writer_are_not_gaps_but_a_real_gap_is_counted() -> N
     assert consumer.asked_beginning == 1
     assert skipped[1:] == [("customs.revenue", 0, 10)]  # 120 to 129, not 100 to 129
     assert third.batches["customs.revenue"].offsets == [130, 131, 132, 133, 134]
+
+
+def _source(consumer: ScriptedConsumer, stored_id: str | None) -> tuple[KafkaSource, list[bool]]:
+    ids = {} if stored_id is None else {("customs.revenue", 0): stored_id}
+    source = KafkaSource(consumer, ["customs.revenue"], lambda: {("customs.revenue", 0): 100}, lambda: ids)  # type: ignore[arg-type]
+    stops: list[bool] = []
+    source.on_stopped = lambda _topic, _partition, stopped: stops.append(stopped)
+    return source, stops
+
+
+def test_a_topic_recreated_while_the_consumer_was_away_stops_its_partition() -> None:
+    """DuckDB's offset (100) was stored for topic id A; Kafka's topic of that name is now B, and its new
+    log may well reach offset 100 already. The partition is stopped on assignment: not positioned at 100
+    of another log, nothing polled from it."""
+    consumer = ScriptedConsumer([range(100, 110)], topic_id="B")
+    source, stops = _source(consumer, "A")
+    consumer.on_assigned({consumer.tp})
+    assert consumer.paused == [consumer.tp] and consumer.sought == []
+    assert source.stopped == {("customs.revenue", 0): (100, -1)} and stops == [True]
+    assert source.poll(10, 100).size == 0  # what the paused partition still returns is not handed over
+
+
+def test_the_same_topic_goes_on_and_its_id_is_written_with_the_offsets() -> None:
+    consumer = ScriptedConsumer([range(100, 110)], topic_id="A")
+    source, stops = _source(consumer, "A")
+    consumer.on_assigned({consumer.tp})
+    assert consumer.sought == [100] and stops == [False]
+    polled = source.poll(10, 100)
+    assert polled.size == 10 and polled.topic_ids == {"customs.revenue": "A"}
+
+
+def test_offsets_stored_before_ids_were_kept_adopt_the_current_id() -> None:
+    consumer = ScriptedConsumer([range(100, 110)], topic_id="A")
+    source, stops = _source(consumer, None)
+    consumer.on_assigned({consumer.tp})
+    assert stops == [False] and source.poll(10, 100).topic_ids == {"customs.revenue": "A"}
+
+
+def test_a_topic_recreated_while_the_consumer_runs_stops_its_partition() -> None:
+    """The id changes between two polls (Kafka's metadata after a delete and create): the records of the
+    new log are not handed over, the partition is stopped with the log's end for the operator."""
+    consumer = ScriptedConsumer([range(100, 110), range(110, 120)], topic_id="A")
+    source, stops = _source(consumer, "A")
+    consumer.on_assigned({consumer.tp})
+    assert source.poll(10, 100).size == 10
+    consumer.id = "B"
+    assert source.poll(10, 100).size == 0
+    assert source.stopped == {("customs.revenue", 0): (100, 500)} and stops == [False, True]
+    assert consumer.paused == [consumer.tp]
+
+
+class StaleMetadataConsumer(ScriptedConsumer):
+    """Its cached metadata still has the old topic's id; the broker, asked afresh, the new one."""
+
+    def topic_id(self, topic: str, fresh: bool = False) -> str | None:
+        return "B" if fresh else self.id
+
+
+def test_a_log_reset_to_its_start_by_a_newer_topic_is_caught_with_fresh_metadata() -> None:
+    """A recreated topic whose log has already grown past DuckDB's offset, met through a reset of the
+    position to the log's start (records below the offset come back) before the cached metadata knows
+    the new id: the broker is asked for the id, and the partition is stopped instead of the first 100
+    records of the new log being dropped as already stored."""
+    consumer = StaleMetadataConsumer([range(0, 10)], topic_id="A")
+    source, stops = _source(consumer, "A")
+    consumer.on_assigned({consumer.tp})
+    assert source.poll(10, 100).size == 0
+    assert source.stopped == {("customs.revenue", 0): (100, 500)} and stops == [False, True]
+
+
+def test_records_from_before_a_seek_are_only_dropped_when_the_topic_is_the_same() -> None:
+    consumer = ScriptedConsumer([range(90, 110)], topic_id="A")
+    source, stops = _source(consumer, "A")
+    consumer.on_assigned({consumer.tp})
+    polled = source.poll(10, 100)
+    assert polled.batches["customs.revenue"].offsets == list(range(100, 110))  # 90 to 99 are stored already
+    assert source.stopped == {} and stops == [False]

@@ -94,6 +94,7 @@ def test_index_declarations(store: EventStore) -> None:
     "write/upsert_offsets",
     "write/end_batch",
     "write/stored_offsets",
+    "write/stored_topic_ids",
     "write/store_state",
     "write/change_rejects",
 )
@@ -107,11 +108,23 @@ def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> N
     assert run(store, "SELECT source_offset, raw_value, reason, rejected_at, batch_seq, dlq_published, changed_seq FROM rejects") == [
         (6, b"{", "invalid_json", NOW, 8, False, 3)
     ]
-    offsets = pl.DataFrame({"topic": ["customs.revenue"], "partition": [1], "next_offset": [7]}).cast({"partition": pl.Int32})
+    offsets = pl.DataFrame(
+        {"topic": ["customs.revenue", "customs.seizures"], "partition": [1, 0], "next_offset": [7, 3], "topic_id": ["id-A", None]}
+    ).cast({"partition": pl.Int32, "topic_id": pl.String})
     run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets)
-    run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets.with_columns(pl.lit(9).alias("next_offset")))
-    assert run(store, "FROM consumer_offsets") == [("customs.revenue", 1, 9, NOW)]
-    assert run(store, statement("write/stored_offsets")) == [("customs.revenue", 1, 9)]
+    later = offsets.with_columns(pl.lit(9).alias("next_offset"), pl.lit(None, pl.String).alias("topic_id"))
+    run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=later)  # no id given: the stored one is kept
+    assert run(store, "FROM consumer_offsets ORDER BY topic") == [
+        ("customs.revenue", 1, 9, NOW, "id-A"),
+        ("customs.seizures", 0, 9, NOW, None),
+    ]
+    assert run(store, statement("write/stored_offsets") + " ORDER BY topic") == [("customs.revenue", 1, 9), ("customs.seizures", 0, 9)]
+    assert run(store, statement("write/stored_topic_ids")) == [("customs.revenue", 1, "id-A")]
+    run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=later.with_columns(pl.lit("id-B").alias("topic_id")))
+    assert run(store, statement("write/stored_topic_ids") + " ORDER BY topic") == [
+        ("customs.revenue", 1, "id-B"),
+        ("customs.seizures", 0, "id-B"),
+    ]
     run(store, statement("write/end_batch"), {"batch_seq": 8, "changed_seq": 3})
     [(store_id, batch_seq, changed_seq)] = run(store, statement("write/store_state"))
     assert batch_seq == 8 and changed_seq == 3 and len(store_id) == 36  # a UUID, made by migration 004
@@ -121,7 +134,9 @@ def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> N
 
 @covers("write/accept_new_log", "write/forget_offset")
 def test_accepting_a_new_log_records_the_offset_and_forgets_it(store: EventStore) -> None:
-    offsets = pl.DataFrame({"topic": ["customs.revenue"] * 2, "partition": [1, 2], "next_offset": [300, 40]}).cast({"partition": pl.Int32})
+    offsets = pl.DataFrame({"topic": ["customs.revenue"] * 2, "partition": [1, 2], "next_offset": [300, 40], "topic_id": ["A", "A"]}).cast(
+        {"partition": pl.Int32}
+    )
     run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets)
     where = {"topic": "customs.revenue", "partition": 1}
     run(store, statement("write/accept_new_log"), where | {"now": NOW, "by": "ops", "note": "broker rebuilt"})
