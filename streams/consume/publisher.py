@@ -26,11 +26,12 @@ class LakePublisher:
         clock: Callable[[], datetime],
         on_published: Callable[[float, int], None] = lambda _seconds, _events: None,
         on_error: Callable[[], None] = lambda: None,
+        on_current: Callable[[], None] = lambda: None,
     ) -> None:
         self.store, self.lake, self.every_s, self.clock = store, lake, every_s, clock
         self.maintain_every_s = maintain_every_s
         self._maintained = time.monotonic()  # the first upkeep comes one interval after the start
-        self._on_published, self._on_error = on_published, on_error
+        self._on_published, self._on_error, self._on_current = on_published, on_error, on_current
         self._writer = LakeWriter(store, lake)
         self._reference = True  # compare the reference tables at the first publication
         self._last = float("-inf")
@@ -71,6 +72,7 @@ class LakePublisher:
             log.warning("publishing to the lake %s failed; retrying in %.0f s: %s", self.lake.describe(), self.every_s, exc)
             return
         self.failed = False
+        self._on_current()  # the lake now holds everything the store held when this began
         self._reference = False
         if self.maintain_every_s > 0 and time.monotonic() - self._maintained >= self.maintain_every_s:
             self._maintain()

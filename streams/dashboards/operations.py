@@ -192,7 +192,15 @@ def pipeline() -> Any:
                 "Wall clock minus the time the consumer last stored a batch and its offsets.",
                 SECONDS,
                 Query("time() - customs_kpi_last_commit_timestamp_seconds", "since last commit"),
-                w=8,
+                w=4,
+            ),
+            single(
+                "Analysts' lake: time since current",
+                "Wall clock minus the last time the lake held everything the store held (a publication, or one that found "
+                "nothing new). CustomsKpiLakeStale fires over 15 minutes; CustomsKpiLakePublishFailing when publications fail.",
+                SECONDS,
+                Query("time() - max(customs_kpi_lake_current_timestamp_seconds > 0)", "since current"),
+                w=4,
             ),
             single(
                 "Exporter up",
@@ -203,7 +211,8 @@ def pipeline() -> Any:
             ),
             single(
                 "Errors by stage",
-                "Errors over the dashboard's time range: write (storing a batch in DuckDB), dlq (copying rejects to customs.dlq).",
+                "Errors over the dashboard's time range: write (storing a batch in DuckDB), dlq (copying rejects to customs.dlq), "
+                "lake (publishing to the analysts' lake, or its upkeep), poll, commit, decode.",
                 COUNT,
                 Query("sum by (stage) (increase(customs_kpi_errors_total[$__range]))", "{{stage}}"),
                 w=4,

@@ -22,6 +22,7 @@ class PipelineMetrics:
     dlq_published: Counter
     up: Gauge
     lake_published: Gauge
+    lake_current: Gauge
     lake_duration: Histogram
     lake_events: Counter
     skipped: Counter
@@ -65,6 +66,12 @@ class PipelineMetrics:
             lake_published=Gauge(
                 "customs_kpi_lake_published_timestamp_seconds",
                 "When the last publication to the analysts' lake committed (a publication that found nothing new does not count).",
+                registry=registry,
+            ),
+            lake_current=Gauge(
+                "customs_kpi_lake_current_timestamp_seconds",
+                "When the analysts' lake last held everything the store held: a publication, or one that found nothing new "
+                "(0 while the lake is off or has not been current yet).",
                 registry=registry,
             ),
             lake_duration=Histogram(

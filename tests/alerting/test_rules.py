@@ -32,10 +32,10 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_rule_files_are_valid() -> None:
-    """promtool check rules: 36 revenue, 6 summary and 10 pipeline rules."""
+    """promtool check rules: 36 revenue, 6 summary and 13 pipeline rules."""
     result = run(tool("promtool"), "check", "rules", *RULES)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 10 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
+    assert "SUCCESS: 13 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
     assert "SUCCESS: 6 rules found" in result.stdout
 
 
@@ -48,7 +48,7 @@ def test_rule_unit_tests_pass() -> None:
         shutil.copytree(PROMETHEUS_DIR / "rules", root / "rules")
         shutil.copytree(PROMETHEUS_DIR / "tests", root / "tests")
         results = _run_groups(root, sorted((root / "tests").glob("*.test.yml")))
-    assert len(results) == 1 + 5 + 10 + 1 + 5  # the test groups of the five files, every one finished
+    assert len(results) == 1 + 6 + 10 + 1 + 5  # the test groups of the five files, every one finished
     failed = [output for _, code, output in results if code != 0]
     assert not failed, failed[0]
     assert all("SUCCESS" in output for _, _, output in results)
@@ -89,6 +89,7 @@ P = [f"revenue-precision.test:{i}" for i in range(10)]
 SILENCE = "pipeline-silence.test:0"
 STREAMS = '{stream=~"revenue|declarations"}'
 PAGE = "revenue.test:4"
+LAKE = "pipeline.test:5"
 MUTATIONS: list[Mutation] = [
     # Departments: each tier's thresholds and volume guards (revenue-precision groups 0 and 1).
     *_moves("revenue", "customs_department:revenue_pace:ratio3d < 0.5", "0.5", P[0], P[0]),
@@ -148,9 +149,20 @@ MUTATIONS: list[Mutation] = [
     *_windows("pipeline", "[30m]", "[60m]", "[15m]", "pipeline.test:4", "pipeline.test:4"),
     *_waits("pipeline", "CustomsKpiRejectRatioHigh", "10m", "20m", "5m", "pipeline.test:4", "pipeline.test:4"),
     ("pipeline", "skipped_total[1h])) > 0", "skipped_total[1h])) > 150", "pipeline.test:2", False),
+    ("pipeline", "skipped_total[1h])) > 0", "skipped_total[1h])) > 1", "pipeline.test:2", False),  # one record must page
     ("pipeline", "skipped_total[1h])) > 0", "skipped_total[3h])) > 0", "pipeline.test:2", False),
     *_waits("pipeline", "CustomsKpiPartitionStopped", "1m", "2m", "0m", "pipeline.test:2", "pipeline.test:2"),
     *_waits("pipeline", "CustomsKpiExporterDown", "2m", "4m", "1m", "pipeline.test:0", "pipeline.test:0"),
+    # The analysts' lake and the DLQ (pipeline.test group 5).
+    ("pipeline", '{stage="lake"}[5m])) > 0', '{stage="lake"}[5m])) > 100', LAKE, False),
+    *_windows("pipeline", '{stage="lake"}[5m]', '{stage="lake"}[10m]', '{stage="lake"}[150s]', LAKE, LAKE),
+    *_waits("pipeline", "CustomsKpiLakePublishFailing", "15m", "30m", "450s", LAKE, LAKE),
+    ("pipeline", '{stage="dlq"}[5m])) > 0', '{stage="dlq"}[5m])) > 100', LAKE, False),
+    *_windows("pipeline", '{stage="dlq"}[5m]', '{stage="dlq"}[10m]', '{stage="dlq"}[150s]', LAKE, LAKE),
+    *_waits("pipeline", "CustomsKpiDlqFailing", "15m", "30m", "450s", LAKE, LAKE),
+    *_moves("pipeline", "(customs_kpi_lake_current_timestamp_seconds) > 900", "900", LAKE, LAKE),
+    ("pipeline", "(customs_kpi_lake_current_timestamp_seconds) > 0\n", "(customs_kpi_lake_current_timestamp_seconds) > -1\n", LAKE, False),
+    *_waits("pipeline", "CustomsKpiLakeStale", "5m", "10m", "150s", LAKE, LAKE),
     *_waits("pipeline", "CustomsKpiExporterAbsent", "5m", "10m", "150s", "pipeline.test:3", "pipeline.test:3"),
 ]
 
