@@ -31,7 +31,7 @@ class Briefing:
     year: int
     national: list[Row]  # per target level: ytd, target, plan to date, pace, projection
     year_on_year: Row  # this_year_vnd, last_year_vnd (0 when the data has no year before)
-    league: list[Row]  # the 35 departments at the estimate level, with names
+    league: list[Row]  # the 35 departments, each at its estimate level or else its only level, with names
     on_pace: int  # departments whose ytd is at least their plan to date (estimate level)
     with_target: int
     burn_up: Row  # days, cumulative net this year and the year before, plan points per level

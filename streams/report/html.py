@@ -118,6 +118,8 @@ def _league(b: Briefing, w: dict[str, str], s: Style, name: str) -> str:
                 f"<span class='on'>{escape(w['on_pace'])}</span>" if r["on_pace"] else f"<span class='behind'>{escape(w['behind'])}</span>"
             )
         mark = "" if r["target_status"] in ("official", None) else " *"
+        if r["level"] not in ("estimate", None):  # no estimate that year: the level the target comes from
+            mark += f" ({escape(w['level_' + r['level']])})"
         rows.append(
             [
                 escape(f"{r['department_code']} {r[name]}"),

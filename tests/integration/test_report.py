@@ -148,6 +148,30 @@ def test_unusual_days_say_so_in_words(db: Path) -> None:
     assert "silent_departments" in june["notes"] and "chưa có số thu" in html
 
 
+def test_the_league_lists_every_department_with_the_level_of_its_target(db: Path) -> None:
+    """2020: Hải Phòng (03) has only an assigned target, Lạng Sơn (15) an estimate and a striving one, most
+    departments none. All 35 are listed, each once, at its estimate level or else its only level, with
+    the figures of revenue_progress at that level; the page says which level is not an estimate."""
+    data, html = _briefing(db, date(2020, 6, 30))
+    as_of = end_of_day(date(2020, 6, 30))
+    assert len(data["league"]) == 35 and len({r["department_code"] for r in data["league"]}) == 35
+    levels = {r["department_code"]: r["level"] for r in data["league"]}
+    assert levels["03"] == "assigned" and levels["15"] == "estimate"
+    for row in data["league"]:
+        [view] = _view(
+            db,
+            "FROM revenue_progress($a) WHERE department_code = $d AND level IS NOT DISTINCT FROM $l",
+            a=as_of,
+            d=row["department_code"],
+            l=row["level"],
+        )
+        assert (row["ytd_vnd"], row["target_vnd"]) == (view["ytd_vnd"], view["target_vnd"])
+    hai_phong = next(r for r in data["league"] if r["department_code"] == "03")
+    assert hai_phong["target_vnd"] == 67_000 * 10**9 and hai_phong["ytd_vnd"] > 0 and hai_phong["receipts"] > 0
+    assert "(chỉ tiêu giao)" in html
+    assert data["with_target"] == sum(r["target_vnd"] is not None for r in data["league"]) >= 3
+
+
 def test_the_page_in_a_real_browser_and_its_pdf(db: Path, tmp_path: Path) -> None:
     """Chromium loads the page without an error and with every chart; the CLI prints the PDF; its text keeps the diacritics."""
     page = tmp_path / "briefing.html"
