@@ -110,6 +110,33 @@ def test_shortfall_by_tax_type(db: Path) -> None:
     assert duty[5] == pytest.approx(duty[2] - duty[4]) and duty[5] < 0 < vat[5]
 
 
+def test_shortfall_shares_lie_between_0_and_1_with_large_refunds(tmp_path: Path) -> None:
+    """Excise collected 1,000 bn and refunded 5,000 bn nationally: by net amounts its share was negative
+    and VAT's over 100%. By gross collections each share lies in [0, 1], the shares sum to 1, and the
+    gaps of a department sum to its shortfall (net ytd minus plan to date)."""
+    bn = 10**9
+    s = open_store(tmp_path / "refunds.duckdb")
+    write_reference(s, load_targets())
+    when = "2021-02-01T10:00:00+07:00"
+    events = [
+        revenue(event_id="v", receipt_no="V", department_code="03", office_code=None, amount_vnd=4_000 * bn, tax_type="vat", occurred_at=when),
+        revenue(event_id="e", receipt_no="E", department_code="02", office_code=None, amount_vnd=1_000 * bn, tax_type="excise", occurred_at=when),
+        revenue(event_id="r", receipt_no="R", department_code="02", office_code=None, amount_vnd=5_000 * bn, tax_type="excise",
+                kind="refund", occurred_at=when),
+    ]  # fmt: skip
+    _load(s, events, "revenue")
+    s.close()
+    rows = run(tmp_path / "refunds.duckdb", "shortfall_by_tax_type")
+    shares = {r[1]: r[3] for r in rows if r[0] == "03"}
+    assert shares == {"vat": pytest.approx(0.8), "excise": pytest.approx(0.2)}  # 4,000 and 1,000 of 5,000 bn gross
+    assert all(0 <= r[3] <= 1 for r in rows)
+    for dept in {r[0] for r in rows}:
+        mine = [r for r in rows if r[0] == dept]
+        assert sum(r[3] for r in mine) == pytest.approx(1)
+        [progress] = [p for p in run(tmp_path / "refunds.duckdb", "behind_pace") if p[0] == dept]
+        assert sum(r[5] for r in mine) == pytest.approx(progress[3] - progress[4])  # ytd - plan: the shortfall, negative
+
+
 def test_red_channel_share_month(db: Path) -> None:
     """March (to as_of) against February: red share from 1/4 to 2/3."""
     rows = run(db, "red_channel_share_month")
