@@ -118,12 +118,12 @@ def test_shortfall_shares_lie_between_0_and_1_with_large_refunds(tmp_path: Path)
     s = open_store(tmp_path / "refunds.duckdb")
     write_reference(s, load_targets())
     when = "2021-02-01T10:00:00+07:00"
+    at = {"department_code": "03", "office_code": None, "occurred_at": when}
     events = [
-        revenue(event_id="v", receipt_no="V", department_code="03", office_code=None, amount_vnd=4_000 * bn, tax_type="vat", occurred_at=when),
-        revenue(event_id="e", receipt_no="E", department_code="02", office_code=None, amount_vnd=1_000 * bn, tax_type="excise", occurred_at=when),
-        revenue(event_id="r", receipt_no="R", department_code="02", office_code=None, amount_vnd=5_000 * bn, tax_type="excise",
-                kind="refund", occurred_at=when),
-    ]  # fmt: skip
+        revenue(event_id="v", receipt_no="V", amount_vnd=4_000 * bn, tax_type="vat", **at),
+        revenue(event_id="e", receipt_no="E", amount_vnd=1_000 * bn, tax_type="excise", **at | {"department_code": "02"}),
+        revenue(event_id="r", receipt_no="R", amount_vnd=5_000 * bn, tax_type="excise", kind="refund", **at | {"department_code": "02"}),
+    ]
     _load(s, events, "revenue")
     s.close()
     rows = run(tmp_path / "refunds.duckdb", "shortfall_by_tax_type")
