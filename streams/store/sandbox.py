@@ -125,7 +125,15 @@ def open_lake(
 ) -> tuple[duckdb.DuckDBPyConnection, Source] | None:
     """The lake attached read-only (at a snapshot `version` or time `at`, for time travel) as the
     session's default database, with the curated views and macros as temporary ones; None if the
-    lake holds no publication yet."""
+    lake holds no publication yet.
+
+    Without a version or time, the lake's newest snapshot is found first and attached as that
+    version: every query of the session (a briefing's dozen) reads the one publication its Source
+    names, even when the consumer publishes meanwhile."""
+    if version is None and at is None:
+        version = _newest_snapshot(lake)
+        if version is None:
+            return None
     con = duckdb.connect(":memory:", config=_config(memory_limit))
     try:
         try:
@@ -150,6 +158,21 @@ def open_lake(
         con.close()
         raise
     return con, Source(lake.describe(), False, published, int(snapshot))
+
+
+def _newest_snapshot(lake: Lake) -> int | None:
+    """The id of the lake's newest snapshot; None if the consumer has not published to it yet."""
+    con = duckdb.connect(":memory:")
+    try:
+        lake.attach(con, read_only=True)
+        (snapshot,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
+        try:
+            con.execute(f"SELECT 1 FROM {ALIAS}.lake_publications LIMIT 0")
+        except duckdb.CatalogException:
+            return None
+        return int(snapshot)
+    finally:
+        con.close()
 
 
 def lake_views_sql(lake: Lake, attach: bool = False) -> str:

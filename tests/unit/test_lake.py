@@ -311,7 +311,14 @@ def test_a_reader_may_read_the_lake_and_nothing_beside_it(feed: Feed) -> None:
             run_query(con, source, f"SELECT * FROM read_csv('{feed.path}')")  # the store itself
         feed.write(revenue=_revenue(7, 0))
         writer.publish(NOW, reference=False)
-        assert run_query(con, source, "SELECT count(*) AS n FROM revenue").frame["n"].to_list() == [7]  # the same session sees it
+        # A session reads the one publication its source names; a new session reads the newer one.
+        assert run_query(con, source, "SELECT count(*) AS n FROM revenue").frame["n"].to_list() == [0]
+    finally:
+        con.close()
+    con, newer = open_sandbox(feed.path, lake_for(feed.path))
+    try:
+        assert newer.version is not None and source.version is not None and newer.version > source.version
+        assert run_query(con, newer, "SELECT count(*) AS n FROM revenue").frame["n"].to_list() == [7]
     finally:
         con.close()
 
@@ -340,3 +347,38 @@ def test_every_view_and_ready_query_runs_on_the_lake(feed: Feed) -> None:
         assert run_query(con, source, "SELECT count(*) AS n FROM release_times").frame["n"].to_list() == [1]
     finally:
         con.close()
+
+
+def test_a_briefing_reads_one_lake_version_and_says_which(feed: Feed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The consumer publishes between the briefing's first query (the headline) and the next ones (the
+    league and the rest): every figure still comes from the version the briefing opened, and the page
+    names it. Before, each query read the newest publication and the headline and league disagreed."""
+    from datetime import date
+
+    from streams.report import briefing as briefing_module
+
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(5, 0))
+    writer.publish(NOW, reference=True)
+    con, source = open_sandbox(feed.path, lake_for(feed.path))
+    real_rows, calls = briefing_module._rows, []
+
+    def publish_after_the_headline(*args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+        rows = real_rows(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(args[2])
+        if args[2] == "national":  # the consumer publishes 7 more events now
+            feed.write(revenue=_revenue(7, 100))
+            writer.publish(NOW, reference=False)
+        return rows
+
+    monkeypatch.setattr(briefing_module, "_rows", publish_after_the_headline)
+    try:
+        b = briefing_module.gather(con, source, date(2021, 6, 30))
+    finally:
+        con.close()
+    assert calls[0] == "national" and "league" in calls
+    first_five = sum(1_000_000 + i for i in range(5))
+    assert [r["ytd_vnd"] for r in b.national] == [first_five] * len(b.national)
+    assert sum(r["ytd_vnd"] for r in b.league) == first_five  # not the 12 events of the newer version
+    assert f"at version {source.version}," in b.freshness
+    assert _lake_totals(feed)[0] == 12  # the newer version is there for the next reader
