@@ -32,7 +32,7 @@ def integer_literal(text: str) -> tuple[str, int | None]:
     digits = (whole + frac).lstrip("0")
     if not digits:
         return "ok", 0
-    if exp is not None and len(exp.lstrip("+-")) > 12:  # beyond any integer's digits either way
+    if exp is not None and len(exp.lstrip("+-").lstrip("0")) > 12:  # beyond any integer's digits either way (1e000…0 is 1)
         return ("fraction", None) if exp.startswith("-") else ("range", None)
     significant = digits.rstrip("0")
     shift = int(exp or 0) - len(frac) + (len(digits) - len(significant))  # value = significant x 10^shift

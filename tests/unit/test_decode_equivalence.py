@@ -59,6 +59,7 @@ def integer_spellings(value: int) -> list[str]:
     digits = str(abs(value))
     sign = "-" if value < 0 else ""
     spelt = [digits, digits + ".0", digits + ".000", digits + "e0", digits + "E+0", digits + "e-0", digits + "0e-1", digits + "00E-2"]
+    spelt += [digits + "e" + "0" * 15, digits + "0E-" + "0" * 14 + "1"]  # exponents written with many zeros
     stripped = digits.rstrip("0") or "0"
     if (zeros := len(digits) - len(stripped)) and stripped != "0":
         spelt += [f"{stripped}e{zeros}", f"{stripped}E+{zeros}", f"{stripped}.0e{zeros}"]

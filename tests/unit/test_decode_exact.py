@@ -53,6 +53,9 @@ def with_goods_value(literal: str) -> bytes:
         ("922337203685477580.7e1", 2**63 - 1),
         ("92233720368547758070e-1", 2**63 - 1),
         ("9223372036854775807.000", 2**63 - 1),
+        ("1e0000000000000", 1),  # an exponent of zeros is 0, however many
+        ("1E+00000000000000003", 1000),
+        ("15000e-0000000000000001", 1500),
     ],
 )
 def test_integers_are_stored_exactly(literal: str, stored: int) -> None:
