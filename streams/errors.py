@@ -101,3 +101,16 @@ class SchemaTooNewError(CustomsKpiError):
             f"the database is at schema version {self.found}, newer than this release of customs-kpi knows "
             f"(up to {self.known}): it was written by a newer release; run that release (or newer) on it"
         )
+
+
+@dataclass
+class LakeUnavailableError(CustomsKpiError):
+    """The analysts' lake cannot be attached: its catalog or its data cannot be reached."""
+
+    lake: str  # the lake as Lake.describe() gives it (never a password)
+    detail: str
+
+    exit_code = 6
+
+    def __str__(self) -> str:
+        return f"the lake {self.lake} cannot be reached: {self.detail}"

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from streams.errors import ConfigError
-from streams.kpi.clock import VIETNAM
+from streams.kpi.clock import FIRST_DAY, LAST_DAY, VIETNAM
 from streams.store.sandbox import Connection, QueryResult, Source, run_query
 from streams.store.schema import sql_dir
 from streams.store.sqlfiles import statement
@@ -92,7 +92,10 @@ def parse_as_of(text: str, now: datetime | None = None) -> datetime:
         t = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ConfigError("--as-of", text, "now or an ISO timestamp such as 2021-06-30T17:00:00+07:00") from exc
-    return t if t.tzinfo else t.replace(tzinfo=VIETNAM)
+    t = t if t.tzinfo else t.replace(tzinfo=VIETNAM)
+    if not FIRST_DAY <= t.date() <= LAST_DAY:
+        raise ConfigError("--as-of", text, f"now or a time from {FIRST_DAY} (the contract's first day) to {LAST_DAY}")
+    return t
 
 
 def export_frame(con: Connection, source: Source, name: str, max_rows: int) -> pl.DataFrame:

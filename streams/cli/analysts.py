@@ -135,6 +135,10 @@ def report(
         day = date.fromisoformat(as_of)
     except ValueError as exc:
         raise ConfigError("--as-of", as_of, "a day, e.g. 2021-12-31") from exc
+    from streams.kpi.clock import FIRST_DAY, LAST_DAY
+
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ConfigError("--as-of", as_of, f"a day from {FIRST_DAY} (the contract's first day) to {LAST_DAY}")
     write_report(db, lake_for(db, lake, lake_data), day, lang, output)
     typer.echo(f"wrote {output}")
 

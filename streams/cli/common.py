@@ -50,6 +50,10 @@ def parse_time(value: str, setting: str) -> datetime:
         from streams.kpi.clock import VIETNAM
 
         t = t.replace(tzinfo=VIETNAM)
+    from streams.kpi.clock import FIRST_DAY, LAST_DAY
+
+    if not FIRST_DAY <= t.date() <= LAST_DAY:
+        raise ConfigError(setting, value, f"a time from {FIRST_DAY} (the contract's first day) to {LAST_DAY}")
     return t
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from streams.errors import ConfigError
+from streams.errors import ConfigError, LakeUnavailableError
 from streams.store.database import EventStore
 from streams.store.extensions import load_extensions
 from streams.store.sqlfiles import relation, statement
@@ -91,7 +91,11 @@ class Lake:
             self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         if not read_only and "://" not in self.data_path:
             Path(self.data_path).mkdir(parents=True, exist_ok=True)
-        con.execute(f"ATTACH {_literal('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")
+        try:
+            con.execute(f"ATTACH {_literal('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")
+        except duckdb.IOException as exc:  # the catalog's server or file, or the data path: a clear error, not a traceback
+            detail = str(exc).splitlines()[0]
+            raise LakeUnavailableError(self.describe(), _without_password(detail)) from exc
 
 
 def lake_for(db: Path, setting: str | None = None, data: str | None = None) -> Lake:
