@@ -110,10 +110,21 @@ def export_frame(con: Connection, source: Source, name: str, max_rows: int) -> p
     return result.frame
 
 
+def csv_text(frame: pl.DataFrame) -> str:
+    """The frame as CSV, times in RFC 3339 as the contract writes them (2021-01-01T00:44:53+00:00; Polars'
+    own CSV writes +0000, which the contract refuses), so that a file the product writes it reads back."""
+    times = [
+        pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime)
+    ]
+    return (frame.with_columns(times) if times else frame).write_csv()
+
+
 def write_frame(frame: pl.DataFrame, output: Path) -> None:
     """Parquet, or CSV by the file's ending."""
     if output.suffix.lower() == ".csv":
         check_flat(frame, "--output")
-        frame.write_csv(output)
+        output.write_text(csv_text(frame), encoding="utf-8")
     else:
         frame.write_parquet(output)

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from streams.kpi.clock import VIETNAM
 from streams.observe.console import Progress, ProgressRow
-from streams.query import check_flat, freshness
+from streams.query import check_flat, csv_text, freshness
 from streams.rejects import RejectSummary
 from streams.store.lake import Lake
 from streams.store.sandbox import Connection, QueryResult, Source
@@ -135,7 +135,7 @@ def write_result(result: QueryResult, fmt: str, output: Path | None, console: Co
         frame.write_parquet(output)
     elif fmt == "csv":
         check_flat(frame, "--format")
-        _emit(frame.write_csv(), output)
+        _emit(csv_text(frame), output)
     elif fmt == "json":
         _emit(frame.write_ndjson(), output)
 
