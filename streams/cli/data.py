@@ -172,23 +172,39 @@ def aggregates_rebuild(db: Db = DEFAULT_DB) -> None:
 def offsets_accept_new_log(
     topic: Annotated[str, typer.Option(help="The topic whose partition was stopped, e.g. customs.revenue.")],
     partition: Annotated[int, typer.Option(help="The partition number.")],
+    bootstrap: Bootstrap = "127.0.0.1:19092",
     db: Db = DEFAULT_DB,
     note: Annotated[str | None, typer.Option(help="Why, for the record (e.g. the broker's data was lost on 2026-12-01).")] = None,
 ) -> None:
     """Read a stopped partition's new log from its start (stop the consumer first).
 
-    The consumer stops a partition whose log ends before the offset the database holds: the topic
-    was recreated or the broker's data lost. This records the decision (offset_resets: the offset
-    held, when, by whom, the note) and forgets the stored offset; event_ids already stored count as
-    duplicates when they come again.
+    The consumer stops a partition whose log ends before the offset the database holds, or whose
+    topic id is not the one stored with it: the topic was recreated or the broker's data lost. This
+    asks the broker that it is so (a partition that is not stopped is refused: reading its log again
+    from the start is not a new log), records the decision (offset_resets: the offset held, when, by
+    whom, the note) and forgets the stored offset; event_ids already stored count as duplicates
+    when they come again.
     """
     import getpass
     from datetime import UTC, datetime
 
+    from streams.cli.settings import kafka_connection
+    from streams.kafka.topics import partition_log
     from streams.store import open_store
 
     store = open_store(db)
     try:
+        held = store.stored_offsets([topic]).get((topic, partition))
+        if held is not None:
+            end, topic_id = partition_log(kafka_connection(bootstrap), topic, partition)
+            stored_id = store.stored_topic_ids().get((topic, partition))
+            if end >= held and (stored_id is None or topic_id is None or topic_id == stored_id):
+                raise ConfigError(
+                    "--partition",
+                    f"{topic}[{partition}]",
+                    f"a partition the consumer stopped: its log ends at {end}, not before the {held} the database holds, "
+                    "and its topic id is the one stored, so it is the same log; nothing was changed",
+                )
         before = store.accept_new_log(topic, partition, datetime.now(UTC), getpass.getuser(), note)
     finally:
         store.close()

@@ -58,3 +58,25 @@ def _wait_for_leaders(admin: Any, topics: list[str], timeout_s: float = 60.0) ->
         if time.monotonic() > deadline:
             raise BrokerError(f"the new topics {', '.join(topics)} had no leader within {timeout_s:.0f} s")
         time.sleep(0.1)
+
+
+def partition_log(connection: KafkaConnection, topic: str, partition: int) -> tuple[int, str | None]:
+    """(the partition's end offset, the topic's id) as the broker has them now; BrokerError if it cannot say."""
+    from kafka import TopicPartition
+
+    from streams.kafka.clients import consumer
+
+    check_reachable(connection)
+    reader = consumer(connection, client_id="customs-kpi-offsets", enable_auto_commit=False)
+    try:
+        tp = TopicPartition(topic, partition)
+        try:
+            ends = reader.end_offsets([tp])
+            topic_id = reader.topic_id(topic, fresh=True)
+        except KafkaError as exc:
+            raise BrokerError(f"the broker at {connection.bootstrap_servers} cannot say where {topic}[{partition}] ends: {exc}") from exc
+        if tp not in ends:
+            raise BrokerError(f"the broker at {connection.bootstrap_servers} has no partition {topic}[{partition}]")
+        return ends[tp], topic_id
+    finally:
+        reader.close()

@@ -279,7 +279,8 @@ def test_a_log_behind_the_database_stops_its_partition_until_accepted(
     assert run.pipeline.source.stopped == {("customs.revenue", 0): (300, 100)}
     run.stop()
 
-    result = cli("offsets", "accept-new-log", "--db", str(tmp_path / "customs.duckdb"), "--topic", "customs.revenue", "--partition", "0",
+    db = str(tmp_path / "customs.duckdb")
+    result = cli("offsets", "accept-new-log", "-b", bootstrap, "--db", db, "--topic", "customs.revenue", "--partition", "0",
                  "--note", "broker data lost in a test")  # fmt: skip
     assert "the offset held (300) is recorded" in result.stdout
     run = running()
@@ -322,7 +323,18 @@ def test_a_recreated_topic_that_reaches_the_stored_offset_stops_its_partition(
     assert _stored(run) == (300, first_total) and run.handled() == 0
     run.stop()
 
-    result = cli("offsets", "accept-new-log", "--db", str(tmp_path / "customs.duckdb"), "--topic", "customs.revenue", "--partition", "0")
+    result = cli(
+        "offsets",
+        "accept-new-log",
+        "-b",
+        bootstrap,
+        "--db",
+        str(tmp_path / "customs.duckdb"),
+        "--topic",
+        "customs.revenue",
+        "--partition",
+        "0",
+    )
     assert "the offset held (300) is recorded" in result.stdout
     run = running()
     run.wait(lambda: run.handled() == 400, "the new log read from its start")
@@ -330,6 +342,31 @@ def test_a_recreated_topic_that_reaches_the_stored_offset_stops_its_partition(
     with run.pipeline.store.reader() as con:
         [(new_id,)] = con.execute("SELECT topic_id FROM consumer_offsets WHERE topic = 'customs.revenue' AND partition = 0").fetchall()
     assert new_id not in (None, old_id)
+
+
+def test_accepting_a_log_that_is_not_new_is_refused(bootstrap: str, running: Callable[[], Running], tmp_path: Path) -> None:
+    """accept-new-log on a partition the consumer did not stop (its log reaches the stored offset, its topic is
+    the same) is refused and changes nothing: read again from its start, its recorded duplicates and rejects
+    would collide with themselves and the consumer would fail on every start."""
+    first, first_total = _good("kept", 300)
+    _send_to(bootstrap, 0, first)
+    run = running()
+    run.wait(lambda: run.handled() == 300, "300 stored")
+    run.stop()
+    db = str(tmp_path / "customs.duckdb")
+    result = cli("offsets", "accept-new-log", "-b", bootstrap, "--db", db, "--topic", "customs.revenue", "--partition", "0", check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "its log ends at 300, not before the 300 the database holds" in result.stderr and "nothing was changed" in result.stderr
+    store = open_store(tmp_path / "customs.duckdb")
+    try:
+        assert store.stored_offsets()[("customs.revenue", 0)] == 300
+        with store.reader() as con:
+            assert con.execute("SELECT count(*) FROM offset_resets").fetchall() == [(0,)]
+    finally:
+        store.close()
+    run = running()
+    run.wait(lambda: run.metric("customs_kpi_consumer_running") == 1, "the consumer running")
+    assert _stored(run) == (300, first_total)
 
 
 def test_a_topic_recreated_while_the_consumer_runs_stops_its_partition(bootstrap: str, running: Callable[[], Running]) -> None:
