@@ -110,7 +110,7 @@ def lake_for(db: Path, setting: str | None = None, data: str | None = None) -> L
         path = Path(rest).expanduser().resolve()
         return Lake(f"sqlite:{path}", _folder(data) if data else f"{path.parent / 'data'}/")
     if kind == "postgres" and rest:
-        if re.search(r"(^|\s)password\s*=", rest):
+        if _has_password(rest):
             raise ConfigError("--lake", _without_password(text), "no password in the setting: give it in PGPASSWORD (or ~/.pgpass)")
         return Lake(f"postgres:{rest}", _folder(data) if data else f"{folder / 'data'}/")
     raise ConfigError("--lake", text, "sqlite:<catalog file> or postgres:<libpq settings, e.g. 'dbname=lake host=10.0.0.5 user=kpi'>")
@@ -122,8 +122,20 @@ def _folder(data: str) -> str:
     return f"{Path(data).expanduser().resolve()}/"
 
 
+# libpq takes a password as a keyword (password=..., anywhere, any case, quoted or not) or in a URI
+# (postgresql://user:secret@host/db, or ?password=... in its query).
+_KEYWORD = re.compile(r"password\s*=", re.IGNORECASE)
+_URI_SECRET = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)", re.IGNORECASE)
+
+
+def _has_password(setting: str) -> bool:
+    return bool(_KEYWORD.search(setting) or _URI_SECRET.search(setting))
+
+
 def _without_password(text: str) -> str:
-    return re.sub(r"(password\s*=\s*)\S+", r"\1***", text)
+    """The text with every password form masked: for messages, logs and errors."""
+    text = re.sub(r"(password\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&]+)", r"\1***", text, flags=re.IGNORECASE)
+    return _URI_SECRET.sub(r"\1***\3", text)
 
 
 def _literal(text: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -38,6 +39,24 @@ from streams.store.opening import newer_format, newer_format_error
 from streams.store.views import apply_views, view_files, view_sql
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+# Functions a SELECT may call that reach past the read-only data: SQL run on the catalog's server or
+# file (postgres_query, sqlite_query...), SQL built from strings (query, query_table), and DuckLake's
+# and DuckDB's upkeep, which writes files even on a read-only attachment (checkpoint,
+# ducklake_flush_inlined_data, ducklake_merge_adjacent_files...). The lake's read functions stay.
+_REFUSED_PREFIXES = ("postgres_", "sqlite_", "ducklake_")
+_REFUSED_NAMES = {"query", "query_table", "checkpoint", "force_checkpoint"}
+_DUCKLAKE_READS = {
+    "ducklake_snapshots",
+    "ducklake_current_snapshot",
+    "ducklake_last_committed_snapshot",
+    "ducklake_table_info",
+    "ducklake_list_files",
+    "ducklake_table_changes",
+    "ducklake_table_insertions",
+    "ducklake_table_deletions",
+    "ducklake_options",
+    "ducklake_settings",
+}
 MAX_TEMP = "8GB"  # spill files of one sandbox process, at most
 MAX_RESULT_BYTES = 256 * 2**20  # what one query may hand to Python by default (Arrow bytes)
 SANDBOX_CONFIG = {
@@ -295,6 +314,7 @@ def check_statement(sql: str) -> None:
         words = statements[0].query.split()
         name = words[0].upper() if words else kind.name
         raise QueryRefused(f"{name} statements are not allowed: only SELECT queries run here (the data is read-only)")
+    select = statements[0].query
     if kind == duckdb.StatementType.EXPLAIN:  # EXPLAIN ANALYZE runs its statement: only a SELECT may follow
         inner = re.sub(r"^\s*EXPLAIN\s+(ANALY[SZ]E\s+)?(\([^)]*\)\s*)?", "", statements[0].query, flags=re.IGNORECASE)
         try:
@@ -304,6 +324,42 @@ def check_statement(sql: str) -> None:
         if len(explained) != 1 or explained[0].type != duckdb.StatementType.SELECT:
             words = inner.split()
             raise QueryRefused(f"EXPLAIN of {words[0].upper() if words else 'nothing'} is not allowed: only SELECT queries run here")
+        select = explained[0].query
+    refused = sorted(name for name in _functions(select) if _is_refused(name))
+    if refused:
+        raise QueryRefused(
+            f"{', '.join(refused)} is not allowed: it reaches past the read-only data (the catalog's server, files, or SQL in strings)"
+        )
+
+
+def _is_refused(name: str) -> bool:
+    name = name.lower()
+    if name in _DUCKLAKE_READS:
+        return False
+    return name in _REFUSED_NAMES or name.startswith(_REFUSED_PREFIXES)
+
+
+def _functions(select: str) -> set[str]:
+    """Every function a SELECT calls (scalar, aggregate, table), from DuckDB's own parse tree."""
+    con = duckdb.connect(":memory:")
+    try:
+        tree = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": select}).fetchall()[0][0])
+    finally:
+        con.close()
+    if tree.get("error"):
+        raise QueryRefused(f"the query does not parse: {tree.get('error_message', 'unknown error')}")
+    names: set[str] = set()
+    stack: list[object] = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get("function_name")
+            if isinstance(name, str):
+                names.add(name)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return names
 
 
 def run_query(

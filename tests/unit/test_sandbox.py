@@ -44,6 +44,17 @@ HOSTILE = [
     ("EXPLAIN ANALYZE COPY revenue TO '/tmp/stolen.csv'", "EXPLAIN of COPY is not allowed"),
     ("explain analyse insert into revenue select * from revenue", "EXPLAIN of INSERT is not allowed"),
     ("EXPLAIN (FORMAT json) UPDATE revenue SET amount_vnd = 0", "EXPLAIN of UPDATE is not allowed"),
+    # Functions that reach past the read-only data: SQL on the catalog's server or file, SQL in strings, upkeep that writes files.
+    ("SELECT * FROM postgres_query('lake', 'SELECT pg_sleep(20)')", "postgres_query is not allowed"),
+    ("SELECT * FROM \"POSTGRES_EXECUTE\"('lake', 'DROP TABLE x')", "postgres_execute is not allowed"),
+    ("SELECT * FROM sqlite_query('catalog', 'DELETE FROM ducklake_snapshot')", "sqlite_query is not allowed"),
+    ("SELECT * FROM query('SELECT 1')", "query is not allowed"),
+    ("SELECT checkpoint()", "checkpoint is not allowed"),
+    ("SELECT 1 WHERE 2 IN (SELECT force_checkpoint())", "force_checkpoint is not allowed"),
+    ("SELECT * FROM ducklake_flush_inlined_data('lake')", "ducklake_flush_inlined_data is not allowed"),
+    ("SELECT * FROM ducklake_merge_adjacent_files('lake')", "ducklake_merge_adjacent_files is not allowed"),
+    ("SELECT * FROM ducklake_cleanup_old_files('lake', cleanup_all => true)", "ducklake_cleanup_old_files is not allowed"),
+    ("EXPLAIN SELECT * FROM ducklake_expire_snapshots('lake', older_than => now())", "ducklake_expire_snapshots is not allowed"),
 ]
 
 
