@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -252,10 +252,27 @@ def maintain(con: duckdb.DuckDBPyConnection, now: datetime, grace: timedelta = F
     con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')")
     merged = con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')").fetchall()
     removed = con.execute(  # by the wall clock, which stamps the files to delete (`now` may be the event clock)
-        f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => now() - to_microseconds($grace))",
-        {"grace": int(grace.total_seconds() * 1e6)},
+        f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => $cutoff)", {"cutoff": _deletion_cutoff(con, grace)}
     ).fetchall()
     return Upkeep(len(versions), sum(int(row[2]) for row in merged), len(removed))
+
+
+def _deletion_cutoff(con: duckdb.DuckDBPyConnection, grace: timedelta) -> datetime:
+    """Files scheduled for deletion before this may go: `grace` ago on the wall clock, but never on or
+    after the day of a file scheduled within the grace. DuckLake 1.5 on a SQLite catalog compares a
+    file's schedule by its day (it stores it as text): asked for 10 minutes ago, it deleted files
+    merged away a second earlier, under reads still running. Such files now wait for a later upkeep."""
+    (now,), *_ = con.execute("SELECT now()").fetchall()
+    cutoff: datetime = now - grace
+    (young,), *_ = con.execute(
+        f"SELECT min(CAST(schedule_start AS TIMESTAMPTZ)) FROM __ducklake_metadata_{ALIAS}.ducklake_files_scheduled_for_deletion "
+        "WHERE CAST(schedule_start AS TIMESTAMPTZ) >= $cutoff",
+        {"cutoff": cutoff},
+    ).fetchall()
+    if young is not None:
+        day = young.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        cutoff = min(cutoff, day - timedelta(microseconds=1))
+    return cutoff
 
 
 def maintain_lake(lake: Lake, now: datetime) -> Upkeep:

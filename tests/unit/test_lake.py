@@ -382,3 +382,36 @@ def test_a_briefing_reads_one_lake_version_and_says_which(feed: Feed, monkeypatc
     assert sum(r["ytd_vnd"] for r in b.league) == first_five  # not the 12 events of the newer version
     assert f"at version {source.version}," in b.freshness
     assert _lake_totals(feed)[0] == 12  # the newer version is there for the next reader
+
+
+def test_upkeep_deletes_merged_files_only_after_their_grace_on_the_wall_clock(feed: Feed) -> None:
+    """Files merged away stay, byte for byte, for the grace (running reads finish); past it, upkeep deletes
+    them. DuckLake on a SQLite catalog compared the schedule by its day and deleted them at once."""
+    import time
+    from datetime import timedelta
+
+    from streams.store.lake import ALIAS, maintain
+
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    for k in range(4):  # four publications of 3,000 events: four small files of revenue, merged by upkeep
+        feed.write(revenue=_revenue(3000, k * 3000))
+        writer.publish(NOW, reference=k == 0)
+    data = Path(lake_for(feed.path).data_path)
+
+    def files() -> dict[str, int]:
+        return {str(f.relative_to(data)): f.stat().st_size for f in data.rglob("*.parquet")}
+
+    before = files()
+    upkeep = writer.maintain(NOW, grace=timedelta(seconds=3))
+    assert upkeep.merged >= 4 and upkeep.removed == 0
+    after = files()
+    assert {name: size for name, size in after.items() if name in before} == before  # every file still there, unchanged
+    con = writer._con
+    assert con is not None
+    (scheduled,), *_ = con.execute(f"SELECT count(*) FROM __ducklake_metadata_{ALIAS}.ducklake_files_scheduled_for_deletion").fetchall()
+    assert scheduled >= 4
+    time.sleep(3.5)  # past the grace on the wall clock
+    upkeep = maintain(con, NOW, grace=timedelta(seconds=3))
+    assert upkeep.removed == scheduled
+    assert len(files()) == len(after) - scheduled
+    assert _lake_totals(feed)[:2] == (12_000, sum(1_000_000 + i for i in range(12_000)))
