@@ -7,8 +7,6 @@ Usage: .venv/bin/python scripts/bench_consume.py [--events N] [--output docs/ben
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import platform
 import statistics
 import sys
@@ -22,6 +20,9 @@ from kafka import KafkaConsumer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+from scripts.results import machine, record  # noqa: E402
 
 from streams.config import ConsumerSettings, KafkaConnection  # noqa: E402
 from streams.consume.runner import build_pipeline  # noqa: E402
@@ -131,12 +132,9 @@ def main() -> None:
         "end_to_end_events_per_s": round(e2e),
         "ratio": round(e2e / raw, 3),
         "rounds": [{"raw": round(r), "end_to_end": round(e)} for r, e in zip(raws, e2es, strict=True)],
-        "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine(_cpu_model()),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(args.output.read_text()) if args.output.exists() else []
-    args.output.write_text(json.dumps([*history, result], indent=2) + "\n")
-    print(f"recorded in {args.output}")
+    record(args.output, result)
 
 
 if __name__ == "__main__":

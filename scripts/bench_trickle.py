@@ -11,9 +11,7 @@ Usage: .venv/bin/python scripts/bench_trickle.py [--rate 200] [--seconds 20] [--
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+from scripts.results import machine, record  # noqa: E402
 
 from streams.config import KafkaConnection  # noqa: E402
 from streams.kafka import broker  # noqa: E402
@@ -128,12 +129,9 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "rate_events_per_s": args.rate,
         "runs": runs,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine(),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(args.output.read_text()) if args.output.exists() else []
-    args.output.write_text(json.dumps([*history, result], indent=2) + "\n")
-    print(f"recorded in {args.output}")
+    record(args.output, result)
 
 
 if __name__ == "__main__":

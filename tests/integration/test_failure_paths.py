@@ -250,16 +250,23 @@ def _send_to(bootstrap: str, partition: int, values: list[bytes]) -> None:
     producer.close()
 
 
+def _store_old_log(bootstrap: str, running: Callable[[], Running], stop: bool = True) -> tuple[Running, int]:
+    """300 events on customs.revenue[0], stored by a consumer (stopped after, unless stop=False): (it, their sum)."""
+    first, first_total = _good("old-log", 300)
+    _send_to(bootstrap, 0, first)
+    run = running()
+    run.wait(lambda: run.handled() == 300, "the old log stored")
+    if stop:
+        run.stop()
+    return run, first_total
+
+
 def test_a_log_behind_the_database_stops_its_partition_until_accepted(
     bootstrap: str, running: Callable[[], Running], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The topics are recreated while the database is kept: the partition is stopped and says so; nothing is discarded
     unseen. `offsets accept-new-log`, recorded, lets the consumer read the new log from its start."""
-    first, first_total = _good("old-log", 300)
-    _send_to(bootstrap, 0, first)
-    run = running()
-    run.wait(lambda: run.handled() == 300, "the old log stored")
-    run.stop()
+    _, first_total = _store_old_log(bootstrap, running)
     forget_topic_ids = duckdb.connect(str(tmp_path / "customs.duckdb"))
     forget_topic_ids.execute("UPDATE consumer_offsets SET topic_id = NULL")  # as stored before migration 007: the ends tell
     forget_topic_ids.close()
@@ -300,11 +307,7 @@ def test_a_recreated_topic_that_reaches_the_stored_offset_stops_its_partition(
     holds: offset 300 exists in it, so only Kafka's topic id tells the two logs apart. The partition is stopped
     instead of read on from 300 (which skipped the new log's first 300 records, with lag 0); accepted, the new
     log is read from its start."""
-    first, first_total = _good("old-log", 300)
-    _send_to(bootstrap, 0, first)
-    run = running()
-    run.wait(lambda: run.handled() == 300, "the old log stored")
-    run.stop()
+    _, first_total = _store_old_log(bootstrap, running)
     store = open_store(tmp_path / "customs.duckdb")
     old_id = store.stored_topic_ids()[("customs.revenue", 0)]
     store.close()
@@ -348,11 +351,7 @@ def test_accepting_a_log_that_is_not_new_is_refused(bootstrap: str, running: Cal
     """accept-new-log on a partition the consumer did not stop (its log reaches the stored offset, its topic is
     the same) is refused and changes nothing: read again from its start, its recorded duplicates and rejects
     would collide with themselves and the consumer would fail on every start."""
-    first, first_total = _good("kept", 300)
-    _send_to(bootstrap, 0, first)
-    run = running()
-    run.wait(lambda: run.handled() == 300, "300 stored")
-    run.stop()
+    _, first_total = _store_old_log(bootstrap, running)
     db = str(tmp_path / "customs.duckdb")
     result = cli("offsets", "accept-new-log", "-b", bootstrap, "--db", db, "--topic", "customs.revenue", "--partition", "0", check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -371,10 +370,7 @@ def test_accepting_a_log_that_is_not_new_is_refused(bootstrap: str, running: Cal
 
 def test_a_topic_recreated_while_the_consumer_runs_stops_its_partition(bootstrap: str, running: Callable[[], Running]) -> None:
     """The same, with the consumer running through the delete and the create: nothing of the new log is stored."""
-    first, first_total = _good("old-log", 300)
-    _send_to(bootstrap, 0, first)
-    run = running()
-    run.wait(lambda: run.handled() == 300, "the old log stored")
+    run, first_total = _store_old_log(bootstrap, running, stop=False)
     recreate_topics(bootstrap)
     new, _ = _good("new-log", 400)
     _send_to(bootstrap, 0, new)
