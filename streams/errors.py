@@ -114,3 +114,19 @@ class LakeUnavailableError(CustomsKpiError):
 
     def __str__(self) -> str:
         return f"the lake {self.lake} cannot be reached: {self.detail}"
+
+
+@dataclass
+class LakeMismatchError(CustomsKpiError):
+    """The lake mirrors another store, or a newer copy of this one: publishing into it would mix them."""
+
+    lake: str
+    reason: str
+
+    exit_code = 2
+
+    def __str__(self) -> str:
+        return (
+            f"the lake {self.lake} does not mirror this store: {self.reason}. Nothing is published into it; "
+            "`customs-kpi lake rebuild` (consumer stopped) replaces its contents with this store's, in one transaction"
+        )

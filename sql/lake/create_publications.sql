@@ -1,9 +1,13 @@
 -- One row per publication: the store's last batch and last reject change it holds (the watermark
--- the next publication starts from), when, and what it wrote.
+-- the next publication starts from), when, what it wrote, and which store it mirrors (store_state's
+-- store_id: a store recreated or restored at the same path is another store, or an older one).
 CREATE TABLE IF NOT EXISTS lake.lake_publications (
     batch_seq    BIGINT NOT NULL,
     changed_seq  BIGINT NOT NULL,
     published_at TIMESTAMPTZ NOT NULL,
     events       BIGINT NOT NULL,
-    rejects      BIGINT NOT NULL
-)
+    rejects      BIGINT NOT NULL,
+    store_id     VARCHAR
+);
+-- Lakes published before the store was recorded.
+ALTER TABLE lake.lake_publications ADD COLUMN IF NOT EXISTS store_id VARCHAR

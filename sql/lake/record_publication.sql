@@ -1,2 +1,3 @@
--- The new watermark, in the same DuckLake transaction as the rows.
-INSERT INTO lake.lake_publications VALUES ($batch_seq, $changed_seq, CAST($now AS TIMESTAMPTZ), $events, $rejects)
+-- The new watermark, in the same DuckLake transaction as the rows, with the store it came from.
+INSERT INTO lake.lake_publications (batch_seq, changed_seq, published_at, events, rejects, store_id)
+VALUES ($batch_seq, $changed_seq, CAST($now AS TIMESTAMPTZ), $events, $rejects, (SELECT store_id FROM main.store_state))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, parse_time
 from streams.errors import ConfigError
+
+if TYPE_CHECKING:
+    from streams.store import EventStore
+    from streams.store.lake import Lake
 
 targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
@@ -154,18 +158,37 @@ def aggregates_verify(
 
 
 @aggregates_app.command("rebuild")
-def aggregates_rebuild(db: Db = DEFAULT_DB) -> None:
-    """Recompute every aggregate table from the stored rows, in one transaction (stop the consumer first)."""
+def aggregates_rebuild(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData = None) -> None:
+    """Recompute every aggregate table from the stored rows, in one transaction, and the lake's copy of
+    them with a rebuild of the lake if there is one (stop the consumer first)."""
     from streams.store import open_store
     from streams.store.aggregates import rebuild
+    from streams.store.lake import lake_for
 
     store = open_store(db)
     try:
         with store.reader() as con:
             rebuild(con)
+        typer.echo(f"rebuilt the aggregates of {db} from its rows")
+        _rebuild_lake(store, lake_for(db, lake, lake_data), only_if_present=True)
     finally:
         store.close()
-    typer.echo(f"rebuilt the aggregates of {db} from its rows")
+
+
+def _rebuild_lake(store: EventStore, lake: Lake, only_if_present: bool) -> None:
+    """The lake's contents replaced with the store's, in one DuckLake transaction."""
+    from datetime import UTC, datetime
+
+    from streams.store.lake import LakeWriter
+
+    if only_if_present and lake.sqlite_file is not None and not lake.sqlite_file.exists():
+        return  # no lake beside this store: nothing to bring in line
+    writer = LakeWriter(store, lake)
+    try:
+        done = writer.rebuild(datetime.now(UTC))
+    finally:
+        writer.close()
+    typer.echo(f"rebuilt the lake {lake.describe()} from the store: version {done.version}, {done.events} events, {done.rejects} rejects")
 
 
 @offsets_app.command("accept-new-log")
@@ -215,6 +238,20 @@ def offsets_accept_new_log(
         f"{topic}[{partition}]: the offset held ({before}) is recorded in offset_resets and forgotten; "
         "the consumer reads the new log from its start"
     )
+
+
+@lake_app.command("rebuild")
+def lake_rebuild(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData = None) -> None:
+    """Replace the lake's contents with this store's, in one transaction (stop the consumer first): for a
+    lake that mirrors another store or an older copy of this one, which the consumer refuses to publish into."""
+    from streams.store import open_store
+    from streams.store.lake import lake_for
+
+    store = open_store(db)
+    try:
+        _rebuild_lake(store, lake_for(db, lake, lake_data), only_if_present=False)
+    finally:
+        store.close()
 
 
 @lake_app.command("maintain")

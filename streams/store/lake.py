@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from streams.errors import ConfigError, LakeUnavailableError
+from streams.errors import ConfigError, LakeMismatchError, LakeUnavailableError
 from streams.store.database import EventStore
 from streams.store.extensions import load_extensions
 from streams.store.sqlfiles import relation, statement
@@ -180,6 +180,22 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[
     return [(str(name), str(kind)) for name, kind in rows]
 
 
+def check_mirrors(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """Refuse a lake whose newest publication came from another store (the store was recreated at
+    the same path) or from a later point of this one than the store now holds (restored from an
+    older copy): LakeMismatchError. Read once per attachment: a store cannot change under its writer."""
+    (mirrored, store_id, batch_seq, changed_seq), *_ = con.execute(statement("lake/mirrored_store")).fetchall()
+    watermark = read_watermark(con)
+    if mirrored is not None and mirrored != store_id:
+        raise LakeMismatchError(lake.describe(), f"its publications come from store {mirrored}, and this is store {store_id}")
+    if watermark is not None and (watermark[0] > batch_seq or watermark[1] > changed_seq):
+        raise LakeMismatchError(
+            lake.describe(),
+            f"it holds this store up to batch {watermark[0]}, and the store holds batches only up to {batch_seq} "
+            "(restored from an older copy?)",
+        )
+
+
 def read_watermark(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
     """The store's last batch and last reject change the lake holds; None before its first publication."""
     (batch_seq, changed_seq), *_ = con.execute(statement("lake/watermark")).fetchall()
@@ -195,39 +211,62 @@ def publish(
     committing meanwhile (this reads one snapshot of it). With `reference`, the reference tables
     are compared and replaced if they differ (the consumer loads them once, at its start)."""
     with transaction(con):
-        (batch_seq, changed_seq), *_ = con.execute(statement("lake/store_watermark")).fetchall()
-        after, changes_after = watermark if watermark is not None else (-1, -1)
-        replaced = _reference_differs(con) if reference else []
-        if watermark is not None and (batch_seq, changed_seq) == watermark and not replaced:
-            return None
-        window = {"after": after, "upto": batch_seq}
-        events = 0
-        for table in EVENT_TABLES:
-            (count,), *_ = con.execute(statement("lake/append_events", table=relation(table)), window).fetchall()
-            events += int(count)
-            if watermark is None:
-                (count,), *_ = con.execute(statement("lake/append_unsequenced", table=relation(table))).fetchall()
-                events += int(count)
-        changes = {"changes_after": changes_after, "changes_upto": changed_seq}
-        if watermark is None:
-            (rejects,), *_ = con.execute(statement("lake/copy_table", table="rejects")).fetchall()
-            con.execute(statement("lake/copy_table", table="agg_revenue_day"))
-        else:
-            (stale, lowest), *_ = con.execute(statement("lake/stale_rejects"), changes | {"after": after}).fetchall()
-            if stale:  # only when a publication fell between a reject's batch and its DLQ copy, or on a replay
-                con.execute(statement("lake/delete_changed_rejects"), changes | {"after": after, "lowest": lowest})
-            (rejects,), *_ = con.execute(statement("lake/append_rejects"), changes).fetchall()
-            con.execute(statement("lake/delete_revenue_days"), window)
-            con.execute(statement("lake/append_revenue_days"), window)
-        for table in replaced:
-            con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
-            con.execute(statement("lake/copy_table", table=relation(table)))
-        con.execute(
-            statement("lake/record_publication"),
-            {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": int(rejects)},
-        )
+        appended = _append(con, now, watermark, reference)
+    if appended is None:
+        return None
     (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
-    return Publication(int(batch_seq), int(changed_seq), events, int(rejects), int(version))
+    return Publication(*appended, int(version))
+
+
+def _append(
+    con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int, int] | None, reference: bool
+) -> tuple[int, int, int, int] | None:
+    """publish()'s work inside the caller's transaction: (batch_seq, changed_seq, events, rejects), or None."""
+    (batch_seq, changed_seq), *_ = con.execute(statement("lake/store_watermark")).fetchall()
+    after, changes_after = watermark if watermark is not None else (-1, -1)
+    replaced = _reference_differs(con) if reference else []
+    if watermark is not None and (batch_seq, changed_seq) == watermark and not replaced:
+        return None
+    window = {"after": after, "upto": batch_seq}
+    events = 0
+    for table in EVENT_TABLES:
+        (count,), *_ = con.execute(statement("lake/append_events", table=relation(table)), window).fetchall()
+        events += int(count)
+        if watermark is None:
+            (count,), *_ = con.execute(statement("lake/append_unsequenced", table=relation(table))).fetchall()
+            events += int(count)
+    changes = {"changes_after": changes_after, "changes_upto": changed_seq}
+    if watermark is None:
+        (rejects,), *_ = con.execute(statement("lake/copy_table", table="rejects")).fetchall()
+        con.execute(statement("lake/copy_table", table="agg_revenue_day"))
+    else:
+        (stale, lowest), *_ = con.execute(statement("lake/stale_rejects"), changes | {"after": after}).fetchall()
+        if stale:  # only when a publication fell between a reject's batch and its DLQ copy, or on a replay
+            con.execute(statement("lake/delete_changed_rejects"), changes | {"after": after, "lowest": lowest})
+        (rejects,), *_ = con.execute(statement("lake/append_rejects"), changes).fetchall()
+        con.execute(statement("lake/delete_revenue_days"), window)
+        con.execute(statement("lake/append_revenue_days"), window)
+    for table in replaced:
+        con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
+        con.execute(statement("lake/copy_table", table=relation(table)))
+    con.execute(
+        statement("lake/record_publication"),
+        {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": int(rejects)},
+    )
+    return int(batch_seq), int(changed_seq), events, int(rejects)
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
+    """Replace everything in the lake with the store's rows, as a first publication, in one DuckLake
+    transaction: readers see the old lake until the commit, then the new one. For a lake that mirrors
+    another store or an older copy (LakeMismatchError), and after `aggregates rebuild`."""
+    with transaction(con):
+        for table in (*LAKE_TABLES, "lake_publications"):
+            con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
+        appended = _append(con, now, None, reference=True)
+    assert appended is not None  # a first publication always writes its watermark
+    (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
+    return Publication(*appended, int(version))
 
 
 @dataclass(frozen=True)
@@ -312,22 +351,37 @@ class LakeWriter:
         self._watermark: tuple[int, int] | None = None
         self._known = False
 
+    def _attached(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            con = self.store.cursor()
+            self._con = con
+            con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")  # left by a failed publication: attach it anew
+            self.lake.attach(con, read_only=False)
+            ensure_lake_tables(con)
+        return self._con
+
     def publish(self, now: datetime, *, reference: bool) -> Publication | None:
         try:
-            if self._con is None:
-                con = self.store.cursor()
-                self._con = con
-                con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")  # left by a failed publication: attach it anew
-                self.lake.attach(con, read_only=False)
-                ensure_lake_tables(con)
+            con = self._attached()
             if not self._known:
-                self._watermark, self._known = read_watermark(self._con), True
-            done = publish(self._con, now, self._watermark, reference=reference)
+                check_mirrors(con, self.lake)  # another store, or an older copy: nothing is published
+                self._watermark, self._known = read_watermark(con), True
+            done = publish(con, now, self._watermark, reference=reference)
         except BaseException:
             self.close()  # the next publication attaches again and re-reads the watermark from the lake
             raise
         if done is not None:
             self._watermark = (done.batch_seq, done.changed_seq)
+        return done
+
+    def rebuild(self, now: datetime) -> Publication:
+        """Replace the lake's contents with the store's (see rebuild()); the watermark follows."""
+        try:
+            done = rebuild(self._attached(), now)
+        except BaseException:
+            self.close()
+            raise
+        self._watermark, self._known = (done.batch_seq, done.changed_seq), True
         return done
 
     def maintain(self, now: datetime, grace: timedelta = FILE_GRACE) -> Upkeep:

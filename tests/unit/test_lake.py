@@ -415,3 +415,80 @@ def test_upkeep_deletes_merged_files_only_after_their_grace_on_the_wall_clock(fe
     assert upkeep.removed == scheduled
     assert len(files()) == len(after) - scheduled
     assert _lake_totals(feed)[:2] == (12_000, sum(1_000_000 + i for i in range(12_000)))
+
+
+def test_a_lake_refuses_another_store_and_a_store_restored_from_an_older_copy(feed: Feed, tmp_path: Path) -> None:
+    """The lake records which store it mirrors. A store recreated at the same path (a new store id) or
+    restored from an older copy (it holds fewer batches than the lake) is refused with a clear error and
+    the lake left as it was; `rebuild` replaces the lake's contents with the store's, in one transaction."""
+    import shutil
+
+    from streams.errors import LakeMismatchError
+
+    lake = lake_for(feed.path)
+    writer = LakeWriter(feed.store, lake)
+    feed.write(revenue=_revenue(5, 0))
+    writer.publish(NOW, reference=True)
+    writer.close()
+    feed.store.close()
+    shutil.copy(feed.path, tmp_path / "older.duckdb")  # a backup after batch 1
+    feed.store = open_store_again(feed.path)
+    writer = LakeWriter(feed.store, lake)
+    feed.write(revenue=_revenue(3, 100))
+    writer.publish(NOW, reference=False)
+    writer.close()
+    assert _lake_totals(feed)[0] == 8
+
+    # Restored from the older copy: batch 1 only, the lake holds batch 2.
+    feed.store.close()
+    shutil.copy(tmp_path / "older.duckdb", feed.path)
+    feed.store = open_store_again(feed.path)
+    writer = LakeWriter(feed.store, lake)
+    with pytest.raises(LakeMismatchError, match=r"holds this store up to batch 2, and the store holds batches only up to 1"):
+        writer.publish(NOW, reference=False)
+    assert _lake_totals(feed)[0] == 8  # untouched
+
+    # Recreated: a new store at the same path (its own store id).
+    feed.store.close()
+    feed.path.unlink()
+    feed.store = open_store_again(feed.path)
+    write_reference(feed.store, load_targets())
+    feed.offsets.clear()
+    feed.write(revenue=_revenue(2, 500))
+    writer = LakeWriter(feed.store, lake)
+    with pytest.raises(LakeMismatchError, match=r"its publications come from store .+, and this is store .+"):
+        writer.publish(NOW, reference=True)
+    assert _lake_totals(feed)[0] == 8
+
+    done = writer.rebuild(NOW)
+    assert (done.events, done.batch_seq) == (2, 1)
+    assert _lake_totals(feed)[:2] == (2, sum(1_000_000 + 500 + i for i in range(2)))
+    feed.write(revenue=_revenue(4, 600))
+    assert writer.publish(NOW, reference=False) is not None  # publishing goes on from the rebuilt lake
+    writer.close()
+    assert _lake_totals(feed)[0] == 6
+
+
+def open_store_again(path: Path):  # type: ignore[no-untyped-def]
+    from streams.store import open_store
+
+    return open_store(path)
+
+
+def test_aggregates_rebuild_reaches_the_lake(feed: Feed) -> None:
+    """customs-kpi aggregates rebuild recomputes the store's aggregates and brings the lake's copy in line."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(5, 0))
+    writer.publish(NOW, reference=True)
+    writer.close()
+    feed.store.close()
+    con = duckdb.connect(":memory:")  # an aggregate row of the lake wrong, as an older release could have left it
+    lake_for(feed.path).attach(con, read_only=False)
+    con.execute("UPDATE lake.agg_revenue_day SET amount_vnd = 1")
+    con.close()
+    result = subprocess.run(
+        [sys.executable, "-m", "streams", "aggregates", "rebuild", "--db", str(feed.path)], capture_output=True, text=True, check=True
+    )
+    assert "rebuilt the aggregates" in result.stdout and "rebuilt the lake" in result.stdout
+    feed.store = open_store_again(feed.path)
+    assert _lake_totals(feed)[5] == sum(1_000_000 + i for i in range(5))  # the lake's agg_revenue_day sum
