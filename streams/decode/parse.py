@@ -108,7 +108,10 @@ def _plain_columns(spec: EventSpec) -> tuple[list[pl.Expr], list[pl.Expr], list[
 def _names_twice(text: pl.Series) -> list[str | None]:
     """For plain texts: the first member name given twice in each, or None (the names listed in
     bulk; Python looks only at the texts that repeat one)."""
-    names = text.str.extract_all(r'"[^"]*"[ \t\r\n]*:').list.eval(pl.element().str.extract(r'^"([^"]*)"', 1))
+    # Every string token in order, each with the colon that makes it a member name: a match never
+    # starts at a closing quote (a name such as ":a" after a string value was misread from one).
+    tokens = text.str.extract_all(r'"[^"]*"[ \t\r\n]*:?')
+    names = tokens.list.eval(pl.element().filter(pl.element().str.ends_with(":")).str.extract(r'^"([^"]*)"', 1))
     repeats = (names.list.n_unique() != names.list.len()).fill_null(False)
     twice: list[str | None] = [None] * text.len()
     for i in repeats.arg_true().to_list():

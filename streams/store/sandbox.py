@@ -316,6 +316,8 @@ def check_statement(sql: str) -> None:
         raise QueryRefused(f"{name} statements are not allowed: only SELECT queries run here (the data is read-only)")
     select = statements[0].query
     if kind == duckdb.StatementType.EXPLAIN:  # EXPLAIN ANALYZE runs its statement: only a SELECT may follow
+        if "--" in select or "/*" in select:  # a comment can hide from the split below what DuckDB runs
+            raise QueryRefused("EXPLAIN with a comment is not allowed: explain the statement without comments")
         inner = re.sub(r"^\s*EXPLAIN\s+(ANALY[SZ]E\s+)?(\([^)]*\)\s*)?", "", statements[0].query, flags=re.IGNORECASE)
         try:
             explained = duckdb.extract_statements(inner)
@@ -325,22 +327,27 @@ def check_statement(sql: str) -> None:
             words = inner.split()
             raise QueryRefused(f"EXPLAIN of {words[0].upper() if words else 'nothing'} is not allowed: only SELECT queries run here")
         select = explained[0].query
-    refused = sorted(name for name in _functions(select) if _is_refused(name))
+    refused = sorted({name for qualifier, name in _functions(select) if _is_refused(qualifier, name)})
     if refused:
         raise QueryRefused(
             f"{', '.join(refused)} is not allowed: it reaches past the read-only data (the catalog's server, files, or SQL in strings)"
         )
 
 
-def _is_refused(name: str) -> bool:
+def _is_refused(qualifier: str, name: str) -> bool:
+    """A function refused by name; one qualified by a catalog or schema other than DuckDB's own is the
+    lake's (lake.merge_adjacent_files() is ducklake_merge_adjacent_files): only its reads are allowed."""
     name = name.lower()
+    if qualifier.lower() not in ("", "main", "system", "temp", "pg_catalog", "information_schema"):
+        return f"ducklake_{name}" not in _DUCKLAKE_READS and name not in _DUCKLAKE_READS
     if name in _DUCKLAKE_READS:
         return False
     return name in _REFUSED_NAMES or name.startswith(_REFUSED_PREFIXES)
 
 
-def _functions(select: str) -> set[str]:
-    """Every function a SELECT calls (scalar, aggregate, table), from DuckDB's own parse tree."""
+def _functions(select: str) -> set[tuple[str, str]]:
+    """Every function a SELECT calls (scalar, aggregate, table), from DuckDB's own parse tree, as
+    (its catalog or schema qualifier, "" if none; its name)."""
     con = duckdb.connect(":memory:")
     try:
         tree = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": select}).fetchall()[0][0])
@@ -348,14 +355,14 @@ def _functions(select: str) -> set[str]:
         con.close()
     if tree.get("error"):
         raise QueryRefused(f"the query does not parse: {tree.get('error_message', 'unknown error')}")
-    names: set[str] = set()
+    names: set[tuple[str, str]] = set()
     stack: list[object] = [tree]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
             name = item.get("function_name")
             if isinstance(name, str):
-                names.add(name)
+                names.add((str(item.get("catalog") or "") or str(item.get("schema") or ""), name))
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)

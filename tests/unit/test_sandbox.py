@@ -55,6 +55,12 @@ HOSTILE = [
     ("SELECT * FROM ducklake_merge_adjacent_files('lake')", "ducklake_merge_adjacent_files is not allowed"),
     ("SELECT * FROM ducklake_cleanup_old_files('lake', cleanup_all => true)", "ducklake_cleanup_old_files is not allowed"),
     ("EXPLAIN SELECT * FROM ducklake_expire_snapshots('lake', older_than => now())", "ducklake_expire_snapshots is not allowed"),
+    # Found by an independent tester: a comment that hides the explained statement from the split, and
+    # DuckLake's functions called by the lake's catalog name.
+    ("EXPLAIN ANALYZE (SELECT 1 --) SELECT 1 /*\nFROM checkpoint()) --*/", "EXPLAIN with a comment is not allowed"),
+    ("EXPLAIN (SELECT 1 --) SELECT 1 /*\nFROM query('SELECT 1')) --*/", "EXPLAIN with a comment is not allowed"),
+    ("SELECT * FROM lake.merge_adjacent_files()", "merge_adjacent_files is not allowed"),
+    ("SELECT * FROM lake.main.set_option('parquet_compression', 'zstd')", "set_option is not allowed"),
 ]
 
 
