@@ -1,7 +1,7 @@
 """The `customs-kpi` command. Errors become messages and exit codes here, and only here.
 
 The commands live by group: `broker` (kafka, topics), `stream` (consume, produce, snapshot, demo),
-`data` (targets, dashboards, rejects, aggregates, offsets) and `analysts` (sql, query, export, report).
+`data` (targets, dashboards, rejects, aggregates, offsets, lake, verify) and `analysts` (sql, query, export, report).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ app.command("export")(analysts.export)
 app.command("report")(analysts.report)
 app.command("snapshot")(stream.snapshot)
 app.command("demo")(stream.demo)
+app.command("verify")(data.verify)
 
 
 def main() -> None:

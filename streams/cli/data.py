@@ -181,7 +181,7 @@ def _rebuild_lake(store: EventStore, lake: Lake, only_if_present: bool) -> None:
 
     from streams.store.lake import LakeWriter
 
-    if only_if_present and lake.sqlite_file is not None and not lake.sqlite_file.exists():
+    if only_if_present and not lake.exists():
         return  # no lake beside this store: nothing to bring in line
     writer = LakeWriter(store, lake)
     try:
@@ -279,3 +279,56 @@ def lake_views(
     from streams.store.sandbox import lake_views_sql
 
     typer.echo(lake_views_sql(lake_for(db, lake, lake_data), attach))
+
+
+def verify(
+    db: Db = DEFAULT_DB,
+    lake: LakeOpt = None,
+    lake_data: LakeData = None,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(
+            "--bootstrap-servers",
+            "-b",
+            envvar="CUSTOMS_KPI_BOOTSTRAP_SERVERS",
+            help="Kafka HOST:PORT list: also compare the stored offsets and topic ids with the broker's logs (not asked without it).",
+        ),
+    ] = None,
+    show: Annotated[int, typer.Option(help="Print at most this many differences.")] = 50,
+) -> None:
+    """Check the store against itself, its lake and the broker (stop the consumer first; a running
+    consumer checks the same on its own and exports customs_kpi_verify_differences). Exit 1 on any difference."""
+    from rich.table import Table
+
+    from streams.cli.settings import kafka_connection
+    from streams.errors import DatabaseInUseError
+    from streams.store.lake import lake_for
+    from streams.store.verify import verify_store
+
+    logs = None
+    if bootstrap is not None:
+        from streams.contract.events import TOPICS
+        from streams.kafka.topics import partition_logs
+
+        logs = partition_logs(kafka_connection(bootstrap), list(TOPICS))
+    try:
+        result = verify_store(db, lake_for(db, lake, lake_data), logs)
+    except DatabaseInUseError as exc:
+        typer.echo(f"error: {exc}. A running consumer verifies its store itself: see customs_kpi_verify_differences on /metrics", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    summary = Table("topic", "events", "duplicates", "rejects", "read (next offsets summed)", title="The store, per topic")
+    for topic, events, duplicates, rejects, read in result.totals:
+        summary.add_row(topic, f"{events:,}", f"{duplicates:,}", f"{rejects:,}", f"{read:,}")
+    console = Console()
+    console.print(summary)
+    lake_note = f"lake version {result.lake_version}" if result.lake_version is not None else "no lake"
+    typer.echo(f"checked: {', '.join(result.checked)} ({lake_note}{'' if logs is not None else '; broker not asked'})")
+    if not result.differences:
+        typer.echo("no differences")
+        return
+    typer.echo(f"{len(result.differences)} differences (check: where: how):")
+    for found in result.differences[:show]:  # one per line, unwrapped, for grep and logs
+        typer.echo(f"{found.check}: {found.where}: {found.detail}")
+    if len(result.differences) > show:
+        typer.echo(f"... and {len(result.differences) - show} more (--show)")
+    raise typer.Exit(1)

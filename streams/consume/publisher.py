@@ -1,16 +1,21 @@
 """When the consumer publishes to the analysts' lake: at start, every --publish-every seconds while
 the store changes, and at a clean stop. Each publication is one DuckLake transaction of what is
-new (streams/store/lake.py), on a thread of its own so the writer goes on writing."""
+new (streams/store/lake.py), on a thread of its own so the writer goes on writing.
+
+After each publication the rows it appended are checked against the store's (streams/store/verify.py:
+`published`, reading only that publication's part); on the upkeep schedule, after the upkeep, the
+full checks (`offsets`, `aggregates`, `lake`). Each result goes to `on_verified`."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 
-from streams.store import EventStore
+from streams.store import EventStore, verify
 from streams.store.lake import Lake, LakeWriter, Publication
 
 log = logging.getLogger(__name__)
@@ -27,11 +32,13 @@ class LakePublisher:
         on_published: Callable[[float, int], None] = lambda _seconds, _events: None,
         on_error: Callable[[], None] = lambda: None,
         on_current: Callable[[], None] = lambda: None,
+        on_verified: Callable[[str, int, float], None] = lambda _check, _differences, _seconds: None,
     ) -> None:
         self.store, self.lake, self.every_s, self.clock = store, lake, every_s, clock
         self.maintain_every_s = maintain_every_s
         self._maintained = time.monotonic()  # the first upkeep comes one interval after the start
         self._on_published, self._on_error, self._on_current = on_published, on_error, on_current
+        self._on_verified = on_verified
         self._writer = LakeWriter(store, lake)
         self._reference = True  # compare the reference tables at the first publication
         self._last = float("-inf")
@@ -74,16 +81,36 @@ class LakePublisher:
         self.failed = False
         self._on_current()  # the lake now holds everything the store held when this began
         self._reference = False
+        if done is not None:
+            took = time.monotonic() - started
+            self.last = done
+            self._on_published(took, done.events)
+            log.info(
+                "lake version %d: batch %d, %d events and %d rejects in %.3f s",
+                done.version, done.batch_seq, done.events, done.rejects, took,
+            )  # fmt: skip
+            self._verify("published", lambda writer: verify.after_publication(writer, done))
         if self.maintain_every_s > 0 and time.monotonic() - self._maintained >= self.maintain_every_s:
             self._maintain()
-        if done is None:
+            for check in verify.SCHEDULED:
+                self._verify(check, functools.partial(verify.scheduled, check=check))
+
+    def _verify(self, check: str, run: Callable[[LakeWriter], list[verify.Difference]]) -> None:
+        """One check on the publisher's connection (the store with the lake attached): its result
+        to on_verified, each difference to the log. A check that fails counts as a lake error."""
+        started = time.monotonic()
+        try:
+            found = run(self._writer)
+        except Exception as exc:
+            self._on_error()
+            log.warning("the %s check of the store and the lake failed: %s", check, exc)
             return
         took = time.monotonic() - started
-        self.last = done
-        self._on_published(took, done.events)
-        log.info(
-            "lake version %d: batch %d, %d events and %d rejects in %.3f s", done.version, done.batch_seq, done.events, done.rejects, took
-        )
+        self._on_verified(check, len(found), took)
+        for difference in found[:20]:
+            log.error("verify %s: %s differs: %s", check, difference.where, difference.detail)
+        if len(found) > 20:
+            log.error("verify %s: %d more differences (customs-kpi verify lists them all)", check, len(found) - 20)
 
     def _maintain(self) -> None:
         """Upkeep on this thread, between publications (streams/store/lake.py: maintain)."""

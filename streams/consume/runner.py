@@ -101,6 +101,7 @@ def build_pipeline(
             on_published=metrics.lake_publication,
             on_error=metrics.errors.labels("lake").inc,
             on_current=metrics.lake_current.set_to_current_time,
+            on_verified=metrics.verified,
         )
         closers.insert(1, publisher.close)  # closed after the pipeline stops, before the store
         log.info("publishing to the lake %s every %g s", lake.describe(), settings.publish_every_s)

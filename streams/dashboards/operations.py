@@ -203,6 +203,14 @@ def pipeline() -> Any:
                 w=4,
             ),
             single(
+                "Reconciliation: differences found",
+                "What the consumer's last run of each check found (customs-kpi verify, run continuously): published after every "
+                "publication; offsets, aggregates and lake on the upkeep schedule. Anything above 0 fires CustomsKpiVerifyDifference.",
+                COUNT,
+                Query("max by (check) (customs_kpi_verify_differences)", "{{check}}"),
+                w=4,
+            ),
+            single(
                 "Exporter up",
                 "1 when Prometheus scraped the consumer's /metrics on its last attempt.",
                 "none",

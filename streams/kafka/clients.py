@@ -184,6 +184,14 @@ class _Consumer:
         begins: Mapping[Partition, int] = self._consumer.beginning_offsets(list(partitions))
         return begins
 
+    def topics(self) -> set[str]:
+        """The topics the broker has (a metadata request; it refreshes the cached topic ids too)."""
+        return set(self._consumer.topics())
+
+    def partitions(self, topic: str) -> list[int]:
+        """The topic's partition numbers in the metadata (empty if it has none)."""
+        return sorted(self._consumer.partitions_for_topic(topic) or ())
+
     def topic_id(self, topic: str, fresh: bool = False) -> str | None:
         """The topic's id (KIP-516) in the consumer's metadata: new each time the topic is created; None if not known.
 

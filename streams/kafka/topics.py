@@ -60,6 +60,28 @@ def _wait_for_leaders(admin: Any, topics: list[str], timeout_s: float = 60.0) ->
         time.sleep(0.1)
 
 
+def partition_logs(connection: KafkaConnection, topics: list[str]) -> dict[tuple[str, int], tuple[int, str | None]]:
+    """Every partition of these topics that the broker has: (its end offset, its topic's id) now;
+    BrokerError if the broker cannot say. A topic the broker does not have has no entries."""
+    from kafka import TopicPartition
+
+    from streams.kafka.clients import consumer
+
+    check_reachable(connection)
+    reader = consumer(connection, client_id="customs-kpi-verify", enable_auto_commit=False)
+    try:
+        try:
+            known = reader.topics()
+            parts = [TopicPartition(t, p) for t in topics if t in known for p in reader.partitions(t)]
+            ends = reader.end_offsets(parts) if parts else {}
+            ids = {t: reader.topic_id(t) for t in {tp.topic for tp in parts}}
+        except KafkaError as exc:
+            raise BrokerError(f"the broker at {connection.bootstrap_servers} cannot say where its partitions end: {exc}") from exc
+        return {(tp.topic, tp.partition): (int(end), ids[tp.topic]) for tp, end in ends.items()}
+    finally:
+        reader.close()
+
+
 def partition_log(connection: KafkaConnection, topic: str, partition: int) -> tuple[int, str | None]:
     """(the partition's end offset, the topic's id) as the broker has them now; BrokerError if it cannot say."""
     from kafka import TopicPartition

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 import streams
 
 ERROR_STAGES = ("poll", "decode", "write", "commit", "dlq", "lake")
+CONSUMER_CHECKS = ("published", "offsets", "aggregates", "lake")  # streams/store/verify.py, as the consumer runs them
 
 
 @dataclass
@@ -27,6 +28,9 @@ class PipelineMetrics:
     lake_events: Counter
     skipped: Counter
     stopped: Gauge
+    verify_differences: Gauge
+    verify_last: Gauge
+    verify_duration: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry, versions: dict[str, str]) -> PipelineMetrics:
@@ -94,10 +98,35 @@ class PipelineMetrics:
                 ["topic", "partition"],
                 registry=registry,
             ),
+            verify_differences=Gauge(
+                "customs_kpi_verify_differences",
+                "Differences the last run of each check found between the store, its aggregates and the lake "
+                "(published: after each publication; offsets, aggregates, lake: on the upkeep schedule). Must be 0.",
+                ["check"],
+                registry=registry,
+            ),
+            verify_last=Gauge(
+                "customs_kpi_verify_last_run_timestamp_seconds",
+                "When each check last ran to its end (0: not yet in this process).",
+                ["check"],
+                registry=registry,
+            ),
+            verify_duration=Gauge(
+                "customs_kpi_verify_duration_seconds", "How long each check's last run took.", ["check"], registry=registry
+            ),
         )
         for stage in ERROR_STAGES:  # exposed at 0 from the start, so rate() and dashboards see every stage
             metrics.errors.labels(stage)
+        for check in CONSUMER_CHECKS:  # 0 differences and never run, until the check runs (only with a lake)
+            metrics.verify_differences.labels(check)
+            metrics.verify_last.labels(check)
         return metrics
+
+    def verified(self, check: str, differences: int, seconds: float) -> None:
+        """A check (streams/store/verify.py) ran to its end and found this many differences."""
+        self.verify_differences.labels(check).set(differences)
+        self.verify_duration.labels(check).set(seconds)
+        self.verify_last.labels(check).set_to_current_time()
 
     def lake_publication(self, seconds: float, events: int) -> None:
         """A publication to the lake took this long and appended this many events."""

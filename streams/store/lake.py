@@ -60,6 +60,11 @@ class Lake:
         """A SQLite catalog's file (None for PostgreSQL)."""
         return Path(self.catalog.split(":", 1)[1]) if self.kind == "sqlite" else None
 
+    def exists(self) -> bool:
+        """False for a SQLite catalog whose file is missing (no publication yet); a PostgreSQL
+        catalog is only known by attaching it."""
+        return self.sqlite_file is None or self.sqlite_file.exists()
+
     @property
     def extensions(self) -> tuple[str, ...]:
         return ("ducklake", self.kind)
@@ -149,6 +154,7 @@ class Publication:
     events: int  # event rows appended
     rejects: int  # reject rows written (new or changed)
     version: int  # the lake's snapshot holding it
+    after: int  # the store's last batch the lake held before it (-1 for a first publication)
 
 
 def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -215,7 +221,7 @@ def publish(
     if appended is None:
         return None
     (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
-    return Publication(*appended, int(version))
+    return Publication(*appended, int(version), -1 if watermark is None else watermark[0])
 
 
 def _append(
@@ -266,7 +272,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
         appended = _append(con, now, None, reference=True)
     assert appended is not None  # a first publication always writes its watermark
     (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
-    return Publication(*appended, int(version))
+    return Publication(*appended, int(version), -1)
 
 
 @dataclass(frozen=True)
@@ -316,7 +322,7 @@ def _deletion_cutoff(con: duckdb.DuckDBPyConnection, grace: timedelta) -> dateti
 
 def maintain_lake(lake: Lake, now: datetime) -> Upkeep:
     """Upkeep from a process of its own (`customs-kpi lake maintain`); the consumer may keep publishing."""
-    if lake.sqlite_file is not None and not lake.sqlite_file.exists():
+    if not lake.exists():
         raise ConfigError("--lake", lake.describe(), "an existing lake (the consumer creates it at its first publication)")
     con = duckdb.connect(":memory:")
     try:
@@ -385,9 +391,14 @@ class LakeWriter:
         return done
 
     def maintain(self, now: datetime, grace: timedelta = FILE_GRACE) -> Upkeep:
+        return maintain(self.connection, now, grace)
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The store's connection with the lake attached, for upkeep and checks between publications."""
         if self._con is None:
-            raise RuntimeError("maintain() follows a publication, which attaches the lake")
-        return maintain(self._con, now, grace)
+            raise RuntimeError("the lake is attached by a publication first")
+        return self._con
 
     def close(self) -> None:
         self._known = False

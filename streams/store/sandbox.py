@@ -202,7 +202,7 @@ def _newest_snapshot(lake: Lake) -> int | None:
 def lake_views_sql(lake: Lake, attach: bool = False) -> str:
     """The curated views and macros as temporary ones, in an order that creates them on the lake;
     with attach, first the statements that load the extensions and attach the lake read-only."""
-    if lake.sqlite_file is not None and not lake.sqlite_file.exists():
+    if not lake.exists():
         raise QueryRefused(f"no lake at {lake.describe()}")
     con = duckdb.connect(":memory:")
     try:
@@ -266,7 +266,7 @@ def _open(
     db: Path, lake: Lake | None, memory_limit: str | None, version: int | None, at: datetime | None
 ) -> tuple[duckdb.DuckDBPyConnection, Source]:
     # A SQLite catalog is looked for first: attaching a missing one would create it.
-    if lake is not None and (lake.sqlite_file is None or lake.sqlite_file.exists()):
+    if lake is not None and lake.exists():
         opened = open_lake(lake, memory_limit, version=version, at=at)
         if opened is not None:
             return opened

@@ -32,10 +32,10 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_rule_files_are_valid() -> None:
-    """promtool check rules: 36 revenue, 6 summary and 13 pipeline rules."""
+    """promtool check rules: 36 revenue, 6 summary and 14 pipeline rules."""
     result = run(tool("promtool"), "check", "rules", *RULES)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 13 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
+    assert "SUCCESS: 14 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
     assert "SUCCESS: 6 rules found" in result.stdout
 
 
@@ -163,6 +163,8 @@ MUTATIONS: list[Mutation] = [
     *_moves("pipeline", "(customs_kpi_lake_current_timestamp_seconds) > 900", "900", LAKE, LAKE),
     ("pipeline", "(customs_kpi_lake_current_timestamp_seconds) > 0\n", "(customs_kpi_lake_current_timestamp_seconds) > -1\n", LAKE, False),
     *_waits("pipeline", "CustomsKpiLakeStale", "5m", "10m", "150s", LAKE, LAKE),
+    ("pipeline", "(customs_kpi_verify_differences) > 0", "(customs_kpi_verify_differences) > 1", LAKE, False),  # one difference pages
+    ("pipeline", "(customs_kpi_verify_differences) > 0", "(customs_kpi_verify_differences) >= 0", LAKE, False),
     *_waits("pipeline", "CustomsKpiExporterAbsent", "5m", "10m", "150s", "pipeline.test:3", "pipeline.test:3"),
 ]
 

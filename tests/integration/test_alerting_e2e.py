@@ -204,6 +204,6 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
 
     # Every dashboard panel's query returns at least one number from this Prometheus (Grafana's
     # variables as in tests.monitoring.GRAFANA_VARIABLES: department 20, range 1h, rate interval 1m).
-    assert len(panels) == 54  # targets of the 43 panels
+    assert len(panels) == 55  # targets of the 44 panels
     empty = [key for key, result in panels.items() if not any(math.isfinite(float(r["value"][1])) for r in result)]
     assert not empty, empty

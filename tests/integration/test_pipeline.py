@@ -12,7 +12,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from streams.config import KafkaConnection
 from streams.kafka.topics import ensure_topics
 from tests.factories import declaration, encode, revenue, seizure
-from tests.integration.conftest import ConsumerProcess, cli, sample
+from tests.integration.conftest import ConsumerProcess, cli, recreate_topics, sample
 
 DEPTS = ["01", "02", "03", "15", "61"]
 
@@ -136,6 +136,16 @@ def test_other_clients_events_land_exactly(bootstrap: str, tmp_path: Path) -> No
     utf8 = next(r for r in copies if dict(r.headers)["customs_kpi.reason"] == b"invalid_utf8")
     assert utf8.value == b"\xff\xfe"
     assert dict(utf8.headers)["customs_kpi.source_topic"] == b"customs.revenue"
+    # The reconciliation a user runs: the store against itself, its lake and the real broker's logs.
+    checked = cli("verify", "--db", str(tmp_path / "e2e.duckdb"), "-b", bootstrap)
+    assert "checked: offsets, broker, aggregates, lake (lake version" in checked.stdout and "no differences" in checked.stdout
+    recreate_topics(bootstrap)  # the topics deleted and created again, empty: every stored offset is past its log now
+    after = cli("verify", "--db", str(tmp_path / "e2e.duckdb"), "-b", bootstrap, "--show", "100", check=False)
+    stored = duckdb.connect(str(tmp_path / "e2e.duckdb"), read_only=True)
+    partitions = stored.execute("SELECT count(*) FROM consumer_offsets WHERE next_offset > 0").fetchone()[0]
+    stored.close()
+    assert after.returncode == 1 and after.stdout.count("past the log's end 0") == partitions > 0, after.stdout
+    assert after.stdout.count("the topic now has id") == partitions, after.stdout
 
 
 def test_restart_resumes_from_duckdb_offsets(bootstrap: str, tmp_path: Path) -> None:

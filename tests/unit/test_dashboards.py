@@ -55,7 +55,7 @@ def test_every_panel_has_title_description_unit_and_the_provisioned_datasource()
             count += 1
         for variable in d.get("templating", {}).get("list", []):
             assert variable["datasource"] == ref
-    assert count == 43  # 12 national, 10 department, 5 declarations, 6 enforcement, 10 pipeline
+    assert count == 44  # 12 national, 10 department, 5 declarations, 6 enforcement, 11 pipeline
 
 
 def test_every_query_parses(tmp_path: Path) -> None:

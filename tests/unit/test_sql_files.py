@@ -138,10 +138,11 @@ def test_accepting_a_new_log_records_the_offset_and_forgets_it(store: EventStore
         {"partition": pl.Int32}
     )
     run(store, statement("write/upsert_offsets"), {"now": NOW}, incoming_offsets=offsets)
+    run(store, statement("write/end_batch"), {"batch_seq": 12, "changed_seq": 0})
     where = {"topic": "customs.revenue", "partition": 1}
     run(store, statement("write/accept_new_log"), where | {"now": NOW, "by": "ops", "note": "broker rebuilt"})
     run(store, statement("write/forget_offset"), where)
-    assert run(store, "FROM offset_resets") == [("customs.revenue", 1, 300, NOW, "ops", "broker rebuilt")]
+    assert run(store, "FROM offset_resets") == [("customs.revenue", 1, 300, NOW, "ops", "broker rebuilt", 12)]  # the last old-log batch
     assert run(store, statement("write/stored_offsets")) == [("customs.revenue", 2, 40)]
 
 
@@ -373,11 +374,106 @@ def test_figures_at_as_of(loaded: EventStore) -> None:
     assert metric(loaded, "period_cases") == [("03", "drugs", 1), ("03", "smuggling", 1)]  # 16 February to 15 March
 
 
+# -- sql/verify --------------------------------------------------------------------------------
+
+
+def _insert(store: EventStore, name: str, table: str, events: list[dict], batch_seq: int, first: int = 0) -> None:  # type: ignore[type-arg]
+    spec = EVENT_TYPES[name]
+    rows = decode_batch(spec, raw_batch(spec.topic, events, 0, first), NOW).accepted
+    run(store, statement("write/insert_events", table=table), {"now": NOW, "batch_seq": batch_seq}, new_events=rows)
+
+
+def _offsets(store: EventStore, next_offset: int, topic_id: str | None = "id-A") -> None:
+    offsets = pl.DataFrame({"topic": ["customs.revenue"], "partition": [0], "next_offset": [next_offset], "topic_id": [topic_id]})
+    run(
+        store,
+        statement("write/upsert_offsets"),
+        {"now": NOW},
+        incoming_offsets=offsets.cast({"partition": pl.Int32, "topic_id": pl.String}),
+    )
+
+
+@covers("verify/offsets", "verify/stored_offsets", "verify/totals")
+def test_positions_against_the_committed_offsets(store: EventStore) -> None:
+    _insert(store, "revenue", "revenue", [revenue(event_id="a"), revenue(event_id="b")], batch_seq=1)  # offsets 0 and 1
+    dups = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [0], "source_offset": [2], "event_id": ["a"]})
+    run(store, statement("write/insert_duplicates"), {"now": NOW, "batch_seq": 2}, new_duplicates=dups)
+    rejects = pl.DataFrame([("customs.revenue", 0, 3, None, b"{", "invalid_json", "bad", None)], schema=REJECT_SCHEMA, orient="row")
+    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 2, "changed_seq": 1}, new_rejects=rejects)
+    assert run(store, statement("verify/offsets")) == [("customs.revenue", 0, "records up to offset 3 but no committed offset")]
+    _offsets(store, 4)
+    assert run(store, statement("verify/offsets")) == []
+    assert run(store, statement("verify/stored_offsets")) == [("customs.revenue", 0, 4, "id-A")]
+    assert run(store, statement("verify/totals")) == [("customs.revenue", 2, 1, 1, 4)]
+    _offsets(store, 3)  # the store holds a record at 3 that the committed offset says was not read
+    assert run(store, statement("verify/offsets")) == [
+        ("customs.revenue", 0, "a record at offset 3, at or past the committed next offset 3")
+    ]
+    _offsets(store, 4)
+    again = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [0], "source_offset": [1], "event_id": ["b"]})
+    run(store, statement("write/insert_duplicates"), {"now": NOW, "batch_seq": 2}, new_duplicates=again)  # position 1 twice
+    assert run(store, statement("verify/offsets")) == [("customs.revenue", 0, "5 records share 4 positions")]
+    # A new log accepted after batch 2: its records number positions again from 0; only they are checked.
+    run(store, statement("write/end_batch"), {"batch_seq": 2, "changed_seq": 1})
+    run(store, statement("write/accept_new_log"), {"topic": "customs.revenue", "partition": 0, "now": NOW, "by": "ops", "note": None})
+    run(store, statement("write/forget_offset"), {"topic": "customs.revenue", "partition": 0})
+    _insert(store, "revenue", "revenue", [revenue(event_id="c")], batch_seq=3)  # offset 0 of the new log
+    assert run(store, statement("verify/offsets")) == [("customs.revenue", 0, "records up to offset 0 but no committed offset")]
+    _offsets(store, 1)
+    assert run(store, statement("verify/offsets")) == []
+
+
+@pytest.fixture
+def with_lake(store: EventStore, tmp_path: Path) -> EventStore:
+    """The store with a plain DuckDB database attached as `lake`, holding the lake's tables (empty)."""
+    store._con.execute(f"ATTACH '{tmp_path / 'lake.duckdb'}' AS lake")
+    for table in ("declarations", "revenue", "seizures", "rejects", "agg_revenue_day"):
+        store._con.execute(f"CREATE TABLE lake.{table} AS SELECT * FROM main.{table} LIMIT 0")
+    return store
+
+
+@covers("verify/lake_events", "verify/lake_rejects", "verify/published")
+def test_the_lake_against_the_store(with_lake: EventStore) -> None:
+    store = with_lake
+    _insert(store, "revenue", "revenue", [revenue(event_id="a", amount_vnd=5), revenue(event_id="b", amount_vnd=7)], batch_seq=1)
+    _insert(store, "seizure", "seizures", [seizure(event_id="s", goods_value_vnd=9)], batch_seq=2)
+    rejects = pl.DataFrame([("customs.revenue", 0, 9, None, b"{", "invalid_json", "bad", None)], schema=REJECT_SCHEMA, orient="row")
+    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 2, "changed_seq": 1}, new_rejects=rejects)
+    _insert(store, "revenue", "revenue", [revenue(event_id="c", amount_vnd=100)], batch_seq=3, first=10)  # not published yet
+    amounts = {"revenue": "coalesce(sum(CAST(amount_vnd AS HUGEINT)), 0)", "seizures": "coalesce(sum(CAST(goods_value_vnd AS HUGEINT)), 0)"}
+
+    def lake_events(table: str) -> list[tuple]:  # type: ignore[type-arg]
+        return run(store, statement("verify/lake_events", table=table, alias="lake", amount=amounts[table]), {"upto": 2})
+
+    day = date(2021, 6, 1)
+    assert lake_events("revenue") == [("03", day, "store 2 rows, amount 12; lake 0 rows, amount 0")]
+    assert run(store, statement("verify/lake_rejects", alias="lake"), {"upto": 2}) == [
+        ("customs.revenue", "invalid_json", "store 1 rejects; lake 0")
+    ]
+    published = run(store, statement("verify/published", alias="lake"), {"after": 0, "upto": 2})
+    assert published == [
+        ("rejects", "batches 1 to 2: store 1 rows, amount 0; lake 0 rows, amount 0"),
+        ("revenue", "batches 1 to 2: store 2 rows, amount 12; lake 0 rows, amount 0"),
+        ("seizures", "batches 1 to 2: store 1 rows, amount 9; lake 0 rows, amount 0"),
+    ]
+    for table in ("revenue", "seizures", "rejects"):  # published: batches 1 and 2
+        run(store, f"INSERT INTO lake.{table} SELECT * FROM main.{table} WHERE batch_seq <= 2")
+    assert lake_events("revenue") == lake_events("seizures") == []
+    assert run(store, statement("verify/lake_rejects", alias="lake"), {"upto": 2}) == []
+    assert run(store, statement("verify/published", alias="lake"), {"after": 0, "upto": 2}) == []
+    run(store, "UPDATE lake.revenue SET amount_vnd = 8 WHERE event_id = 'b'")  # same count, another sum
+    assert lake_events("revenue") == [("03", day, "store 2 rows, amount 12; lake 2 rows, amount 13")]
+    assert run(store, statement("verify/published", alias="lake"), {"after": 1, "upto": 2}) == []  # batch 2 alone is right
+    assert run(store, statement("verify/published", alias="lake"), {"after": 0, "upto": 1}) == [
+        ("revenue", "batches 1 to 1: store 2 rows, amount 12; lake 2 rows, amount 13")
+    ]
+
+
 def test_every_file_has_a_test() -> None:
-    """Every statement of sql/write, sql/aggregates and sql/metrics is covered by a test above."""
+    """Every statement of sql/write, sql/aggregates, sql/metrics and sql/verify is covered by a test (here or in test_verify)."""
     files = {
         str(p.relative_to(sql_dir()).with_suffix(""))
-        for folder in ("write", "aggregates", "metrics")
+        for folder in ("write", "aggregates", "metrics", "verify")
         for p in (sql_dir() / folder).rglob("*.sql")
     }
     assert files - TESTED == set()

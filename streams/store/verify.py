@@ -1,0 +1,160 @@
+"""The product's own invariants, checked on a user's data: `customs-kpi verify` and the consumer.
+
+- offsets: each Kafka record the store took is in exactly one of the event tables, `duplicates`
+  and `rejects`, and none lies at or past its partition's committed next offset;
+- broker (with a broker to ask): no stored next offset lies past the end of its partition's log,
+  and each partition's topic id is the one stored with its offset;
+- aggregates: every aggregate table equals its recomputation from the rows (aggregates.audit);
+- lake: the lake holds exactly the store's rows up to the batch its newest publication names
+  (counts and exact sums per table, department and local day; rejects per topic and reason), and
+  the lake's revenue aggregate equals its recomputation from the lake's rows;
+- published: the rows one publication appended equal the store's rows of the same batches.
+
+`published` reads only what one publication wrote (both sides filter on batch_seq: DuckDB skips
+row groups and DuckLake Parquet files by their min/max), so the consumer runs it after every
+publication. The others scan their tables (seconds to a minute at the design volume; figures in
+docs/BENCHMARKS.md): the consumer runs them on its upkeep schedule, an operator with `verify`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from streams.store import aggregates
+from streams.store.lake import ALIAS, EVENT_TABLES, Lake, LakeWriter, Publication, read_watermark
+from streams.store.sqlfiles import statement
+
+CHECKS = ("offsets", "broker", "aggregates", "lake", "published")
+# The exact sum each event table is compared by (none for declarations: they carry no amount).
+AMOUNTS = {
+    "declarations": "CAST(0 AS HUGEINT)",
+    "revenue": "coalesce(sum(CAST(amount_vnd AS HUGEINT)), 0)",
+    "seizures": "coalesce(sum(CAST(goods_value_vnd AS HUGEINT)), 0)",
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    check: str  # one of CHECKS
+    where: str  # the table, partition or group that differs
+    detail: str  # both sides' figures
+
+
+def offsets(con: duckdb.DuckDBPyConnection) -> list[Difference]:
+    """Source positions recorded twice, or at or past the committed next offset."""
+    rows = con.execute(statement("verify/offsets")).fetchall()
+    return [Difference("offsets", f"{topic}[{partition}]", detail) for topic, partition, detail in rows]
+
+
+def broker(con: duckdb.DuckDBPyConnection, logs: Mapping[tuple[str, int], tuple[int, str | None]]) -> list[Difference]:
+    """The stored offsets against the broker's logs now: `logs` maps each partition to (its end
+    offset, its topic's id), as streams.kafka.topics.partition_logs gives them."""
+    found = []
+    for topic, partition, next_offset, topic_id in con.execute(statement("verify/stored_offsets")).fetchall():
+        where = f"{topic}[{partition}]"
+        if (topic, partition) not in logs:
+            found.append(Difference("broker", where, f"the store holds offset {next_offset}; the broker has no such partition"))
+            continue
+        end, live_id = logs[(topic, partition)]
+        if next_offset > end:
+            found.append(Difference("broker", where, f"the store holds offset {next_offset}, past the log's end {end}"))
+        if topic_id is not None and live_id is not None and topic_id != live_id:
+            found.append(Difference("broker", where, f"the store's offset belongs to topic id {topic_id}; the topic now has id {live_id}"))
+    return found
+
+
+def aggregate_tables(con: duckdb.DuckDBPyConnection) -> list[Difference]:
+    return [
+        Difference("aggregates", name, f"{rows.height} rows differ from their recomputation from the stored rows")
+        for name, rows in aggregates.audit(con).items()
+        if rows.height
+    ]
+
+
+def lake(con: duckdb.DuckDBPyConnection) -> list[Difference]:
+    """The attached lake (as `lake`) against the store's rows up to the lake's watermark."""
+    watermark = read_watermark(con)
+    if watermark is None:
+        return []
+    upto = {"upto": watermark[0]}
+    found = []
+    for table in EVENT_TABLES:
+        sql = statement("verify/lake_events", table=table, alias=ALIAS, amount=AMOUNTS[table])
+        for department, day, detail in con.execute(sql, upto).fetchall():
+            found.append(Difference("lake", f"{table} {department} {day}", detail))
+    for topic, reason, detail in con.execute(statement("verify/lake_rejects", alias=ALIAS), upto).fetchall():
+        found.append(Difference("lake", f"rejects {topic} {reason}", detail))
+    audit = statement(
+        "aggregates/audit", table=f"{ALIAS}.agg_revenue_day", contribution=aggregates.contribution("agg_revenue_day", f"{ALIAS}.")
+    )
+    (differing,), *_ = con.execute(f"SELECT count(*) FROM ({audit})").fetchall()
+    if differing:
+        found.append(Difference("lake", "agg_revenue_day", f"{differing} rows differ from their recomputation from the lake's revenue"))
+    return found
+
+
+def published(con: duckdb.DuckDBPyConnection, after: int, upto: int) -> list[Difference]:
+    """The lake's rows of batches after..upto (one publication's) against the store's."""
+    rows = con.execute(statement("verify/published", alias=ALIAS), {"after": after, "upto": upto}).fetchall()
+    return [Difference("published", table, detail) for table, detail in rows]
+
+
+def after_publication(writer: LakeWriter, done: Publication) -> list[Difference]:
+    """`published` for the publication the writer just made, on its connection."""
+    return published(writer.connection, done.after, done.batch_seq)
+
+
+def scheduled(writer: LakeWriter, check: str) -> list[Difference]:
+    """One of SCHEDULED on the lake writer's connection (the store's, with the lake attached)."""
+    return SCHEDULED[check](writer.connection)
+
+
+def totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, int]]:
+    """Per topic: (topic, events, duplicates, rejects, committed next offsets summed), for the summary."""
+    return [(str(t), int(e), int(d), int(r), int(o)) for t, e, d, r, o in con.execute(statement("verify/totals")).fetchall()]
+
+
+# The checks the consumer runs on its upkeep schedule (the broker's side it watches batch by batch).
+SCHEDULED: dict[str, Callable[[duckdb.DuckDBPyConnection], list[Difference]]] = {
+    "offsets": offsets,
+    "aggregates": aggregate_tables,
+    "lake": lake,
+}
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: tuple[str, ...]  # the checks run, in CHECKS' order
+    differences: list[Difference]
+    totals: list[tuple[str, int, int, int, int]]
+    lake_version: int | None  # the lake snapshot compared (None: no lake)
+
+
+def verify_store(db: Path, lake_setting: Lake | None, logs: Mapping[tuple[str, int], tuple[int, str | None]] | None) -> Verification:
+    """Every check on a stopped consumer's store (opened read-only), its lake at its newest version
+    (if it has one) and, given `logs`, the broker's partitions."""
+    from streams.store.opening import open_store
+
+    store = open_store(db, read_only=True)
+    try:
+        with store.reader() as con:
+            found = offsets(con)
+            checked = ["offsets"]
+            if logs is not None:
+                found += broker(con, logs)
+                checked.append("broker")
+            found += aggregate_tables(con)
+            checked.append("aggregates")
+            version = None
+            if lake_setting is not None and lake_setting.exists():
+                lake_setting.attach(con, read_only=True)
+                (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
+                found += lake(con)
+                checked.append("lake")
+            return Verification(tuple(checked), found, totals(con), None if version is None else int(version))
+    finally:
+        store.close()
