@@ -262,7 +262,10 @@ def lake_maintain(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData
     from streams.store.lake import lake_for, maintain_lake
 
     upkeep = maintain_lake(lake_for(db, lake, lake_data), datetime.now(UTC))
-    typer.echo(f"{upkeep.expired} snapshots expired, {upkeep.merged} files merged, {upkeep.removed} files deleted")
+    typer.echo(
+        f"{upkeep.expired} snapshots expired, {upkeep.merged} files merged, {upkeep.removed} files deleted, "
+        f"{upkeep.orphans} orphaned files deleted"
+    )
 
 
 @lake_app.command("views")

@@ -122,9 +122,10 @@ class LakePublisher:
             log.warning("lake upkeep failed; trying again in %.0f s: %s", self.maintain_every_s, exc)
             return
         log.info(
-            "lake upkeep: %d snapshots expired, %d files merged, %d files deleted in %.2f s",
+            "lake upkeep: %d snapshots expired, %d files merged, %d files deleted, %d orphaned files deleted in %.2f s",
             upkeep.expired,
             upkeep.merged,
             upkeep.removed,
+            upkeep.orphans,
             time.monotonic() - self._maintained,
         )

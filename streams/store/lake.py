@@ -84,9 +84,22 @@ class Lake:
         """For logs and messages: the catalog without any password, and the data path."""
         return f"{_without_password(self.catalog)} (data {self.data_path})"
 
-    def attach(self, con: duckdb.DuckDBPyConnection, *, read_only: bool, version: int | None = None, at: datetime | None = None) -> None:
-        """Attach the lake as `lake` (creating it if it is new and writable)."""
+    def attach(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        read_only: bool,
+        version: int | None = None,
+        at: datetime | None = None,
+        catalog_timeout_s: float | None = None,
+    ) -> None:
+        """Attach the lake as `lake` (creating it if it is new and writable). `catalog_timeout_s`
+        bounds every statement the session runs on a PostgreSQL catalog's server (its
+        statement_timeout), unless the setting gives libpq `options` of its own."""
         load_extensions(con, *self.extensions)
+        catalog = self.catalog
+        if catalog_timeout_s is not None and self.kind == "postgres" and not re.search(r"\boptions\s*=", catalog, re.IGNORECASE):
+            catalog += f" options='-c statement_timeout={max(1, round(catalog_timeout_s * 1000))}'"
         options = ["READ_ONLY"] if read_only else [f"DATA_PATH {_literal(self.data_path)}"]
         if version is not None:
             options.append(f"SNAPSHOT_VERSION {int(version)}")
@@ -97,7 +110,7 @@ class Lake:
         if not read_only and "://" not in self.data_path:
             Path(self.data_path).mkdir(parents=True, exist_ok=True)
         try:
-            con.execute(f"ATTACH {_literal('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")
+            con.execute(f"ATTACH {_literal('ducklake:' + catalog)} AS {ALIAS} ({', '.join(options)})")
         except duckdb.IOException as exc:  # the catalog's server or file, or the data path: a clear error, not a traceback
             detail = str(exc).splitlines()[0]
             raise LakeUnavailableError(self.describe(), _without_password(detail)) from exc
@@ -280,6 +293,7 @@ class Upkeep:
     expired: int  # snapshots expired
     merged: int  # files merged into fewer
     removed: int  # files deleted from the data path
+    orphans: int = 0  # files in the data path no snapshot ever held (a publication killed before its commit), deleted
 
 
 FILE_GRACE = timedelta(minutes=10)  # files no snapshot needs any more are deleted this long after, so running reads finish
@@ -287,8 +301,10 @@ FILE_GRACE = timedelta(minutes=10)  # files no snapshot needs any more are delet
 
 def maintain(con: duckdb.DuckDBPyConnection, now: datetime, grace: timedelta = FILE_GRACE) -> Upkeep:
     """Keep the lake bounded: expire snapshots by the retention of sql/lake/expired_versions.sql,
-    write rows inlined in the catalog out to files, merge small adjacent files, and delete the files
-    no snapshot needs any more (`grace` after they were last needed)."""
+    write rows inlined in the catalog out to files, merge small adjacent files, delete the files
+    no snapshot needs any more (`grace` after they were last needed), and delete the files no
+    snapshot ever held (written `grace` ago or earlier: a publication killed before its commit; a
+    publication under way writes its files within seconds of its commit)."""
     (versions,), *_ = con.execute(statement("lake/expired_versions"), {"now": now}).fetchall()
     if versions:
         con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', versions => $versions)", {"versions": versions})
@@ -299,7 +315,9 @@ def maintain(con: duckdb.DuckDBPyConnection, now: datetime, grace: timedelta = F
     removed = con.execute(  # by the wall clock, which stamps the files to delete (`now` may be the event clock)
         f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => $cutoff)", {"cutoff": _deletion_cutoff(con, grace)}
     ).fetchall()
-    return Upkeep(len(versions), sum(int(row[2]) for row in merged), len(removed))
+    (wall,), *_ = con.execute("SELECT now()").fetchall()
+    orphans = con.execute(f"CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => $cutoff)", {"cutoff": wall - grace}).fetchall()
+    return Upkeep(len(versions), sum(int(row[2]) for row in merged), len(removed), len(orphans))
 
 
 def _deletion_cutoff(con: duckdb.DuckDBPyConnection, grace: timedelta) -> datetime:

@@ -43,8 +43,13 @@ ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 # file (postgres_query, sqlite_query...), SQL built from strings (query, query_table), and DuckLake's
 # and DuckDB's upkeep, which writes files even on a read-only attachment (checkpoint,
 # ducklake_flush_inlined_data, ducklake_merge_adjacent_files...). The lake's read functions stay.
-_REFUSED_PREFIXES = ("postgres_", "sqlite_", "ducklake_")
-_REFUSED_NAMES = {"query", "query_table", "checkpoint", "force_checkpoint"}
+# Functions that read files by name are refused too: the lake's data folder must stay readable for
+# DuckLake, but a reader going around the catalog (read_parquet of the folder) would read files of
+# publications not committed yet, and files no snapshot holds any more.
+_REFUSED_PREFIXES = ("postgres_", "sqlite_", "ducklake_", "read_", "parquet_", "iceberg_", "delta_")
+_REFUSED_NAMES = {"query", "query_table", "checkpoint", "force_checkpoint", "parquet_scan", "glob", "sniff_csv", "delta_scan"}
+# A table named like a file (FROM 'folder/x.parquet') is DuckDB's replacement scan of that file.
+_FILE_LIKE = re.compile(r"[./\\:*?\[]")
 _DUCKLAKE_READS = {
     "ducklake_snapshots",
     "ducklake_current_snapshot",
@@ -139,8 +144,18 @@ def _connect(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConn
     return con
 
 
+# Every statement a reader's session runs on a PostgreSQL catalog's server stops there after this
+# long: the catalog answers metadata in milliseconds, and no reader's SQL reaches the server itself.
+CATALOG_TIMEOUT_S = 60.0
+
+
 def open_lake(
-    lake: Lake, memory_limit: str | None = None, *, version: int | None = None, at: datetime | None = None
+    lake: Lake,
+    memory_limit: str | None = None,
+    *,
+    version: int | None = None,
+    at: datetime | None = None,
+    catalog_timeout_s: float = CATALOG_TIMEOUT_S,
 ) -> tuple[duckdb.DuckDBPyConnection, Source] | None:
     """The lake attached read-only (at a snapshot `version` or time `at`, for time travel) as the
     session's default database, with the curated views and macros as temporary ones; None if the
@@ -157,7 +172,7 @@ def open_lake(
     con = duckdb.connect(":memory:", config=_config(memory_limit))
     try:
         try:
-            lake.attach(con, read_only=True, version=version, at=at)
+            lake.attach(con, read_only=True, version=version, at=at, catalog_timeout_s=catalog_timeout_s)
         except duckdb.InvalidInputException as exc:
             if version is None and at is None:
                 raise
@@ -327,7 +342,14 @@ def check_statement(sql: str) -> None:
             words = inner.split()
             raise QueryRefused(f"EXPLAIN of {words[0].upper() if words else 'nothing'} is not allowed: only SELECT queries run here")
         select = explained[0].query
-    refused = sorted({name for qualifier, name in _functions(select) if _is_refused(qualifier, name)})
+    tree = _parse(select)
+    files = sorted(name for name in _base_tables(tree) if _FILE_LIKE.search(name))
+    if files:
+        raise QueryRefused(
+            f"reading files directly ({', '.join(files)}) is not allowed: query the lake's tables and views, which read "
+            "exactly one publication"
+        )
+    refused = sorted({name for qualifier, name in _functions(tree) if _is_refused(qualifier, name)})
     if refused:
         raise QueryRefused(
             f"{', '.join(refused)} is not allowed: it reaches past the read-only data (the catalog's server, files, or SQL in strings)"
@@ -345,28 +367,42 @@ def _is_refused(qualifier: str, name: str) -> bool:
     return name in _REFUSED_NAMES or name.startswith(_REFUSED_PREFIXES)
 
 
-def _functions(select: str) -> set[tuple[str, str]]:
-    """Every function a SELECT calls (scalar, aggregate, table), from DuckDB's own parse tree, as
-    (its catalog or schema qualifier, "" if none; its name)."""
+def _parse(select: str) -> dict[str, object]:
+    """DuckDB's own parse tree of a SELECT (json_serialize_sql)."""
     con = duckdb.connect(":memory:")
     try:
-        tree = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": select}).fetchall()[0][0])
+        tree: dict[str, object] = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": select}).fetchall()[0][0])
     finally:
         con.close()
     if tree.get("error"):
         raise QueryRefused(f"the query does not parse: {tree.get('error_message', 'unknown error')}")
-    names: set[tuple[str, str]] = set()
+    return tree
+
+
+def _nodes(tree: dict[str, object]) -> Iterator[dict[str, object]]:
     stack: list[object] = [tree]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            name = item.get("function_name")
-            if isinstance(name, str):
-                names.add((str(item.get("catalog") or "") or str(item.get("schema") or ""), name))
+            yield item
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return names
+
+
+def _functions(tree: dict[str, object]) -> set[tuple[str, str]]:
+    """Every function a SELECT calls (scalar, aggregate, table) as (its catalog or schema qualifier,
+    "" if none; its name)."""
+    return {
+        (str(node.get("catalog") or "") or str(node.get("schema") or ""), name)
+        for node in _nodes(tree)
+        if isinstance(name := node.get("function_name"), str)
+    }
+
+
+def _base_tables(tree: dict[str, object]) -> set[str]:
+    """The names of the tables (and views) a SELECT reads."""
+    return {str(node.get("table_name")) for node in _nodes(tree) if node.get("type") == "BASE_TABLE"}
 
 
 def run_query(

@@ -133,3 +133,41 @@ def test_readers_see_exact_totals_through_a_kill_mid_publication(
         assert report["failures"] == [] and report["partial"] == 0 and report["backwards"] == 0, report
         assert report["last"] == [EVENTS, EVENTS, expected_all], report
         assert len(report["seen"]) >= 2 and report["seen"][-1] == EVENTS, report  # it read while the lake grew
+
+
+def test_a_readers_statements_on_the_catalog_server_stop_there(tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader's session bounds what it runs on the PostgreSQL catalog on the server itself
+    (statement_timeout), not only in DuckDB: a statement that would sleep 20 s there is cancelled by
+    the server. The sandbox refuses postgres_query to users; this calls it on the session directly."""
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from streams.kpi.targets import load_targets
+    from streams.store.lake import LakeWriter, lake_for
+    from streams.store.reference import write_reference
+    from streams.store.sandbox import open_lake
+    from tests.unit.test_aggregates import Feed
+
+    monkeypatch.setenv("PGPASSWORD", postgres.password)
+    feed = Feed(tmp_path / "customs.duckdb")
+    write_reference(feed.store, load_targets())
+    lake = lake_for(feed.path, f"postgres:{postgres.conninfo}", str(tmp_path / "lake-data"))
+    writer = LakeWriter(feed.store, lake)
+    feed.write(revenue=[revenue(event_id="t1", amount_vnd=5)])
+    assert writer.publish(datetime.now(UTC), reference=True) is not None
+    writer.close()
+    opened = open_lake(lake, catalog_timeout_s=2)
+    assert opened is not None
+    con, _source = opened
+    try:
+        metadata = "__ducklake_metadata_lake"
+        assert con.execute(
+            f"SELECT * FROM postgres_query('{metadata}', 'SELECT current_setting(''statement_timeout'') AS t')"
+        ).fetchall() == [("2s",)]
+        with pytest.raises(duckdb.Error, match="statement timeout"):
+            con.execute(f"SELECT * FROM postgres_query('{metadata}', 'SELECT pg_sleep(20)')").fetchall()
+        assert con.execute("SELECT count(*), sum(amount_vnd) FROM revenue").fetchall() == [(1, 5)]  # reading goes on
+    finally:
+        con.close()
+    feed.store.close()

@@ -492,3 +492,79 @@ def test_aggregates_rebuild_reaches_the_lake(feed: Feed) -> None:
     assert "rebuilt the aggregates" in result.stdout and "rebuilt the lake" in result.stdout
     feed.store = open_store_again(feed.path)
     assert _lake_totals(feed)[5] == sum(1_000_000 + i for i in range(5))  # the lake's agg_revenue_day sum
+
+
+def _fingerprint(folder: Path) -> dict[str, tuple[int, str]]:
+    """Every file under the lake's folder (catalog and data): its size and the SHA-256 of its bytes."""
+    import hashlib
+
+    return {
+        str(f.relative_to(folder)): (f.stat().st_size, hashlib.sha256(f.read_bytes()).hexdigest()) for f in folder.rglob("*") if f.is_file()
+    }
+
+
+def test_a_reader_changes_no_byte_of_the_lake_and_reads_nothing_around_its_catalog(feed: Feed) -> None:
+    """Every way a SELECT could write, delete or read files beside the catalog, tried three times
+    through the sandbox (as customs-kpi sql runs it): each refused or failed, and every file of the
+    lake (names, sizes, bytes) as it was. Small publications left rows inlined in the catalog and
+    small files to merge, so each upkeep function had work it could have done."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    for k in range(3):
+        feed.write(revenue=_revenue(3 if k == 2 else 3000, k * 3000))  # two files to merge, three rows inlined
+        writer.publish(NOW, reference=k == 0)
+    writer.close()
+    lake = lake_for(feed.path)
+    folder = Path(lake.data_path).parent
+    data = lake.data_path.rstrip("/")
+    before = _fingerprint(folder)
+    assert len(before) >= 6 and sum(name.startswith("data/main/revenue/") for name in before) == 2
+    attempts = [
+        "SELECT * FROM ducklake_flush_inlined_data('lake')",
+        "SELECT * FROM ducklake_merge_adjacent_files('lake')",
+        "SELECT * FROM lake.merge_adjacent_files()",
+        "SELECT * FROM ducklake_rewrite_data_files('lake')",
+        "SELECT * FROM checkpoint()",
+        "SELECT * FROM force_checkpoint()",
+        "SELECT * FROM ducklake_cleanup_old_files('lake', cleanup_all => true)",
+        "SELECT * FROM ducklake_delete_orphaned_files('lake', cleanup_all => true)",
+        "SELECT * FROM ducklake_expire_snapshots('lake', older_than => now())",
+        f"SELECT count(*) FROM read_parquet('{data}/**/*.parquet')",
+        f"SELECT count(*) FROM '{data}/main/revenue/*.parquet'",
+        f"SELECT * FROM parquet_metadata('{data}/**/*.parquet')",
+        f"SELECT * FROM glob('{data}/**')",
+        f"SELECT * FROM read_blob('{data}/**')",
+        "SELECT * FROM sqlite_query('lake', 'SELECT 1')",
+    ]
+    con, source = open_sandbox(feed.path, lake)
+    try:
+        for sql in attempts * 3:
+            with pytest.raises((QueryRefused, duckdb.Error)):
+                run_query(con, source, sql)
+        assert run_query(con, source, "SELECT count(*) AS n FROM revenue").frame["n"].to_list() == [6003]  # reading still works
+    finally:
+        con.close()
+    assert _fingerprint(folder) == before
+
+
+def test_upkeep_deletes_orphaned_files_after_the_grace(feed: Feed) -> None:
+    """A file in the data path that no snapshot ever held (a publication killed before its commit)
+    is deleted by upkeep once it is older than the grace; a younger one (a publication under way) stays."""
+    import os
+    import time
+    from datetime import timedelta
+
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(3000, 0))
+    writer.publish(NOW, reference=True)
+    data = Path(lake_for(feed.path).data_path)
+    held = sorted(data.rglob("*.parquet"))
+    old, young = data / "main" / "revenue" / "ducklake-killed.parquet", data / "main" / "revenue" / "ducklake-under-way.parquet"
+    old.write_bytes(held[0].read_bytes())
+    young.write_bytes(held[0].read_bytes())
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    upkeep = writer.maintain(NOW, grace=timedelta(minutes=10))
+    assert upkeep.orphans == 1 and not old.exists() and young.exists()
+    assert set(held) | {young} <= set(data.rglob("*.parquet"))  # the lake's own files untouched (upkeep may add merged ones)
+    writer.close()
+    assert _lake_totals(feed)[:2] == (3000, sum(1_000_000 + i for i in range(3000)))
