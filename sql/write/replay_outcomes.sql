@@ -5,6 +5,6 @@ UPDATE rejects SET replay_status = o.status, replay_detail = o.detail, replayed_
                    changed_seq = $changed_seq
 FROM replay_outcomes o
 WHERE rejects.source_topic = o.original_topic AND rejects.source_partition = o.original_partition
-  AND rejects.source_offset = o.original_offset
+  AND rejects.source_offset = o.original_offset AND rejects.log_seq = o.original_log
   AND rejects.replay_status IS DISTINCT FROM o.status
   AND NOT (rejects.replay_status = 'accepted' AND o.status = 'duplicate')

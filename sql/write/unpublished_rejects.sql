@@ -1,5 +1,5 @@
 -- Rejects not yet copied to the DLQ topic, oldest first; batch_seq skips row groups of earlier batches.
-SELECT source_topic, source_partition, source_offset, message_key, raw_value, reason, detail, event_id
+SELECT source_topic, source_partition, source_offset, message_key, raw_value, reason, detail, event_id, log_seq
 FROM rejects
 WHERE NOT dlq_published AND coalesce(batch_seq, 0) >= $from_batch
 ORDER BY rejected_at, source_topic, source_partition, source_offset

@@ -310,7 +310,7 @@ class EventStore:
         if rejects.is_empty():
             return
         change = self._changed_seq + 1
-        self._con.register("published", rejects.select(SOURCE).to_arrow())
+        self._con.register("published", rejects.select(*SOURCE, "log_seq").to_arrow())
         try:
             with transaction(self._con):
                 self._con.execute(statement("write/mark_published"), {"from_batch": self._unpublished_from, "changed_seq": change})

@@ -182,6 +182,10 @@ def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in LAKE_TABLES:
         store_columns = _columns(con, str(store), table)
         lake_columns = _columns(con, ALIAS, table)
+        if table == "rejects" and lake_columns == store_columns[:-1] and store_columns[-1] == ("log_seq", "INTEGER"):
+            # A lake published before migration 009: its rejects gain the column (0, the first log).
+            con.execute(f"ALTER TABLE {ALIAS}.rejects ADD COLUMN log_seq INTEGER DEFAULT 0")
+            lake_columns = _columns(con, ALIAS, table)
         if store_columns != lake_columns:
             raise ConfigError(
                 "--lake",

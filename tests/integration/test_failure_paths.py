@@ -428,3 +428,40 @@ def test_a_reject_larger_than_a_producer_request_does_not_block_the_dlq(bootstra
     assert big.startswith(copies[0].value) and 90_000 < len(copies[0].value) < 100_000
     assert dict(copies[0].headers)[TRUNCATED_HEADER] == b"200001"
     assert TRUNCATED_HEADER not in dict(copies[1].headers)
+
+
+def test_a_new_log_may_reject_and_repeat_at_the_positions_the_old_one_did(
+    bootstrap: str, running: Callable[[], Running], tmp_path: Path
+) -> None:
+    """An accepted new log numbers its positions from 0 again. Its rejects and duplicates at the
+    positions where the old log had rejects and duplicates are stored beside those (the key holds
+    the log): the consumer used to fail on the primary key at every start. `verify` finds nothing wrong."""
+    a0, a1 = encode(revenue(event_id="old-0", amount_vnd=10)), encode(revenue(event_id="old-1", amount_vnd=11))
+    _send_to(bootstrap, 0, [a0, b"{bad", a1, a0, b"{bad again"])  # offsets 0-4: rejects at 1 and 4, a duplicate at 3
+    run = running()
+    run.wait(lambda: run.handled() == 5, "the old log stored")
+    run.stop()
+    recreate_topics(bootstrap)
+    n0, n1, n2 = (encode(revenue(event_id=f"new-{i}", amount_vnd=100 + i)) for i in range(3))
+    _send_to(bootstrap, 0, [n0, b"{new bad", n1, n0, b"{new bad again", n2])  # the same positions, and one more
+    db = str(tmp_path / "customs.duckdb")
+    result = cli("offsets", "accept-new-log", "-b", bootstrap, "--db", db, "--topic", "customs.revenue", "--partition", "0")
+    assert "the offset held (5) is recorded" in result.stdout
+    run = running()
+    run.wait(lambda: run.handled() == 6, "the new log stored")
+    assert _stored(run) == (5, 10 + 11 + 100 + 101 + 102)
+    with run.pipeline.store.reader() as con:
+        assert con.execute("SELECT log_seq, source_offset, raw_value FROM rejects ORDER BY ALL").fetchall() == [
+            (0, 1, b"{bad"),
+            (0, 4, b"{bad again"),
+            (1, 1, b"{new bad"),
+            (1, 4, b"{new bad again"),
+        ]
+        assert con.execute("SELECT log_seq, source_offset, event_id FROM duplicates ORDER BY ALL").fetchall() == [
+            (0, 3, "old-0"),
+            (1, 3, "new-0"),
+        ]
+    run.wait(lambda: run.metric("customs_kpi_dlq_published_records_total") == 2, "the new log's rejects in the DLQ")
+    run.stop()
+    checked = cli("verify", "--db", db, "-b", bootstrap)
+    assert "no differences" in checked.stdout

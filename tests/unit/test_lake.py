@@ -568,3 +568,26 @@ def test_upkeep_deletes_orphaned_files_after_the_grace(feed: Feed) -> None:
     assert set(held) | {young} <= set(data.rglob("*.parquet"))  # the lake's own files untouched (upkeep may add merged ones)
     writer.close()
     assert _lake_totals(feed)[:2] == (3000, sum(1_000_000 + i for i in range(3000)))
+
+
+def test_a_lake_from_before_the_log_column_gains_it(feed: Feed) -> None:
+    """A lake published before migration 009 has rejects without log_seq: the next publication adds
+    the column (0: the first log) instead of refusing the lake, and goes on exactly."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=[*_revenue(3, 0), b"{bad"])
+    writer.publish(NOW, reference=True)
+    writer.close()
+    old = duckdb.connect(":memory:")
+    lake_for(feed.path).attach(old, read_only=False)
+    old.execute("ALTER TABLE lake.rejects DROP COLUMN log_seq")
+    old.close()
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=[*_revenue(2, 3), b"{worse"])
+    assert writer.publish(NOW, reference=False) is not None
+    writer.close()
+    con, _ = open_sandbox(feed.path, lake_for(feed.path))
+    try:
+        assert con.execute("SELECT raw_value, log_seq FROM rejects ORDER BY source_offset").fetchall() == [(b"{bad", 0), (b"{worse", 0)]
+    finally:
+        con.close()
+    assert _lake_totals(feed)[:2] == feed.rows(TOTALS)[0][:2]

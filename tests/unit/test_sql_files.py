@@ -102,7 +102,7 @@ def test_duplicates_rejects_offsets_and_the_batch_number(store: EventStore) -> N
     params = {"now": NOW, "batch_seq": 8}
     dups = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [1], "source_offset": [5], "event_id": ["a"]})
     run(store, statement("write/insert_duplicates"), params, new_duplicates=dups)
-    assert run(store, "FROM duplicates") == [("customs.revenue", 1, 5, "a", NOW, 8)]
+    assert run(store, "FROM duplicates") == [("customs.revenue", 1, 5, "a", NOW, 8, 0)]  # the partition's first log
     rejects = pl.DataFrame([("customs.revenue", 1, 6, None, b"{", "invalid_json", "bad", None)], schema=REJECT_SCHEMA, orient="row")
     run(store, statement("write/insert_rejects"), params | {"changed_seq": 3}, new_rejects=rejects)
     assert run(store, "SELECT source_offset, raw_value, reason, rejected_at, batch_seq, dlq_published, changed_seq FROM rejects") == [
@@ -161,9 +161,18 @@ def test_replays_are_matched_byte_for_byte_and_their_outcome_recorded(store: Eve
             "original_offset": [3, 3],
         }
     )
-    assert run(store, statement("write/genuine_replays"), incoming_replays=replays) == [("customs.revenue", 0, 10, "customs.revenue", 0, 3)]
+    assert run(store, statement("write/genuine_replays"), incoming_replays=replays) == [
+        ("customs.revenue", 0, 10, "customs.revenue", 0, 3, 0)
+    ]
     outcomes = pl.DataFrame(
-        {"original_topic": ["customs.revenue"], "original_partition": [0], "original_offset": [3], "status": ["accepted"], "detail": ["ok"]}
+        {
+            "original_topic": ["customs.revenue"],
+            "original_partition": [0],
+            "original_offset": [3],
+            "original_log": [0],
+            "status": ["accepted"],
+            "detail": ["ok"],
+        }
     )
     later = NOW + timedelta(hours=1)
     run(store, statement("write/replay_outcomes"), {"now": later, "changed_seq": 2}, replay_outcomes=outcomes)
@@ -178,6 +187,47 @@ def test_replays_are_matched_byte_for_byte_and_their_outcome_recorded(store: Eve
     ]  # not undone
 
 
+def test_a_new_logs_rejects_and_duplicates_share_positions_with_the_old_ones(store: EventStore) -> None:
+    """After accept-new-log, the new log's records number positions from 0 again: a reject or a
+    duplicate at a position the old log used is stored beside the old one (its log_seq one more),
+    and the DLQ bookkeeping and replays name the log too."""
+
+    def reject(offset: int, raw: bytes) -> pl.DataFrame:
+        return pl.DataFrame([("customs.revenue", 0, offset, None, raw, "invalid_json", "d", None)], schema=REJECT_SCHEMA, orient="row")
+
+    dup = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [0], "source_offset": [7], "event_id": ["a"]})
+    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 1, "changed_seq": 1}, new_rejects=reject(3, b"old"))
+    run(store, statement("write/insert_duplicates"), {"now": NOW, "batch_seq": 1}, new_duplicates=dup)
+    _offsets(store, 10)
+    run(store, statement("write/end_batch"), {"batch_seq": 1, "changed_seq": 1})
+    where = {"topic": "customs.revenue", "partition": 0}
+    run(store, statement("write/accept_new_log"), where | {"now": NOW, "by": "ops", "note": None})
+    run(store, statement("write/forget_offset"), where)
+    run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 2, "changed_seq": 2}, new_rejects=reject(3, b"new"))
+    run(store, statement("write/insert_duplicates"), {"now": NOW, "batch_seq": 2}, new_duplicates=dup)
+    assert run(store, "SELECT source_offset, raw_value, log_seq FROM rejects ORDER BY log_seq") == [(3, b"old", 0), (3, b"new", 1)]
+    assert run(store, "SELECT source_offset, log_seq FROM duplicates ORDER BY log_seq") == [(7, 0), (7, 1)]
+    pending = run(store, statement("write/unpublished_rejects"), {"from_batch": 0, "limit": 10})
+    assert [(r[2], r[4], r[8]) for r in pending] == [(3, b"old", 0), (3, b"new", 1)]
+    new_only = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [0], "source_offset": [3], "log_seq": [1]})
+    run(store, statement("write/mark_published"), {"from_batch": 0, "changed_seq": 3}, published=new_only.cast({"log_seq": pl.Int32}))
+    assert run(store, "SELECT log_seq, dlq_published FROM rejects ORDER BY log_seq") == [(0, False), (1, True)]
+    replay = pl.DataFrame(
+        {
+            "source_topic": ["customs.revenue"],
+            "source_partition": [0],
+            "source_offset": [20],
+            "raw_value": [b"old"],
+            "original_topic": ["customs.revenue"],
+            "original_partition": [0],
+            "original_offset": [3],
+        }
+    )
+    assert run(store, statement("write/genuine_replays"), incoming_replays=replay) == [
+        ("customs.revenue", 0, 20, "customs.revenue", 0, 3, 0)
+    ]
+
+
 @covers("write/unpublished_rejects", "write/mark_published")
 def test_dlq_bookkeeping(store: EventStore) -> None:
     rejects = pl.DataFrame(
@@ -190,7 +240,7 @@ def test_dlq_bookkeeping(store: EventStore) -> None:
         store,
         statement("write/mark_published"),
         {"from_batch": 0, "changed_seq": 2},
-        published=rejects.head(2).select("source_topic", "source_partition", "source_offset"),
+        published=rejects.head(2).select("source_topic", "source_partition", "source_offset").with_columns(log_seq=pl.lit(0, pl.Int32)),
     )
     assert [r[2] for r in run(store, statement("write/unpublished_rejects"), {"from_batch": 0, "limit": 10})] == [3]
     assert run(store, "SELECT source_offset, changed_seq FROM rejects ORDER BY 1") == [(1, 2), (2, 2), (3, 1)]

@@ -252,7 +252,9 @@ def test_offsets_are_read_safely_while_the_writer_works(tmp_path: Path) -> None:
 
     store = open_store(tmp_path / "s.duckdb")
     write(store, [revenue(event_id="a"), revenue(event_id="b")], partition=2, first_offset=40)
-    published = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [2], "source_offset": [40]}).select(SOURCE)
+    published = pl.DataFrame({"source_topic": ["customs.revenue"], "source_partition": [2], "source_offset": [40], "log_seq": [0]}).select(
+        *SOURCE, "log_seq"
+    )
     stop, errors, seen = threading.Event(), [], []
 
     def read() -> None:

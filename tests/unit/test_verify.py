@@ -140,7 +140,7 @@ def test_a_skipped_publication_is_caught(published: Feed) -> None:
 
 def test_positions_recorded_twice_are_caught(published: Feed) -> None:
     _store(
-        published, "INSERT INTO duplicates SELECT source_topic, source_partition, source_offset, event_id, now(), 2 FROM revenue LIMIT 1"
+        published, "INSERT INTO duplicates SELECT source_topic, source_partition, source_offset, event_id, now(), 2, 0 FROM revenue LIMIT 1"
     )
     found = verify_store(published.path, lake_for(published.path), None).differences
     assert [(d.check, d.where, d.detail) for d in found if d.check == "offsets"] == [
