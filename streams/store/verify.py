@@ -80,6 +80,17 @@ def lake(con: duckdb.DuckDBPyConnection) -> list[Difference]:
     watermark = read_watermark(con)
     if watermark is None:
         return []
+    (mirrored, store_id, batch_seq, _), *_ = con.execute(statement("lake/mirrored_store")).fetchall()
+    if mirrored is not None and mirrored != store_id:  # row by row, everything would differ: say why instead
+        return [Difference("lake", "store", f"the lake's publications come from store {mirrored}, and this is store {store_id}")]
+    if watermark[0] > batch_seq:
+        return [
+            Difference(
+                "lake",
+                "store",
+                f"the lake holds batches up to {watermark[0]}, the store only up to {batch_seq} (restored from an older copy?)",
+            )
+        ]
     upto = {"upto": watermark[0]}
     found = []
     for table in EVENT_TABLES:

@@ -75,7 +75,14 @@ def test_outside_xdist_the_kernel_picks(monkeypatch: pytest.MonkeyPatch) -> None
     assert 1024 < port <= 65000
 
 
-def test_the_makefile_runs_the_suite_on_every_core() -> None:
-    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+def test_the_makefile_runs_the_suite_on_every_core_and_one_more() -> None:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    makefile = (root / "Makefile").read_text()
     test_recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
-    assert "-n auto" in test_recipe and "CUSTOMS_KPI_MAKE_TEST_STARTED" in test_recipe
+    assert "-n $(WORKERS)" in test_recipe and "CUSTOMS_KPI_MAKE_TEST_STARTED" in test_recipe
+    shown = subprocess.run(["make", "-s", "-C", str(root), "--eval", "show-workers: ; @echo $(WORKERS)", "show-workers"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    cores = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout)
+    assert int(shown.stdout) == min(cores + 1, 4)  # 3 on these 2-core machines

@@ -214,3 +214,14 @@ def test_the_publisher_checks_each_publication_and_on_its_upkeep_the_rest(tmp_pa
     publisher.close()
     # the lake: the lost row, and its revenue aggregate (from the store's rows) against its rows
     assert seen[-4:] == [("published", 0), ("offsets", 0), ("aggregates", 1), ("lake", 2)]
+
+
+def test_a_lake_of_another_store_is_named_as_such(published: Feed, tmp_path: Path) -> None:
+    """A store recreated at the lake's path: one difference saying whose the lake is, not one per day."""
+    published.path.unlink()
+    fresh = Feed(published.path)
+    fresh.write(revenue=_revenue(2, 0))
+    fresh.store.close()
+    found = verify_store(published.path, lake_for(published.path), None).differences
+    assert [(d.check, d.where) for d in found] == [("lake", "store")]
+    assert found[0].detail.startswith("the lake's publications come from store ")
