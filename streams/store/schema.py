@@ -50,3 +50,12 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, path.name])
         applied.append(version)
     return applied
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest migration applied to the database (0 for one without any)."""
+    try:
+        (version,), *_ = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+    except duckdb.CatalogException:
+        return 0
+    return int(version)

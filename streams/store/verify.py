@@ -153,6 +153,7 @@ def verify_store(db: Path, lake_setting: Lake | None, logs: Mapping[tuple[str, i
     store = open_store(db, read_only=True)
     try:
         with store.reader() as con:
+            _check_schema(con, db)
             found = offsets(con)
             checked = ["offsets"]
             if logs is not None:
@@ -169,3 +170,20 @@ def verify_store(db: Path, lake_setting: Lake | None, logs: Mapping[tuple[str, i
             return Verification(tuple(checked), found, totals(con), None if version is None else int(version))
     finally:
         store.close()
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """verify reads the store as it is (read-only, no migration): it must be at this release's schema."""
+    from streams.errors import ConfigError, SchemaTooNewError
+    from streams.store.schema import migrations, schema_version
+
+    found, known = schema_version(con), max(version for version, _ in migrations())
+    if found > known:
+        raise SchemaTooNewError(found, known)
+    if found < known:
+        raise ConfigError(
+            "--db",
+            str(db),
+            f"a store at this release's schema version {known} (it is at {found}; verify only reads it: "
+            "the consumer, or `customs-kpi aggregates rebuild`, migrates it when it next opens it)",
+        )

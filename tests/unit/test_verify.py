@@ -225,3 +225,14 @@ def test_a_lake_of_another_store_is_named_as_such(published: Feed, tmp_path: Pat
     found = verify_store(published.path, lake_for(published.path), None).differences
     assert [(d.check, d.where) for d in found] == [("lake", "store")]
     assert found[0].detail.startswith("the lake's publications come from store ")
+
+
+def test_a_store_of_an_older_release_is_a_clear_refusal(published: Feed) -> None:
+    """verify opens the store read-only, so it cannot migrate it: an older schema is named, not a traceback."""
+    from streams.store.schema import migrations
+
+    newest = max(version for version, _ in migrations())
+    _store(published, f"DELETE FROM schema_migrations WHERE version = {newest}")  # as the release before left it
+    shown = _cli(published)
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr, shown.stderr
+    assert f"a store at this release's schema version {newest} (it is at {newest - 1}" in shown.stderr
