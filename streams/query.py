@@ -112,13 +112,15 @@ def export_frame(con: Connection, source: Source, name: str, max_rows: int) -> p
 
 def csv_text(frame: pl.DataFrame) -> str:
     """The frame as CSV, times in RFC 3339 as the contract writes them (2021-01-01T00:44:53+00:00; Polars'
-    own CSV writes +0000, which the contract refuses), so that a file the product writes it reads back."""
-    times = [
+    own CSV writes +0000, which the contract refuses), so that a file the product writes it reads back.
+    Bytes (a reject's raw_value and message_key) are written in base64: CSV holds text, and a reject's
+    bytes are often not UTF-8; base64 keeps every byte."""
+    texts = [
         pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
         for name, dtype in frame.schema.items()
         if isinstance(dtype, pl.Datetime)
-    ]
-    return (frame.with_columns(times) if times else frame).write_csv()
+    ] + [pl.col(name).bin.encode("base64") for name, dtype in frame.schema.items() if dtype == pl.Binary]
+    return (frame.with_columns(texts) if texts else frame).write_csv()
 
 
 def write_frame(frame: pl.DataFrame, output: Path) -> None:

@@ -1,19 +1,25 @@
 -- The lake's {{table}} against the store's rows up to the lake's watermark ($upto, its newest
--- publication's batch): per department and local day, the count and the exact sum of amounts (0 for
--- tables without one). One row per group that differs, saying how.
+-- publication's batch): per department and local day, the count, the exact sum of amounts (0 for
+-- tables without one) and a fingerprint of every column of every row (the sum of the rows'
+-- hashes: a kind, a status or any other value changed in place shows there). Event rows never
+-- change once stored, so the two sides must agree exactly. One row per group that differs, saying how.
 WITH store AS (
-    SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n, {{amount}} AS amount
-    FROM main.{{table}}
+    SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n, {{amount}} AS amount,
+           sum(CAST(hash(t) AS HUGEINT)) AS content
+    FROM main.{{table}} t
     WHERE batch_seq <= $upto OR batch_seq IS NULL
     GROUP BY ALL
 ), lake AS (
-    SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n, {{amount}} AS amount
-    FROM {{alias}}.{{table}}
+    SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n, {{amount}} AS amount,
+           sum(CAST(hash(t) AS HUGEINT)) AS content
+    FROM {{alias}}.{{table}} t
     GROUP BY ALL
 )
 SELECT coalesce(s.department_code, l.department_code) AS department_code, coalesce(s.day, l.day) AS day,
-       format('store {} rows, amount {}; lake {} rows, amount {}', coalesce(s.n, 0), coalesce(s.amount, 0), coalesce(l.n, 0), coalesce(l.amount, 0))
+       format('store {} rows, amount {}; lake {} rows, amount {}{}', coalesce(s.n, 0), coalesce(s.amount, 0), coalesce(l.n, 0),
+              coalesce(l.amount, 0),
+              CASE WHEN s.n = l.n AND s.amount = l.amount THEN '; the same count and amount, but values differ in other columns' ELSE '' END)
 FROM store s
 FULL OUTER JOIN lake l ON s.department_code = l.department_code AND s.day = l.day
-WHERE coalesce(s.n, 0) <> coalesce(l.n, 0) OR coalesce(s.amount, 0) <> coalesce(l.amount, 0)
+WHERE coalesce(s.n, 0) <> coalesce(l.n, 0) OR coalesce(s.amount, 0) <> coalesce(l.amount, 0) OR s.content IS DISTINCT FROM l.content
 ORDER BY ALL

@@ -1,34 +1,36 @@
 -- The rows one publication appended ($after < batch_seq <= $upto) against the store's same rows:
--- per table, the count and the exact sum of its amount. Both sides filter on batch_seq, so DuckDB
+-- per table, the count, the exact sum of its amount and (event tables) a fingerprint of every
+-- column of every row, as in lake_events.sql. Both sides filter on batch_seq, so DuckDB
 -- (row groups) and DuckLake (Parquet files) read only the publication's part. One row per table
 -- that differs.
 WITH store AS (
-    SELECT 'declarations' AS tbl, count(*) AS n, CAST(0 AS HUGEINT) AS amount
-    FROM main.declarations WHERE batch_seq > $after AND batch_seq <= $upto
+    SELECT 'declarations' AS tbl, count(*) AS n, CAST(0 AS HUGEINT) AS amount, sum(CAST(hash(t) AS HUGEINT)) AS content
+    FROM main.declarations t WHERE batch_seq > $after AND batch_seq <= $upto
     UNION ALL
-    SELECT 'revenue', count(*), coalesce(sum(CAST(amount_vnd AS HUGEINT)), 0)
-    FROM main.revenue WHERE batch_seq > $after AND batch_seq <= $upto
+    SELECT 'revenue', count(*), coalesce(sum(CAST(amount_vnd AS HUGEINT)), 0), sum(CAST(hash(t) AS HUGEINT))
+    FROM main.revenue t WHERE batch_seq > $after AND batch_seq <= $upto
     UNION ALL
-    SELECT 'seizures', count(*), coalesce(sum(CAST(goods_value_vnd AS HUGEINT)), 0)
-    FROM main.seizures WHERE batch_seq > $after AND batch_seq <= $upto
+    SELECT 'seizures', count(*), coalesce(sum(CAST(goods_value_vnd AS HUGEINT)), 0), sum(CAST(hash(t) AS HUGEINT))
+    FROM main.seizures t WHERE batch_seq > $after AND batch_seq <= $upto
     UNION ALL
-    SELECT 'rejects', count(*), 0
+    SELECT 'rejects', count(*), 0, NULL  -- their DLQ and replay columns may change after the publication
     FROM main.rejects WHERE batch_seq > $after AND batch_seq <= $upto
 ), lake AS (
-    SELECT 'declarations' AS tbl, count(*) AS n, CAST(0 AS HUGEINT) AS amount
-    FROM {{alias}}.declarations WHERE batch_seq > $after AND batch_seq <= $upto
+    SELECT 'declarations' AS tbl, count(*) AS n, CAST(0 AS HUGEINT) AS amount, sum(CAST(hash(t) AS HUGEINT)) AS content
+    FROM {{alias}}.declarations t WHERE batch_seq > $after AND batch_seq <= $upto
     UNION ALL
-    SELECT 'revenue', count(*), coalesce(sum(CAST(amount_vnd AS HUGEINT)), 0)
-    FROM {{alias}}.revenue WHERE batch_seq > $after AND batch_seq <= $upto
+    SELECT 'revenue', count(*), coalesce(sum(CAST(amount_vnd AS HUGEINT)), 0), sum(CAST(hash(t) AS HUGEINT))
+    FROM {{alias}}.revenue t WHERE batch_seq > $after AND batch_seq <= $upto
     UNION ALL
-    SELECT 'seizures', count(*), coalesce(sum(CAST(goods_value_vnd AS HUGEINT)), 0)
-    FROM {{alias}}.seizures WHERE batch_seq > $after AND batch_seq <= $upto
+    SELECT 'seizures', count(*), coalesce(sum(CAST(goods_value_vnd AS HUGEINT)), 0), sum(CAST(hash(t) AS HUGEINT))
+    FROM {{alias}}.seizures t WHERE batch_seq > $after AND batch_seq <= $upto
     UNION ALL
-    SELECT 'rejects', count(*), 0
+    SELECT 'rejects', count(*), 0, NULL  -- their DLQ and replay columns may change after the publication
     FROM {{alias}}.rejects WHERE batch_seq > $after AND batch_seq <= $upto
 )
-SELECT s.tbl, format('batches {} to {}: store {} rows, amount {}; lake {} rows, amount {}', $after + 1, $upto, s.n, s.amount, l.n, l.amount)
+SELECT s.tbl, format('batches {} to {}: store {} rows, amount {}; lake {} rows, amount {}{}', $after + 1, $upto, s.n, s.amount, l.n, l.amount,
+                     CASE WHEN s.n = l.n AND s.amount = l.amount THEN '; the same count and amount, but values differ in other columns' ELSE '' END)
 FROM store s
 JOIN lake l USING (tbl)
-WHERE s.n <> l.n OR s.amount <> l.amount
+WHERE s.n <> l.n OR s.amount <> l.amount OR s.content IS DISTINCT FROM l.content
 ORDER BY s.tbl

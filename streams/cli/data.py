@@ -315,7 +315,7 @@ def verify(
 
         logs = partition_logs(kafka_connection(bootstrap), list(TOPICS))
     try:
-        result = verify_store(db, lake_for(db, lake, lake_data), logs)
+        result = verify_store(db, lake_for(db, lake, lake_data), logs, lake_required=lake is not None or lake_data is not None)
     except DatabaseInUseError as exc:
         typer.echo(f"error: {exc}. A running consumer verifies its store itself: see customs_kpi_verify_differences on /metrics", err=True)
         raise typer.Exit(exc.exit_code) from None
@@ -326,6 +326,11 @@ def verify(
     console.print(summary)
     lake_note = f"lake version {result.lake_version}" if result.lake_version is not None else "no lake"
     typer.echo(f"checked: {', '.join(result.checked)} ({lake_note}{'' if logs is not None else '; broker not asked'})")
+    if result.lake_version is not None and result.lake_batch != result.store_batch:
+        held = "nothing" if result.lake_batch is None else f"batches up to {result.lake_batch}"
+        typer.echo(
+            f"note: the lake holds {held} of the store's {result.store_batch} (compared up to there); the consumer publishes the rest"
+        )
     if not result.differences:
         typer.echo("no differences")
         return

@@ -20,6 +20,7 @@ so DuckDB's per-row-group min/max skips the history) and the changed rejects by 
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from streams.store.extensions import load_extensions
 from streams.store.sqlfiles import relation, statement
 from streams.store.transaction import transaction
 
+log = logging.getLogger(__name__)
 EVENT_TABLES = ("declarations", "revenue", "seizures")
 REFERENCE_TABLES = ("departments", "targets", "plan_curves")
 # Tables the lake holds, with the store's columns: events and rejects grow by publication; the
@@ -319,9 +321,28 @@ def maintain(con: duckdb.DuckDBPyConnection, now: datetime, grace: timedelta = F
     removed = con.execute(  # by the wall clock, which stamps the files to delete (`now` may be the event clock)
         f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => $cutoff)", {"cutoff": _deletion_cutoff(con, grace)}
     ).fetchall()
+    return Upkeep(len(versions), sum(int(row[2]) for row in merged), len(removed), _delete_orphans(con, grace))
+
+
+def _delete_orphans(con: duckdb.DuckDBPyConnection, grace: timedelta) -> int:
+    """Delete the data files no snapshot ever held, written `grace` ago or earlier. DuckLake counts
+    every Parquet file under the data path, whoever wrote it: if any such file is not one of DuckLake's
+    own (`ducklake-<uuid>.parquet`), nothing is deleted and the log names it (a copy an analyst
+    left in the folder is theirs, not an orphan)."""
     (wall,), *_ = con.execute("SELECT now()").fetchall()
-    orphans = con.execute(f"CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => $cutoff)", {"cutoff": wall - grace}).fetchall()
-    return Upkeep(len(versions), sum(int(row[2]) for row in merged), len(removed), len(orphans))
+    call = f"CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => $cutoff, dry_run => $dry)"
+    found = [str(row[0]) for row in con.execute(call, {"cutoff": wall - grace, "dry": True}).fetchall()]
+    foreign = [path for path in found if not re.fullmatch(r"ducklake-[0-9a-f-]+\.parquet", path.rsplit("/", 1)[-1])]
+    if foreign:
+        log.warning(
+            "not deleting %d orphaned lake files: %d files under the lake's data path were not written by DuckLake "
+            "(move them out; upkeep deletes every unreferenced Parquet file there): %s",
+            len(found) - len(foreign), len(foreign), ", ".join(foreign[:5]),
+        )  # fmt: skip
+        return 0
+    if not found:
+        return 0
+    return len(con.execute(call, {"cutoff": wall - grace, "dry": False}).fetchall())
 
 
 def _deletion_cutoff(con: duckdb.DuckDBPyConnection, grace: timedelta) -> datetime:

@@ -47,7 +47,17 @@ ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 # DuckLake, but a reader going around the catalog (read_parquet of the folder) would read files of
 # publications not committed yet, and files no snapshot holds any more.
 _REFUSED_PREFIXES = ("postgres_", "sqlite_", "ducklake_", "read_", "parquet_", "iceberg_", "delta_")
-_REFUSED_NAMES = {"query", "query_table", "checkpoint", "force_checkpoint", "parquet_scan", "glob", "sniff_csv", "delta_scan"}
+_REFUSED_NAMES = {
+    "query",
+    "query_table",
+    "json_execute_serialized_sql",  # runs SQL given as a parse tree: nothing in it would be checked
+    "checkpoint",
+    "force_checkpoint",
+    "parquet_scan",
+    "glob",
+    "sniff_csv",
+    "delta_scan",
+}
 # A table named like a file (FROM 'folder/x.parquet') is DuckDB's replacement scan of that file.
 _FILE_LIKE = re.compile(r"[./\\:*?\[]")
 _DUCKLAKE_READS = {
@@ -343,6 +353,9 @@ def check_statement(sql: str) -> None:
             raise QueryRefused(f"EXPLAIN of {words[0].upper() if words else 'nothing'} is not allowed: only SELECT queries run here")
         select = explained[0].query
     tree = _parse(select)
+    catalog = sorted(f"{schema}.{name}" for schema, name in _qualified_tables(tree) if schema.startswith("__ducklake_metadata"))
+    if catalog:
+        raise QueryRefused(f"the lake's catalog tables ({', '.join(catalog)}) are not for reading: query the lake's tables and views")
     files = sorted(name for name in _base_tables(tree) if _FILE_LIKE.search(name))
     if files:
         raise QueryRefused(
@@ -402,7 +415,16 @@ def _functions(tree: dict[str, object]) -> set[tuple[str, str]]:
 
 def _base_tables(tree: dict[str, object]) -> set[str]:
     """The names of the tables (and views) a SELECT reads."""
-    return {str(node.get("table_name")) for node in _nodes(tree) if node.get("type") == "BASE_TABLE"}
+    return {name for _, name in _qualified_tables(tree)}
+
+
+def _qualified_tables(tree: dict[str, object]) -> set[tuple[str, str]]:
+    """(catalog or schema qualifier, lower case; name) of each table or view a SELECT reads."""
+    return {
+        (str(node.get("catalog_name") or node.get("schema_name") or "").lower(), str(node.get("table_name")))
+        for node in _nodes(tree)
+        if node.get("type") == "BASE_TABLE"
+    }
 
 
 def run_query(

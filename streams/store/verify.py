@@ -116,12 +116,13 @@ def published(con: duckdb.DuckDBPyConnection, after: int, upto: int) -> list[Dif
 
 def after_publication(writer: LakeWriter, done: Publication) -> list[Difference]:
     """`published` for the publication the writer just made, on its connection."""
-    return published(writer.connection, done.after, done.batch_seq)
+    return readable(writer.connection, lambda con: published(con, done.after, done.batch_seq))
 
 
 def scheduled(writer: LakeWriter, check: str) -> list[Difference]:
     """One of SCHEDULED on the lake writer's connection (the store's, with the lake attached)."""
-    return SCHEDULED[check](writer.connection)
+    run = SCHEDULED[check]
+    return readable(writer.connection, run) if check == "lake" else run(writer.connection)
 
 
 def totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, int]]:
@@ -143,14 +144,28 @@ class Verification:
     differences: list[Difference]
     totals: list[tuple[str, int, int, int, int]]
     lake_version: int | None  # the lake snapshot compared (None: no lake)
+    lake_batch: int | None  # the store's last batch the lake holds (None: no lake, or nothing published)
+    store_batch: int  # the store's last batch
 
 
-def verify_store(db: Path, lake_setting: Lake | None, logs: Mapping[tuple[str, int], tuple[int, str | None]] | None) -> Verification:
+def verify_store(
+    db: Path, lake_setting: Lake | None, logs: Mapping[tuple[str, int], tuple[int, str | None]] | None, *, lake_required: bool = False
+) -> Verification:
     """Every check on a stopped consumer's store (opened read-only), its lake at its newest version
-    (if it has one) and, given `logs`, the broker's partitions."""
+    (if it has one; with lake_required, a missing lake is an error) and, given `logs`, the broker's
+    partitions. A store that cannot be opened or read is a ConfigError naming --db; a lake whose
+    files cannot be read is a difference."""
+    from streams.errors import ConfigError
     from streams.store.opening import open_store
 
-    store = open_store(db, read_only=True)
+    if not db.is_file():
+        raise ConfigError("--db", str(db), "an existing store: the consumer's DuckDB file")
+    if lake_required and lake_setting is not None and not lake_setting.exists():
+        raise ConfigError("--lake", lake_setting.describe(), "an existing lake (the consumer creates it at its first publication)")
+    try:
+        store = open_store(db, read_only=True)
+    except duckdb.Error as exc:
+        raise ConfigError("--db", str(db), f"a DuckDB file of this project ({str(exc).splitlines()[0]})") from exc
     try:
         with store.reader() as con:
             _check_schema(con, db)
@@ -161,15 +176,27 @@ def verify_store(db: Path, lake_setting: Lake | None, logs: Mapping[tuple[str, i
                 checked.append("broker")
             found += aggregate_tables(con)
             checked.append("aggregates")
-            version = None
+            version, held = None, None
             if lake_setting is not None and lake_setting.exists():
                 lake_setting.attach(con, read_only=True)
                 (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
-                found += lake(con)
+                found += readable(con, lake)
                 checked.append("lake")
-            return Verification(tuple(checked), found, totals(con), None if version is None else int(version))
+                watermark = read_watermark(con)
+                held = None if watermark is None else watermark[0]
+            (stored,), *_ = con.execute("SELECT batch_seq FROM store_state").fetchall()
+            return Verification(tuple(checked), found, totals(con), None if version is None else int(version), held, int(stored))
     finally:
         store.close()
+
+
+def readable(con: duckdb.DuckDBPyConnection, check: Callable[[duckdb.DuckDBPyConnection], list[Difference]]) -> list[Difference]:
+    """A lake check whose lake cannot be read (a data file missing or damaged, its catalog broken) is
+    itself a difference: what the analysts read cannot be the store's rows."""
+    try:
+        return check(con)
+    except duckdb.Error as exc:
+        return [Difference("lake", "files", f"the lake cannot be read: {str(exc).splitlines()[0]}")]
 
 
 def _check_schema(con: duckdb.DuckDBPyConnection, db: Path) -> None:

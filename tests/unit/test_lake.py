@@ -508,17 +508,24 @@ def test_a_reader_changes_no_byte_of_the_lake_and_reads_nothing_around_its_catal
     through the sandbox (as customs-kpi sql runs it): each refused or failed, and every file of the
     lake (names, sizes, bytes) as it was. Small publications left rows inlined in the catalog and
     small files to merge, so each upkeep function had work it could have done."""
+    from datetime import timedelta
+
     writer = LakeWriter(feed.store, lake_for(feed.path))
-    for k in range(3):
-        feed.write(revenue=_revenue(3 if k == 2 else 3000, k * 3000))  # two files to merge, three rows inlined
+    for k in range(4):
+        feed.write(revenue=_revenue(3 if k == 3 else 3000, k * 3000))  # files to merge, then three rows inlined
         writer.publish(NOW, reference=k == 0)
+        if k == 1:  # two files merged into one; the two wait out their grace, scheduled for deletion
+            assert writer.maintain(NOW, grace=timedelta(hours=1)).merged == 2
     writer.close()
     lake = lake_for(feed.path)
     folder = Path(lake.data_path).parent
     data = lake.data_path.rstrip("/")
     before = _fingerprint(folder)
-    assert len(before) >= 6 and sum(name.startswith("data/main/revenue/") for name in before) == 2
+    assert sum(name.startswith("data/main/revenue/") for name in before) == 4  # 2 scheduled, the merged one, a new one
+    cleanup_all = "SELECT * FROM ducklake_cleanup_old_files(''lake'', cleanup_all => true)"
     attempts = [
+        f"SELECT * FROM json_execute_serialized_sql(json_serialize_sql('{cleanup_all}'))",  # SQL in a parse tree
+        "SELECT * FROM __ducklake_metadata_lake.ducklake_data_file",
         "SELECT * FROM ducklake_flush_inlined_data('lake')",
         "SELECT * FROM ducklake_merge_adjacent_files('lake')",
         "SELECT * FROM lake.merge_adjacent_files()",
@@ -540,7 +547,7 @@ def test_a_reader_changes_no_byte_of_the_lake_and_reads_nothing_around_its_catal
         for sql in attempts * 3:
             with pytest.raises((QueryRefused, duckdb.Error)):
                 run_query(con, source, sql)
-        assert run_query(con, source, "SELECT count(*) AS n FROM revenue").frame["n"].to_list() == [6003]  # reading still works
+        assert run_query(con, source, "SELECT count(*) AS n FROM revenue").frame["n"].to_list() == [9003]  # reading still works
     finally:
         con.close()
     assert _fingerprint(folder) == before
@@ -548,7 +555,8 @@ def test_a_reader_changes_no_byte_of_the_lake_and_reads_nothing_around_its_catal
 
 def test_upkeep_deletes_orphaned_files_after_the_grace(feed: Feed) -> None:
     """A file in the data path that no snapshot ever held (a publication killed before its commit)
-    is deleted by upkeep once it is older than the grace; a younger one (a publication under way) stays."""
+    is deleted by upkeep once it is older than the grace; a younger one (a publication under way)
+    stays; while a file DuckLake did not write lies there, nothing is deleted."""
     import os
     import time
     from datetime import timedelta
@@ -558,11 +566,19 @@ def test_upkeep_deletes_orphaned_files_after_the_grace(feed: Feed) -> None:
     writer.publish(NOW, reference=True)
     data = Path(lake_for(feed.path).data_path)
     held = sorted(data.rglob("*.parquet"))
-    old, young = data / "main" / "revenue" / "ducklake-killed.parquet", data / "main" / "revenue" / "ducklake-under-way.parquet"
-    old.write_bytes(held[0].read_bytes())
-    young.write_bytes(held[0].read_bytes())
+    folder = data / "main" / "revenue"
+    old = folder / "ducklake-01a250d5-0000-7000-8000-00000000dead.parquet"  # a publication killed before its commit
+    young = folder / "ducklake-01a250d5-0000-7000-8000-00000000beef.parquet"  # one under way
+    foreign = data / "exports" / "q1.parquet"  # an analyst's copy left in the folder
+    foreign.parent.mkdir()
+    for path in (old, young, foreign):
+        path.write_bytes(held[0].read_bytes())
     hour_ago = time.time() - 3600
     os.utime(old, (hour_ago, hour_ago))
+    os.utime(foreign, (hour_ago, hour_ago))
+    assert writer.maintain(NOW, grace=timedelta(minutes=10)).orphans == 0  # a file DuckLake did not write: nothing deleted
+    assert old.exists() and young.exists() and foreign.exists()
+    foreign.unlink()  # moved out, as the log asks
     upkeep = writer.maintain(NOW, grace=timedelta(minutes=10))
     assert upkeep.orphans == 1 and not old.exists() and young.exists()
     assert set(held) | {young} <= set(data.rglob("*.parquet"))  # the lake's own files untouched (upkeep may add merged ones)

@@ -236,3 +236,45 @@ def test_a_store_of_an_older_release_is_a_clear_refusal(published: Feed) -> None
     shown = _cli(published)
     assert shown.returncode == 2 and "Traceback" not in shown.stderr, shown.stderr
     assert f"a store at this release's schema version {newest} (it is at {newest - 1}" in shown.stderr
+
+
+def test_a_value_changed_in_place_is_caught_by_the_fingerprint(published: Feed) -> None:
+    """A collection turned into a refund (same count, same amount) or a status changed: the rows'
+    fingerprint per department and day differs."""
+    _lake(published, "UPDATE lake.revenue SET kind = 'refund' WHERE event_id = 'r3'")
+    _lake(published, "UPDATE lake.declarations SET status = 'cancelled'")
+    found = [(d.check, d.where, d.detail) for d in verify_store(published.path, lake_for(published.path), None).differences]
+    same = "; the same count and amount, but values differ in other columns"
+    assert ("lake", "declarations 03 2021-06-01", f"store 1 rows, amount 0; lake 1 rows, amount 0{same}") in found
+    assert [w for c, w, d in found if w.startswith("revenue ")] == ["revenue 03 2021-06-01"]
+
+
+def test_what_cannot_be_read_is_said_plainly(published: Feed, tmp_path: Path) -> None:
+    """A missing store or an explicit lake that does not exist: exit 2, naming the setting. A lake
+    data file gone: a difference (the lake cannot be what the store holds), exit 1. No traceback."""
+    missing = subprocess.run(
+        [sys.executable, "-m", "streams", "verify", "--db", str(tmp_path / "nope.duckdb")], capture_output=True, text=True, timeout=60
+    )
+    assert missing.returncode == 2 and "an existing store" in missing.stderr and "Traceback" not in missing.stderr
+    typo = subprocess.run(
+        [sys.executable, "-m", "streams", "verify", "--db", str(published.path), "--lake", f"sqlite:{tmp_path / 'typo' / 'c.sqlite'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert typo.returncode == 2 and "an existing lake" in typo.stderr and "Traceback" not in typo.stderr
+    for file in Path(lake_for(published.path).data_path).rglob("*.parquet"):
+        if "/revenue/" in str(file):
+            file.unlink()
+    shown = _cli(published)
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr, shown.stderr
+    assert "lake: files: the lake cannot be read:" in shown.stdout
+
+
+def test_a_lake_behind_its_store_is_said(published: Feed) -> None:
+    feed = published
+    feed.store = Feed(feed.path).store
+    feed.write(revenue=_revenue(2, 200, day=4))  # batch 3, never published: the consumer was killed before it
+    feed.store.close()
+    shown = _cli(feed)
+    assert shown.returncode == 0 and "note: the lake holds batches up to 2 of the store's 3" in shown.stdout
