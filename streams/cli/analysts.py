@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from streams.cli.common import DEFAULT_DB, Db, LakeData, LakeOpt, parse_time
+from streams.cli.common import DEFAULT_DB, Db, LakeData, LakeOpt, check_output, parse_time
 
 if TYPE_CHECKING:
     from datetime import date
@@ -41,6 +41,7 @@ def sql(
     from streams.store.sandbox import run_query
 
     check_format(fmt, output)
+    check_output(output, db, lake, lake_data)
     when = parse_time(at, "--at") if at else None
     with reading(db, lake_for(db, lake, lake_data), version=version, at=when) as (con, source):
         if query is not None:
@@ -86,6 +87,7 @@ def query(
     from streams.store.lake import lake_for
 
     check_format(fmt, output)
+    check_output(output, db, lake, lake_data)
     check_ready_query(name)
     when = parse_as_of(as_of) if as_of else None
     with reading(db, lake_for(db, lake, lake_data)) as (con, source):
@@ -107,6 +109,7 @@ def export(
     from streams.query import export_frame, write_frame
     from streams.store.lake import lake_for
 
+    check_output(output, db, lake, lake_data)
     with reading(db, lake_for(db, lake, lake_data)) as (con, source):
         frame = export_frame(con, source, name, max_rows)
     write_frame(frame, output)
@@ -131,6 +134,7 @@ def report(
         raise ConfigError("--lang", lang, "vi or en")
     if output.suffix.lower() not in (".html", ".pdf"):
         raise ConfigError("--output", str(output), "a file ending in .html or .pdf")
+    check_output(output, db, lake, lake_data)
     try:
         day = date.fromisoformat(as_of)
     except ValueError as exc:

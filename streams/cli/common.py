@@ -91,3 +91,12 @@ def simulation_plan(
     if not 0 <= spread <= 0.5:
         raise ConfigError("--spread", spread, "a number from 0 (every department exactly on its target) to 0.5, e.g. 0.1")
     return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(never), stop_at, spread)
+
+
+def check_output(output: Path | None, db: Path, lake_setting: str | None, lake_data: str | None, setting: str = "--output") -> None:
+    """A reader's output file may not be one of the lake's or the store's own files: writing it would
+    change what every other reader reads."""
+    from streams.store.lake import lake_for
+
+    if output is not None and lake_for(db, lake_setting, lake_data).holds(output, db):
+        raise ConfigError(setting, str(output), "a file outside the lake's folder, its catalog and the store's files")

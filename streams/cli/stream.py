@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, setup_logging, simulation_plan
+from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, check_output, setup_logging, simulation_plan
 from streams.cli.settings import cache_dir, kafka_connection, on_stop_signals, stop_event_on_signals
 from streams.config import ConsumerSettings
 from streams.produce.sender import SendReport
@@ -145,6 +145,7 @@ def snapshot(
     from streams.store.lake import lake_for
     from streams.store.portable import write_portable
 
+    check_output(to, db, lake, lake_data, "--to")
     rows = write_portable(db, lake_for(db, lake, lake_data), to)
     typer.echo(f"wrote {to}: {rows:,} events")
 

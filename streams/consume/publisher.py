@@ -39,6 +39,7 @@ class LakePublisher:
         self._maintained = time.monotonic()  # the first upkeep comes one interval after the start
         self._on_published, self._on_error, self._on_current = on_published, on_error, on_current
         self._on_verified = on_verified
+        self._verified_once = False  # the full checks have run in this process
         self._writer = LakeWriter(store, lake)
         self._reference = True  # compare the reference tables at the first publication
         self._last = float("-inf")
@@ -55,7 +56,7 @@ class LakePublisher:
         if not final and time.monotonic() - self._last < self.every_s:
             return False
         self._last = time.monotonic()
-        self._thread = threading.Thread(target=self._publish, name="lake-publisher", daemon=True)
+        self._thread = threading.Thread(target=self._publish, args=(final,), name="lake-publisher", daemon=True)
         self._thread.start()
         if final:
             self._thread.join()
@@ -69,7 +70,7 @@ class LakePublisher:
         self.wait()
         self._writer.close()
 
-    def _publish(self) -> None:
+    def _publish(self, final: bool = False) -> None:
         started = time.monotonic()
         try:
             done = self._writer.publish(self.clock(), reference=self._reference)
@@ -90,8 +91,14 @@ class LakePublisher:
                 done.version, done.batch_seq, done.events, done.rejects, took,
             )  # fmt: skip
             self._verify("published", lambda writer: verify.after_publication(writer, done))
-        if self.maintain_every_s > 0 and time.monotonic() - self._maintained >= self.maintain_every_s:
+        upkeep = self.maintain_every_s > 0 and time.monotonic() - self._maintained >= self.maintain_every_s
+        if upkeep:
             self._maintain()
+        # The full checks after each upkeep, and once early in each process (at its first publication
+        # that nobody waits for: not the one at start or at a stop), so a restart does not leave the
+        # gauges at 0 until the next upkeep while the lake or the store is wrong.
+        if upkeep or (not final and not self._verified_once):
+            self._verified_once = True
             for check in verify.SCHEDULED:
                 self._verify(check, functools.partial(verify.scheduled, check=check))
 

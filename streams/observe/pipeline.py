@@ -120,6 +120,7 @@ class PipelineMetrics:
         for check in CONSUMER_CHECKS:  # 0 differences and never run, until the check runs (only with a lake)
             metrics.verify_differences.labels(check)
             metrics.verify_last.labels(check)
+            metrics.verify_duration.labels(check)
         return metrics
 
     def verified(self, check: str, differences: int, seconds: float) -> None:

@@ -82,6 +82,15 @@ class Lake:
             files = [catalog, f"{catalog}-journal", f"{catalog}-wal", f"{catalog}-shm"]
         return folders, files
 
+    def holds(self, path: Path, db: Path) -> bool:
+        """Whether writing `path` would change the lake (its data folder, its SQLite catalog and the
+        catalog's journals) or its store (the database file, its WAL, its index)."""
+        target = path.expanduser().resolve()
+        folders, files = self.local_paths
+        guarded_files = [Path(f).resolve() for f in files] + [db.resolve(), Path(f"{db.resolve()}.wal")]
+        guarded_folders = [Path(f).resolve() for f in folders] + [Path(f"{db.resolve()}.index")]
+        return target in guarded_files or any(target == f or f in target.parents for f in guarded_folders)
+
     def describe(self) -> str:
         """For logs and messages: the catalog without any password, and the data path."""
         return f"{_without_password(self.catalog)} (data {self.data_path})"

@@ -607,3 +607,27 @@ def test_a_lake_from_before_the_log_column_gains_it(feed: Feed) -> None:
     finally:
         con.close()
     assert _lake_totals(feed)[:2] == feed.rows(TOTALS)[0][:2]
+
+
+def test_a_reader_may_not_write_its_output_over_the_lake_or_the_store(feed: Feed) -> None:
+    """`--output` / `--to` naming a lake data file, the catalog or the store: refused (exit 2), the file unchanged."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(3, 0))
+    writer.publish(NOW, reference=True)
+    writer.close()
+    feed.store.close()
+    lake = lake_for(feed.path)
+    data_file = next(Path(lake.data_path).rglob("*.parquet"))
+    targets = {data_file, Path(lake.catalog.removeprefix("sqlite:")), feed.path}
+    before = {t: t.read_bytes() for t in targets}
+    db = str(feed.path)
+    attempts = [
+        ("sql", "--db", db, "SELECT 1 AS x", "--format", "csv", "--output", str(data_file)),
+        ("export", "departments", "--db", db, "--output", str(Path(lake.catalog.removeprefix("sqlite:")))),
+        ("export", "departments", "--db", db, "--output", db),
+        ("snapshot", "--db", db, "--to", str(Path(lake.data_path) / "main" / "copy.duckdb")),
+    ]
+    for args in attempts:
+        result = _cli(*args)
+        assert result.returncode == 2 and "a file outside the lake's folder" in result.stderr, (args, result.stderr)
+    assert {t: t.read_bytes() for t in targets} == before

@@ -188,8 +188,12 @@ def test_the_publisher_checks_each_publication_and_on_its_upkeep_the_rest(tmp_pa
         on_verified=lambda check, differences, _s: seen.append((check, differences)),
     )
     feed.write(revenue=_revenue(5, 0))
-    publisher.maybe_publish(final=True)
+    publisher.maybe_publish(final=True)  # as at the consumer's start: nothing more
     assert seen == [("published", 0)]
+    feed.write(revenue=_revenue(1, 40))
+    assert publisher.maybe_publish()  # the first one nobody waits for: the full checks once, long before the upkeep
+    publisher.wait()
+    assert seen == [("published", 0), ("published", 0), ("offsets", 0), ("aggregates", 0), ("lake", 0)]
 
     # A publication that loses a row on the way (as a bug in its SQL would): caught by the next check.
     real = sqlfiles.statement
