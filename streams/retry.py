@@ -32,7 +32,7 @@ class RetryPolicy:
         """stamina's attempts: a failure with a named error is counted and retried unless stop() says
         otherwise, in which case it is raised like any other error."""
 
-        def retryable(exc: Exception) -> bool:
+        def retryable(exc: BaseException) -> bool:
             if not isinstance(exc, self.on):
                 return False
             on_failure(exc)
