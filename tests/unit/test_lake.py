@@ -469,6 +469,15 @@ def test_a_lake_refuses_another_store_and_a_store_restored_from_an_older_copy(fe
     assert _lake_totals(feed)[0] == 6
 
 
+def _published_and_stopped(feed: Feed, events: int) -> None:
+    """`events` revenue events stored and published, then the store closed, as when no consumer runs."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(events, 0))
+    writer.publish(NOW, reference=True)
+    writer.close()
+    feed.store.close()
+
+
 def open_store_again(path: Path):  # type: ignore[no-untyped-def]
     from streams.store import open_store
 
@@ -477,11 +486,7 @@ def open_store_again(path: Path):  # type: ignore[no-untyped-def]
 
 def test_aggregates_rebuild_reaches_the_lake(feed: Feed) -> None:
     """customs-kpi aggregates rebuild recomputes the store's aggregates and brings the lake's copy in line."""
-    writer = LakeWriter(feed.store, lake_for(feed.path))
-    feed.write(revenue=_revenue(5, 0))
-    writer.publish(NOW, reference=True)
-    writer.close()
-    feed.store.close()
+    _published_and_stopped(feed, 5)
     con = duckdb.connect(":memory:")  # an aggregate row of the lake wrong, as an older release could have left it
     lake_for(feed.path).attach(con, read_only=False)
     con.execute("UPDATE lake.agg_revenue_day SET amount_vnd = 1")
@@ -611,11 +616,7 @@ def test_a_lake_from_before_the_log_column_gains_it(feed: Feed) -> None:
 
 def test_a_reader_may_not_write_its_output_over_the_lake_or_the_store(feed: Feed) -> None:
     """`--output` / `--to` naming a lake data file, the catalog or the store: refused (exit 2), the file unchanged."""
-    writer = LakeWriter(feed.store, lake_for(feed.path))
-    feed.write(revenue=_revenue(3, 0))
-    writer.publish(NOW, reference=True)
-    writer.close()
-    feed.store.close()
+    _published_and_stopped(feed, 3)
     lake = lake_for(feed.path)
     data_file = next(Path(lake.data_path).rglob("*.parquet"))
     targets = {data_file, Path(lake.catalog.removeprefix("sqlite:")), feed.path}
