@@ -214,18 +214,43 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[
     return [(str(name), str(kind)) for name, kind in rows]
 
 
+@dataclass(frozen=True)
+class Mirror:
+    """Which store the attached lake mirrors, and how far, against the store it is attached to."""
+
+    mirrored: str | None  # the store of the lake's newest publication (None before the first one)
+    store_id: str
+    store_batch: int
+    watermark: tuple[int, int] | None  # the lake's (read_watermark)
+    store_changed: int
+
+    @property
+    def other_store(self) -> bool:
+        """The store was recreated at the same path: a new store id."""
+        return self.mirrored is not None and self.mirrored != self.store_id
+
+    @property
+    def older_copy(self) -> bool:
+        """The lake holds a later point of this store than the store does: restored from an older copy."""
+        return self.watermark is not None and (self.watermark[0] > self.store_batch or self.watermark[1] > self.store_changed)
+
+
+def mirror(con: duckdb.DuckDBPyConnection) -> Mirror:
+    (mirrored, store_id, batch_seq, changed_seq), *_ = con.execute(statement("lake/mirrored_store")).fetchall()
+    return Mirror(mirrored, str(store_id), int(batch_seq), read_watermark(con), int(changed_seq))
+
+
 def check_mirrors(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     """Refuse a lake whose newest publication came from another store (the store was recreated at
     the same path) or from a later point of this one than the store now holds (restored from an
     older copy): LakeMismatchError. Read once per attachment: a store cannot change under its writer."""
-    (mirrored, store_id, batch_seq, changed_seq), *_ = con.execute(statement("lake/mirrored_store")).fetchall()
-    watermark = read_watermark(con)
-    if mirrored is not None and mirrored != store_id:
-        raise LakeMismatchError(lake.describe(), f"its publications come from store {mirrored}, and this is store {store_id}")
-    if watermark is not None and (watermark[0] > batch_seq or watermark[1] > changed_seq):
+    found = mirror(con)
+    if found.other_store:
+        raise LakeMismatchError(lake.describe(), f"its publications come from store {found.mirrored}, and this is store {found.store_id}")
+    if found.older_copy and found.watermark is not None:
         raise LakeMismatchError(
             lake.describe(),
-            f"it holds this store up to batch {watermark[0]}, and the store holds batches only up to {batch_seq} "
+            f"it holds this store up to batch {found.watermark[0]}, and the store holds batches only up to {found.store_batch} "
             "(restored from an older copy?)",
         )
 
@@ -308,7 +333,7 @@ class Upkeep:
     expired: int  # snapshots expired
     merged: int  # files merged into fewer
     removed: int  # files deleted from the data path
-    orphans: int = 0  # files in the data path no snapshot ever held (a publication killed before its commit), deleted
+    orphans: int  # files in the data path no snapshot ever held (a publication killed before its commit), deleted
 
 
 FILE_GRACE = timedelta(minutes=10)  # files no snapshot needs any more are deleted this long after, so running reads finish

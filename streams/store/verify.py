@@ -25,10 +25,9 @@ from pathlib import Path
 import duckdb
 
 from streams.store import aggregates
-from streams.store.lake import ALIAS, EVENT_TABLES, Lake, LakeWriter, Publication, read_watermark
+from streams.store.lake import ALIAS, EVENT_TABLES, Lake, LakeWriter, Publication, mirror, read_watermark
 from streams.store.sqlfiles import statement
 
-CHECKS = ("offsets", "broker", "aggregates", "lake", "published")
 # The exact sum each event table is compared by (none for declarations: they carry no amount).
 AMOUNTS = {
     "declarations": "CAST(0 AS HUGEINT)",
@@ -39,7 +38,7 @@ AMOUNTS = {
 
 @dataclass(frozen=True)
 class Difference:
-    check: str  # one of CHECKS
+    check: str  # offsets, broker, aggregates, lake or published
     where: str  # the table, partition or group that differs
     detail: str  # both sides' figures
 
@@ -77,20 +76,18 @@ def aggregate_tables(con: duckdb.DuckDBPyConnection) -> list[Difference]:
 
 def lake(con: duckdb.DuckDBPyConnection) -> list[Difference]:
     """The attached lake (as `lake`) against the store's rows up to the lake's watermark."""
-    watermark = read_watermark(con)
+    found_mirror = mirror(con)
+    watermark = found_mirror.watermark
     if watermark is None:
         return []
-    (mirrored, store_id, batch_seq, _), *_ = con.execute(statement("lake/mirrored_store")).fetchall()
-    if mirrored is not None and mirrored != store_id:  # row by row, everything would differ: say why instead
-        return [Difference("lake", "store", f"the lake's publications come from store {mirrored}, and this is store {store_id}")]
-    if watermark[0] > batch_seq:
-        return [
-            Difference(
-                "lake",
-                "store",
-                f"the lake holds batches up to {watermark[0]}, the store only up to {batch_seq} (restored from an older copy?)",
-            )
-        ]
+    if found_mirror.other_store:  # row by row, everything would differ: say why instead
+        detail = f"the lake's publications come from store {found_mirror.mirrored}, and this is store {found_mirror.store_id}"
+        return [Difference("lake", "store", detail)]
+    if found_mirror.older_copy:
+        detail = (
+            f"the lake holds batches up to {watermark[0]}, the store only up to {found_mirror.store_batch} (restored from an older copy?)"
+        )
+        return [Difference("lake", "store", detail)]
     upto = {"upto": watermark[0]}
     found = []
     for table in EVENT_TABLES:
@@ -121,8 +118,7 @@ def after_publication(writer: LakeWriter, done: Publication) -> list[Difference]
 
 def scheduled(writer: LakeWriter, check: str) -> list[Difference]:
     """One of SCHEDULED on the lake writer's connection (the store's, with the lake attached)."""
-    run = SCHEDULED[check]
-    return readable(writer.connection, run) if check == "lake" else run(writer.connection)
+    return SCHEDULED[check](writer.connection)
 
 
 def totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, int]]:
@@ -134,13 +130,13 @@ def totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, int
 SCHEDULED: dict[str, Callable[[duckdb.DuckDBPyConnection], list[Difference]]] = {
     "offsets": offsets,
     "aggregates": aggregate_tables,
-    "lake": lake,
+    "lake": lambda con: readable(con, lake),
 }
 
 
 @dataclass(frozen=True)
 class Verification:
-    checked: tuple[str, ...]  # the checks run, in CHECKS' order
+    checked: tuple[str, ...]  # the checks run, in the order above
     differences: list[Difference]
     totals: list[tuple[str, int, int, int, int]]
     lake_version: int | None  # the lake snapshot compared (None: no lake)
@@ -180,7 +176,7 @@ def verify_store(
             if lake_setting is not None and lake_setting.exists():
                 lake_setting.attach(con, read_only=True)
                 (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
-                found += readable(con, lake)
+                found += SCHEDULED["lake"](con)
                 checked.append("lake")
                 watermark = read_watermark(con)
                 held = None if watermark is None else watermark[0]
