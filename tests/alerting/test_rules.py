@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import yaml
 
 from tests.integration.conftest import free_port
 from tests.monitoring import PROMETHEUS_DIR, Alertmanager, alertmanager_config, tool
-from tests.support.mutants import Mutant, caught, write_batch
+from tests.support.mutants import Batch, Mutant, caught, write_batch
 
 RULES = sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROMETHEUS_DIR / "tests").glob("*.yml"))
@@ -40,19 +41,25 @@ def test_rule_files_are_valid() -> None:
     assert "SUCCESS: 6 rules found" in result.stdout
 
 
-def test_rule_unit_tests_pass() -> None:
-    """promtool test rules on every test file of prometheus/tests (each test group as its own process)."""
+def test_rule_unit_tests_pass(mutant_runs: MutantRuns) -> None:
+    """promtool test rules on every test group of prometheus/tests. The groups that catch mutants ran
+    in the mutants' batches (their own assertions on the shipped rules, beside the suffixed copies:
+    every copy is caught and no original assertion fails); the others each run alone here."""
     files = ["pipeline-silence.test.yml", "pipeline.test.yml", "revenue-precision.test.yml", "revenue-summary.test.yml", "revenue.test.yml"]
     assert [p.name for p in RULE_TESTS] == files
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copytree(PROMETHEUS_DIR / "rules", root / "rules")
         shutil.copytree(PROMETHEUS_DIR / "tests", root / "tests")
-        results = _run_groups(root, sorted((root / "tests").glob("*.test.yml")))
-    assert len(results) == 1 + 6 + 10 + 1 + 5  # the test groups of the five files, every one finished
+        results = _run_groups(root, sorted((root / "tests").glob("*.test.yml")), skip=set(mutant_runs.batches))
+    assert len(results) + len(mutant_runs.batches) == 1 + 6 + 10 + 1 + 5  # the test groups of the five files, every one finished
     failed = [output for _, code, output in results if code != 0]
     assert not failed, failed[0]
     assert all("SUCCESS" in output for _, _, output in results)
+    for group, (batch, result) in mutant_runs.batches.items():
+        found = caught(result.stdout + result.stderr)
+        assert None not in found, f"{group} fails on the shipped rules: {found[None]}"
+        assert set(found) == set(batch.renamed), f"{group}'s batch did not evaluate every mutant (see the mutation test)"
 
 
 # A wrong threshold, window, guard or wait in the rules must make a rule test fail. Each is moved
@@ -189,49 +196,64 @@ def _alone(mutant: Mutant, root: Path) -> tuple[Path, Path]:
     return root, part.relative_to(root)
 
 
-def test_every_wrong_rule_fails_its_test_group(tmp_path: Path) -> None:
-    """Each mutation must fail an assertion of the test group named for it. The mutants of a group
-    run in one promtool process (tests.support.mutants), whose unmutated assertions must all pass;
-    the mutants of the cheap groups also run alone and must fail the same assertions there."""
+@dataclass
+class MutantRuns:
+    batches: dict[str, tuple[Batch, subprocess.CompletedProcess[str]]]  # test group -> its batch and run
+    alone: dict[int, subprocess.CompletedProcess[str]]  # mutant index -> its run alone
+
+
+@pytest.fixture(scope="module")
+def mutant_runs(tmp_path_factory: pytest.TempPathFactory) -> MutantRuns:
+    """Every mutant in its group's batch, and the cheap groups' mutants alone too; two promtool
+    processes at a time. Every batch's rule files are valid rule files (one promtool check)."""
+    tmp = tmp_path_factory.mktemp("mutants")
     groups = sorted({m.group for m in MUTANTS})
-    batches = {g: write_batch(PROMETHEUS_DIR / "tests", g, [m for m in MUTANTS if m.group == g], tmp_path / g) for g in groups}
+    batches = {g: write_batch(PROMETHEUS_DIR / "tests", g, [m for m in MUTANTS if m.group == g], tmp / g) for g in groups}
     rule_files = sorted({p for b in batches.values() for p in (b.root / "rules").glob("*.yml")})
     checked = run(tool("promtool"), "check", "rules", *rule_files)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.count("SUCCESS") == len(rule_files)
-
-    alone = {m.index: _alone(m, tmp_path / f"alone{m.index}") for m in MUTANTS if m.group in ALONE}
+    alone = {m.index: _alone(m, tmp / f"alone{m.index}") for m in MUTANTS if m.group in ALONE}
     jobs = [(b.root, b.test_file) for b in batches.values()] + list(alone.values())
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda job: run(tool("promtool"), "test", "rules", job[1], cwd=job[0]), jobs))
-    outputs = [r.stdout + r.stderr for r in results]
+    return MutantRuns(
+        {g: (b, r) for (g, b), r in zip(batches.items(), results, strict=False)},
+        dict(zip(alone, results[len(batches) :], strict=True)),
+    )
 
-    uncaught = []
-    for (group, batch), output, result in zip(batches.items(), outputs, results, strict=False):
-        found = caught(output)
-        assert None not in found, f"{group}: the unmutated assertions fail in the batch: {found[None]}\n{output[-3000:]}"
+
+def test_every_wrong_rule_fails_its_test_group(mutant_runs: MutantRuns) -> None:
+    """Each mutation must fail an assertion of the test group named for it. The mutants of a group
+    run in one promtool process (tests.support.mutants), whose unmutated assertions must all pass;
+    the mutants of the cheap groups also run alone and must fail the same assertions there."""
+    uncaught, by_group = [], {}
+    for group, (batch, result) in mutant_runs.batches.items():
+        found = by_group[group] = caught(result.stdout + result.stderr)
+        assert None not in found, f"{group}: the unmutated assertions fail in the batch: {found[None]}\n{result.stdout[-3000:]}"
         assert set(found) <= set(batch.renamed) and result.returncode == 1
         uncaught += [f"{group} passed with {m.new!r} for {m.old!r}" for m in MUTANTS if m.group == group and m.index not in found]
     assert not uncaught, uncaught
-    assert len(MUTANTS) == 122 and len(batches) == 19
+    assert len(MUTANTS) == 122 and len(mutant_runs.batches) == 19
 
-    by_group = {group: caught(output) for group, output in zip(batches, outputs, strict=False)}
-    for index, output, result in zip(alone, outputs[len(batches) :], results[len(batches) :], strict=True):
+    for index, result in mutant_runs.alone.items():
         mutant = MUTANTS[index]
-        alone_failed = caught(output)
-        assert result.returncode == 1 and set(alone_failed) == {None}, output[-3000:]
-        assert alone_failed[None] == by_group[mutant.group][index], (mutant, alone_failed[None], by_group[mutant.group][index])
-    assert len(alone) == 57
+        alone = caught(result.stdout + result.stderr)
+        assert result.returncode == 1 and set(alone) == {None}, result.stdout[-3000:]
+        assert alone[None] == by_group[mutant.group][index], (mutant, alone[None], by_group[mutant.group][index])
+    assert len(mutant_runs.alone) == 57
 
 
-def _run_groups(root: Path, test_files: list[Path]) -> list[tuple[str, int, str]]:
-    """Run each test group of the files as its own promtool process, all at once: the same tests as
-    `promtool test rules` on the files, in about half the time on two cores. Returns (group file,
-    exit code, output) of each group."""
+def _run_groups(root: Path, test_files: list[Path], skip: set[str]) -> list[tuple[str, int, str]]:
+    """Run each test group of the files (but those named "<file stem>:<index>" in skip) as its own
+    promtool process, all at once: the same tests as `promtool test rules` on the files, in about
+    half the time on two cores. Returns (group file, exit code, output) of each group."""
     processes = {}
     for test_file in test_files:
         spec = yaml.safe_load(test_file.read_text())
         for i, group in enumerate(spec["tests"]):
+            if f"{test_file.stem}:{i}" in skip:
+                continue
             part = test_file.with_name(f"{test_file.stem}.group{i}.yml")
             part.write_text(yaml.safe_dump({**spec, "tests": [group]}))
             processes[part.name] = subprocess.Popen(
