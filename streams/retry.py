@@ -3,18 +3,28 @@
 Built on stamina (exponential backoff with jitter, bounded waits). Only the exceptions a policy
 names are retried; anything else is a bug and goes up at once. Tests switch stamina's testing
 mode on (no waits, a fixed number of attempts) instead of patching constants.
+
+stamina's own instrumentation is off: by default it logs every retry as a bare
+`stamina.retry_scheduled` warning (printed as such by a command that configures no logging:
+thirteen lines while the demo's broker started) and counts retries in prometheus-client's global
+registry, which nothing here serves. Each retry is logged at DEBUG under `streams.retry` with its
+stage and cause; the stages that matter are counted by their callers (customs_kpi_errors_total).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
 import stamina
 from stamina import Attempt
+from stamina.instrumentation import set_on_retry_hooks
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+set_on_retry_hooks([])
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,10 @@ class RetryPolicy:
             if not isinstance(exc, self.on):
                 return False
             on_failure(exc)
-            return not stop()
+            if stop():
+                return False
+            log.debug("%s: %r; trying again", self.stage, exc)
+            return True
 
         return iter(
             stamina.retry_context(

@@ -23,6 +23,7 @@ def kafka_up(
     """Start the broker in the background and return once it accepts requests."""
     from streams.kafka.broker import start
 
+    typer.echo(f"starting the Kafka broker on 127.0.0.1:{port} (the first run downloads its jars with Maven)...", err=True)
     state = start(data_dir, port, heap_mb, cache_dir=cache_dir())
     typer.echo(f"Kafka broker running: bootstrap {state.bootstrap}, pid {state.pid}, data {state.data_dir}")
 

@@ -24,6 +24,8 @@ def test_up_down_up_keeps_topics(tmp_path: Path) -> None:
     port = free_port(pair=True)
     up = cli("kafka", "up", "--port", str(port), "--data-dir", str(data))
     assert f"bootstrap 127.0.0.1:{port}" in up.stdout
+    # One waiting line while the broker starts, nothing else (stamina's bare retry lines are gone).
+    assert up.stderr.splitlines() == [f"starting the Kafka broker on 127.0.0.1:{port} (the first run downloads its jars with Maven)..."]
     cli("topics", "-b", f"127.0.0.1:{port}", "--partitions", "2")
     assert "Kafka broker stopped" in cli("kafka", "down", "--data-dir", str(data)).stdout
     assert cli("kafka", "status", "--data-dir", str(data), check=False).returncode == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -62,3 +63,16 @@ def test_the_attempts_are_bounded() -> None:
     with pytest.raises(OSError, match="4"):
         POLICY.call(fn)
     assert len(calls) == 5
+
+
+def test_a_retry_is_logged_at_debug_under_its_stage_and_nothing_louder(caplog: pytest.LogCaptureFixture) -> None:
+    """stamina's own hook printed a bare `stamina.retry_scheduled` warning per retry (thirteen while
+    the demo's broker started); now each retry is one DEBUG line of streams.retry naming the stage."""
+    calls, fn = flaky([OSError("reset"), OSError("again")])
+    with caplog.at_level(logging.DEBUG):
+        assert POLICY.call(fn) == "done"
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("streams.retry", logging.DEBUG, "test: OSError('reset'); trying again"),
+        ("streams.retry", logging.DEBUG, "test: OSError('again'); trying again"),
+    ]
+    assert len(calls) == 3
