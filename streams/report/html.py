@@ -8,7 +8,7 @@ from html import escape
 
 from streams.report import charts
 from streams.report.briefing import Briefing
-from streams.report.text import TAX_TYPES, WORDS, Style
+from streams.report.text import DRUG_UNITS, SEIZURE_CATEGORIES, TAX_TYPES, WORDS, Style
 
 CSS = """
 body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
@@ -205,10 +205,16 @@ def _declarations(b: Briefing, w: dict[str, str], s: Style) -> str:
 def _enforcement(b: Briefing, w: dict[str, str], s: Style, lang: str) -> str:
     title = w["enforcement"].format(first=_day(b.period["first_day"], lang), last=_day(b.period["last_day"], lang))
     rows = [
-        [escape(str(r["category"])), s.number(r["cases"]), s.bn(r["goods_value_vnd"]), s.number(r["prosecuted"])] for r in b.enforcement
+        [
+            escape(_word(SEIZURE_CATEGORIES[lang], r["category"])),
+            s.number(r["cases"]),
+            s.bn(r["goods_value_vnd"]),
+            s.number(r["prosecuted"]),
+        ]
+        for r in b.enforcement
     ]
     head = [(w["col_category"], False), (w["col_cases"], True), (w["col_value"] + f" ({w['money']})", True), (w["col_prosecuted"], True)]
-    drugs = [[escape(str(r["drug_unit"])), s.number(r["cases"]), s.number(r["quantity"], 2)] for r in b.drugs]
+    drugs = [[escape(_word(DRUG_UNITS[lang], r["drug_unit"])), s.number(r["cases"]), s.number(r["quantity"], 2)] for r in b.drugs]
     drug_head = [(w["col_unit"], False), (w["col_cases"], True), (w["col_quantity"], True)]
     return (
         f"<section><h2>{escape(title)}</h2>{_table(head, rows, w['none'])}"

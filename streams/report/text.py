@@ -107,6 +107,25 @@ TAX_TYPES: dict[str, dict[str, str]] = {  # FACTS.md: the tax types collected at
     },
 }  # fmt: skip
 
+SEIZURE_CATEGORIES: dict[str, dict[str, str]] = {  # FACTS.md and the contract's `category` values
+    "vi": {
+        "smuggling": "Buôn lậu", "illegal_transport": "Vận chuyển trái phép hàng hóa qua biên giới",
+        "trade_fraud": "Gian lận thương mại", "origin_fraud": "Gian lận xuất xứ",
+        "counterfeit_ip": "Hàng giả, xâm phạm quyền sở hữu trí tuệ", "drugs": "Ma túy", "wildlife": "Động vật hoang dã",
+        "prohibited": "Hàng cấm", "other": "Khác",
+    },
+    "en": {
+        "smuggling": "Smuggling", "illegal_transport": "Illegal cross-border transport", "trade_fraud": "Trade fraud",
+        "origin_fraud": "Origin fraud", "counterfeit_ip": "Counterfeits and IP infringement", "drugs": "Drugs",
+        "wildlife": "Wildlife", "prohibited": "Prohibited goods", "other": "Other",
+    },
+}  # fmt: skip
+
+DRUG_UNITS: dict[str, dict[str, str]] = {  # the contract's `drug_unit` values; FACTS.md: never added across units
+    "vi": {"kg": "kg", "brick": "bánh", "package": "gói", "tablet": "viên", "bag": "túi"},
+    "en": {"kg": "kg", "brick": "bricks", "package": "packages", "tablet": "tablets", "bag": "bags"},
+}
+
 
 @dataclass(frozen=True)
 class Style:

@@ -20,6 +20,7 @@ from streams.produce.simulator import SimulationPlan, Simulator
 from streams.report.briefing import end_of_day, gather
 from streams.report.html import render
 from streams.report.pdf import browser
+from streams.report.text import DRUG_UNITS, SEIZURE_CATEGORIES
 from streams.store import open_store
 from streams.store.reference import write_reference
 from streams.store.sandbox import open_sandbox, run_query
@@ -132,6 +133,17 @@ def test_enforcement_is_the_reporting_period(db: Path) -> None:
     assert {r["channel"]: (r["cleared"], pytest.approx(r["median_hours"])) for r in data["release"]} == {
         r["channel"]: (r["n"], r["m"]) for r in release
     }
+    # The tables name categories and drug units in words of the page's language, never as codes.
+    _, vi = _briefing(db, date(2021, 6, 15))
+    _, en = _briefing(db, date(2021, 6, 15), "en")
+    table = re.compile(r"<tr><td class=''>([^<]*)</td>")
+    names = {"vi": set(table.findall(vi)), "en": set(table.findall(en))}
+    assert {r["category"] for r in data["enforcement"]} >= {"trade_fraud", "illegal_transport", "smuggling"}
+    for lang, words in (("vi", SEIZURE_CATEGORIES["vi"]), ("en", SEIZURE_CATEGORIES["en"])):
+        assert {words[r["category"]] for r in data["enforcement"]} <= names[lang]
+        assert not {r["category"] for r in data["enforcement"]} & names[lang]  # no bare code
+        assert {DRUG_UNITS[lang][r["drug_unit"]] for r in data["drugs"]} <= names[lang]
+    assert "Gian lận thương mại" in names["vi"] and "Vận chuyển trái phép hàng hóa qua biên giới" in names["vi"]
 
 
 def test_unusual_days_say_so_in_words(db: Path) -> None:
