@@ -10,14 +10,28 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # prints the briefing to PDF; its test opens the page
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)  # the briefing test reads the PDF's pages and text
 [ ${#missing[@]} -eq 0 ] && exit 0
+package_servers() {  # the pids running Debian's Prometheus or Alertmanager binaries
+    local exe pid
+    for exe in /proc/[0-9]*/exe; do
+        case "$(readlink "$exe" 2>/dev/null)" in
+            /usr/bin/prometheus | /usr/bin/prometheus-alertmanager)
+                pid=${exe#/proc/}
+                echo "${pid%/exe}"
+                ;;
+        esac
+    done
+}
+running_before=" $(package_servers | tr '\n' ' ') "
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
 echo "installing ${missing[*]} from Debian's packages"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The packages start services where a service manager runs; the tests start their own servers.
-pkill -x prometheus 2>/dev/null || true
-pkill -x prometheus-alertmanager 2>/dev/null || true
+# The packages start their services where they can; the tests start their own servers. Stop only
+# what the installation started: a Prometheus or Alertmanager that ran before it is someone's own.
+for pid in $(package_servers); do
+    [[ "$running_before" == *" $pid "* ]] || kill "$pid" 2>/dev/null || true
+done
 # Debian's postgresql starts its default cluster where it can: stop that one only (the tests run their own).
 if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_ctlcluster >/dev/null; then
     for cluster in /etc/postgresql/*/main; do
