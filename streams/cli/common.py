@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 DEFAULT_DATA = Path("var/kafka")
 DEFAULT_DB = Path("var/customs.duckdb")
+DEMO_DIR = Path("var/demo")  # `customs-kpi demo`'s folder: its broker data, database, logs and briefing
+DEMO_DB = DEMO_DIR / "customs.duckdb"
 Bootstrap = Annotated[str, typer.Option("--bootstrap-servers", "-b", envvar="CUSTOMS_KPI_BOOTSTRAP_SERVERS", help="Kafka HOST:PORT list.")]
 Db = Annotated[Path, typer.Option(envvar="CUSTOMS_KPI_DB", help="The consumer's DuckDB file (its lake is read once published).")]
 LakeOpt = Annotated[

@@ -13,6 +13,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from streams.cli.common import DEMO_DB
+from streams.errors import ConfigError
 from streams.kpi.clock import VIETNAM
 from streams.observe.console import Progress, ProgressRow
 from streams.query import check_flat, csv_text, freshness
@@ -32,7 +34,11 @@ def err() -> Console:
 def reading(
     db: Path, lake: Lake | None, *, version: int | None = None, at: datetime | None = None, note: str = ""
 ) -> Iterator[tuple[Connection, Source]]:
-    """The analysts' read side for one command: opened, its freshness said on stderr, closed after."""
+    """The analysts' read side for one command: opened, its freshness said on stderr, closed after.
+    With no database and no lake where the command looks, but the demo's database there, the error
+    says the --db to add (`make demo` writes var/demo/customs.duckdb, the commands read var/customs.duckdb)."""
+    if not db.exists() and db.resolve() != DEMO_DB.resolve() and DEMO_DB.exists() and (lake is None or not lake.exists()):
+        raise ConfigError("--db", str(db), f"an existing database; the demo's is {DEMO_DB}: add --db {DEMO_DB} (or set CUSTOMS_KPI_DB)")
     with open_reading(db, lake, version=version, at=at) as (con, source):
         err().print(freshness(source) + note)
         yield con, source
@@ -44,6 +50,12 @@ def _is_money(column: str) -> bool:
 
 def _is_ratio(column: str) -> bool:
     return bool({"ratio", "share"} & set(column.split("_")))
+
+
+def _is_label(column: str) -> bool:
+    """Whole numbers that name rather than count (a year, a snapshot's id): written without separators."""
+    words = column.split("_")
+    return words[-1] in ("year", "id", "version") or column in ("partition", "offset")
 
 
 def _short_names() -> dict[str, str]:
@@ -70,7 +82,7 @@ def cell(column: str, value: object, names: dict[str, str] | None = None) -> str
     if isinstance(value, int | float) and _is_ratio(column):
         return f"{float(value):.1%}"
     if isinstance(value, int):
-        return f"{value:,}"
+        return str(value) if _is_label(column) else f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, datetime):
@@ -110,14 +122,18 @@ def _widths(values: list[int], headings: list[int], room: int) -> list[int]:
 
 
 def result_table(frame: pl.DataFrame, room: int = 80) -> Table:
-    """The terminal form of a result: readable amounts, compact borders, numbers right-aligned."""
+    """The terminal form of a result: readable amounts, compact borders, numbers right-aligned. Every
+    column and every value is shown whole: when the values alone are wider than the room, the table
+    is wider than the room (table.width), never cut or folded."""
     names = _short_names()
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=0)  # one space between columns
     rows = [[cell(c, v, names) for c, v in zip(frame.columns, row, strict=True)] for row in frame.iter_rows()]
     headings = [heading(c) for c in frame.columns]
     values = [max((len(row[i]) for row in rows), default=1) for i in range(len(headings))]
-    for dtype, title, width in zip(frame.schema.values(), headings, _widths(values, [len(h) for h in headings], room), strict=True):
-        table.add_column(title, justify="right" if dtype.is_numeric() else "left", width=width, overflow="fold")
+    widths = _widths(values, [len(h) for h in headings], room)
+    needed = sum(widths) + len(widths) - 1
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=0, width=needed if needed > room else None)
+    for dtype, title, width, value in zip(frame.schema.values(), headings, widths, values, strict=True):
+        table.add_column(title, justify="right" if dtype.is_numeric() else "left", width=width, min_width=value, overflow="fold")
     for row in rows:
         table.add_row(*row)
     return table
@@ -128,7 +144,8 @@ def write_result(result: QueryResult, fmt: str, output: Path | None, console: Co
     frame = result.frame
     if fmt == "table":
         console = console or Console()
-        console.print(result_table(frame, console.width))
+        table = result_table(frame, console.width)
+        console.print(table, width=table.width, crop=False)  # wider than the terminal only when the values are
         if any(_is_money(c) for c in frame.columns):  # under the table, as wide as the terminal (a caption wraps to the table)
             console.print("amounts in billions of đồng; exact values: --format csv, json or parquet", soft_wrap=True)
     elif fmt == "parquet" and output is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, check_output, setup_logging, simulation_plan
+from streams.cli.common import DEFAULT_DB, DEMO_DIR, Bootstrap, Db, LakeData, LakeOpt, check_output, setup_logging, simulation_plan
 from streams.cli.settings import cache_dir, kafka_connection, on_stop_signals, stop_event_on_signals
 from streams.config import ConsumerSettings
 from streams.produce.sender import SendReport
@@ -153,7 +154,7 @@ def snapshot(
 def demo(
     port: Annotated[int, typer.Option(help="Kafka client port.")] = 19092,
     metrics_port: Annotated[int, typer.Option(help="Port of /metrics.")] = 9464,
-    workdir: Annotated[Path, typer.Option(help="Where the broker data, DuckDB file and logs go.")] = Path("var/demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the broker data, DuckDB file and logs go.")] = DEMO_DIR,
     days_per_second: Annotated[float, typer.Option(help="Simulated days per second (2 = a year in about 3 minutes).")] = 2.0,
     events_per_day: Annotated[int, typer.Option(help="Events per simulated day.")] = 600,
     behind: Annotated[list[str] | None, typer.Option(help="DEPT=FACTOR to make a department fall behind.")] = None,
@@ -212,6 +213,26 @@ def demo(
     finally:
         code = run.stop()
         console.print(f"stopped. The DuckDB file stays at {run.db}" + (" (interrupted)" if interrupted else ""))
+        me, db = _command(), _shown(run.db)
+        lines = [
+            "Query it (the reading commands default to var/customs.duckdb, so give them the demo's):",
+            f"  $ {me} query behind_pace --db {db}",
+            f'  $ {me} sql "SELECT count(*) FROM revenue" --db {db}',
+        ]
         if briefing is not None:
-            console.print(f"The briefing: {briefing} (customs-kpi report --as-of DAY --output FILE.pdf prints one)")
+            lines += [f"The briefing: {briefing}; a PDF of any day:", f"  $ {me} report --as-of 2021-12-31 --output briefing.pdf --db {db}"]
+        for line in lines:  # commands to copy: never wrapped or styled
+            console.print(line, highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(code)
+
+
+def _command() -> str:
+    """How this command was typed (.venv/bin/customs-kpi after `make demo`), for lines to copy."""
+    typed = sys.argv[0]
+    return _shown(Path(typed)) if Path(typed).name == "customs-kpi" and "/" in typed else "customs-kpi"
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it here: relative to the current folder when under it."""
+    path = path.absolute()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)

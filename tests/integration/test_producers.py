@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -143,6 +144,17 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "Revenue progress at 2021-01-10" in out.stdout
     assert "National" in out.stdout
     assert f"metrics: http://127.0.0.1:{metrics_port}/metrics" in out.stdout
+    assert "stamina" not in out.stdout + out.stderr  # no bare retry lines while the broker starts
+    # The lines to copy at the end work as printed (here `python -m streams` stands for customs-kpi).
+    db = tmp_path / "demo" / "customs.duckdb"
+    copied = [shlex.split(line.removeprefix("  $ ")) for line in out.stdout.splitlines() if line.startswith("  $ ")]
+    assert copied == [
+        ["customs-kpi", "query", "behind_pace", "--db", str(db)],
+        ["customs-kpi", "sql", "SELECT count(*) FROM revenue", "--db", str(db)],
+        ["customs-kpi", "report", "--as-of", "2021-12-31", "--output", "briefing.pdf", "--db", str(db)],
+    ], out.stdout
+    assert "Hải Phòng" in cli(*copied[0][1:]).stdout  # made to fall behind (85%) by the demo's default
+    assert cli(*copied[1][1:], "--format", "csv").stdout.splitlines()[0] == "count_star()"
     status = cli("kafka", "status", "--data-dir", str(tmp_path / "demo" / "kafka"), check=False)
     assert status.returncode == 1  # the demo stopped the broker it started
     con = duckdb.connect(str(tmp_path / "demo" / "customs.duckdb"), read_only=True)

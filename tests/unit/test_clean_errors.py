@@ -99,3 +99,29 @@ def test_a_version_before_the_first_publication_says_so(
         capsys, monkeypatch, "sql", "SELECT count(*) AS n FROM revenue", "--db", str(db), "--version", "2", "--format", "csv"
     )
     assert code == 0 and out.splitlines() == ["n", "5"]
+
+
+def test_without_a_database_the_reading_commands_point_at_the_demos(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `make demo` its data is in var/demo/customs.duckdb while the commands read var/customs.duckdb
+    by default: the error says the --db to add, and that --db works. Without a demo, the plain error."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CUSTOMS_KPI_DB", raising=False)
+    code, _, err = customs_kpi(capsys, monkeypatch, "query", "behind_pace")
+    lake = tmp_path / "var" / "customs.lake"
+    assert (code, err) == (5, f"error: no database at var/customs.duckdb and no lake at sqlite:{lake}/catalog.sqlite (data {lake}/data/)\n")
+    (tmp_path / "var" / "demo").mkdir(parents=True)
+    db.rename(tmp_path / "var" / "demo" / "customs.duckdb")
+    (db.parent / "c.lake").rename(tmp_path / "var" / "demo" / "customs.lake")
+    for args in (["query", "behind_pace"], ["sql", "SELECT 1"], ["report", "--as-of", "2021-12-31", "--output", "r.html"]):
+        code, _, err = customs_kpi(capsys, monkeypatch, *args)
+        assert code == 2 and "Traceback" not in err, err
+        assert err == (
+            "error: setting --db='var/customs.duckdb' is invalid: expected an existing database; the demo's is "
+            "var/demo/customs.duckdb: add --db var/demo/customs.duckdb (or set CUSTOMS_KPI_DB)\n"
+        )
+    code, out, _ = customs_kpi(
+        capsys, monkeypatch, "sql", "SELECT count(*) AS n FROM revenue", "--format", "csv", "--db", "var/demo/customs.duckdb"
+    )
+    assert (code, out) == (0, "n\n5\n")

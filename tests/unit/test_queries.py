@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from streams.kpi.targets import load_targets
 from streams.query import queries_dir, ready_queries
 from streams.store import open_store
 from streams.store.reference import write_reference
-from streams.store.sandbox import open_sandbox, run_query
+from streams.store.sandbox import QueryResult, Source, open_sandbox, run_query
 from tests.factories import declaration, revenue
 from tests.unit.test_views import _load
 
@@ -178,6 +179,41 @@ def test_terminal_cells_read_as_people_write_them() -> None:
     assert cell("declarations", 1234567) == "1,234,567"
     assert cell("department", "Lang Son Customs Department", {"Lang Son Customs Department": "Lạng Sơn"}) == "Lạng Sơn"
     assert (heading("plan_to_date_vnd"), heading("pace_ratio"), heading("department_code")) == ("plan to date", "pace", "dept")
+    # Numbers that name rather than count: no separators.
+    assert (cell("year", 2021), cell("snapshot_id", 12345), cell("schema_version", 1042), cell("offset", 1_000_000)) == (
+        "2021", "12345", "1042", "1000000",
+    )  # fmt: skip
+
+
+def test_a_table_wider_than_the_terminal_shows_every_column_and_value_whole() -> None:
+    """lake.snapshots() has seven columns and long values: in 80 columns it lost four of them and
+    folded values over two lines. Now the table is as wide as its values, every value on its row."""
+    import io
+
+    from rich.console import Console
+
+    from streams.cli.output import cell, write_result
+
+    frame = pl.DataFrame(
+        {
+            "snapshot_id": [812, 813],
+            "snapshot_time": [datetime(2026, 12, 7, 9, 30, 1, 123456, tzinfo=UTC)] * 2,
+            "schema_version": [3, 3],
+            "changes": ["{'tables_inserted_into': [1, 2, 3, 4, 5, 6, 7]}"] * 2,
+            "author": [None, None],
+            "commit_message": ["publication of the store's batch 1234", "upkeep: merge and expire"],
+            "commit_extra_info": [None, None],
+        }
+    )
+    out = io.StringIO()
+    write_result(QueryResult(frame, False, Source("x", True, None)), "table", None, Console(file=out, width=80, color_system=None))
+    lines = out.getvalue().splitlines()
+    rows = [line for line in lines if line.lstrip().startswith(("812 ", "813 "))]
+    assert len(rows) == 2, lines  # one line a row: nothing folded
+    for row, values in zip(rows, frame.iter_rows(), strict=True):
+        for column, value in zip(frame.columns, values, strict=True):
+            assert cell(column, value) in row, (column, row)
+    assert sum("snap" in line for line in lines) >= 1 and sum("extr" in line for line in lines) >= 1  # every heading is there
 
 
 @pytest.mark.parametrize("name", ["behind_pace", "shortfall_by_tax_type", "red_channel_share_month", "slowest_offices"])
