@@ -39,8 +39,8 @@ class DatabaseInUseError(CustomsKpiError):
         who = f"another process ({self.holder})" if self.holder else "another process"
         return (
             f"database {self.path} is open in {who}: a file can be opened for writing only while no other "
-            f"process has it open, for writing or for reading. Stop that process, or read the consumer's snapshot "
-            f"instead of the file ({self.detail})"
+            f"process has it open, for writing or for reading. Stop that process first; analysts read the lake the "
+            f"consumer publishes, which needs no access to this file ({self.detail})"
         )
 
 

@@ -44,7 +44,7 @@ def open_store(path: str | Path, *, read_only: bool = False, memory_limit: str |
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise DatabaseInUseError(str(path), str(exc).splitlines()[0], _holder(str(exc))) from exc
+            raise in_use(path, exc) from exc
         if newer_format(exc):
             raise newer_format_error(path) from exc
         raise
@@ -100,6 +100,11 @@ def _open_index(con: duckdb.DuckDBPyConnection, path: Path) -> Index:
     elif watermark < batch_seq:
         catch_up(con, Index(state), watermark, batch_seq, store_id)
     return Index(state)
+
+
+def in_use(path: Path, exc: duckdb.IOException) -> DatabaseInUseError:
+    """DuckDB's lock error as the product's: the file, DuckDB's words and the process holding it."""
+    return DatabaseInUseError(str(path), str(exc).splitlines()[0], _holder(str(exc)))
 
 
 def _holder(message: str) -> str | None:

@@ -32,10 +32,11 @@ import polars as pl
 import pyarrow as pa
 
 from streams.errors import CustomsKpiError
+from streams.kpi.clock import VIETNAM
 from streams.retry import RetryPolicy
 from streams.store.extensions import extension_file
 from streams.store.lake import ALIAS, Lake
-from streams.store.opening import newer_format, newer_format_error
+from streams.store.opening import in_use, newer_format, newer_format_error
 from streams.store.views import apply_views, view_files, view_sql
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -186,7 +187,8 @@ def open_lake(
         except duckdb.InvalidInputException as exc:
             if version is None and at is None:
                 raise
-            raise QueryRefused(f"the lake has no snapshot at {asked}: {str(exc).splitlines()[0]}") from exc
+            span = _published_span(lake) if at is not None else ""
+            raise QueryRefused(f"the lake has no snapshot at {asked}: {str(exc).splitlines()[0]}{span}") from exc
         con.execute(f"USE {ALIAS}")
         try:
             (published,), *_ = con.execute("SELECT max(published_at) FROM lake_publications").fetchall()
@@ -207,6 +209,26 @@ def open_lake(
         con.close()
         raise
     return con, Source(lake.describe(), False, published, int(snapshot))
+
+
+def _published_span(lake: Lake) -> str:
+    """What a time to travel to can be: the wall-clock times of the lake's publications (the events'
+    own times are what `occurred_at` filters)."""
+    con = duckdb.connect(":memory:")
+    try:
+        lake.attach(con, read_only=True)
+        first, last = con.execute(f"SELECT min(published_at), max(published_at) FROM {ALIAS}.lake_publications").fetchone() or (None, None)
+    except duckdb.Error:
+        return ""
+    finally:
+        con.close()
+    if first is None:
+        return ""
+    local = [t.astimezone(VIETNAM).isoformat(sep=" ", timespec="seconds") for t in (first, last)]
+    return (
+        f". A time to travel to is when the lake was published (the wall clock), not when the events occurred: "
+        f"this lake was published from {local[0]} to {local[1]}; the events' own time is occurred_at"
+    )
 
 
 def _newest_snapshot(lake: Lake) -> int | None:
@@ -306,7 +328,7 @@ def _open(
             if "lock" not in str(exc).lower():
                 raise
             if lake is None:  # a reader of the file itself (aggregates verify): nothing to wait for
-                raise QueryRefused(f"{db} is held by a running consumer: this reads the database itself; stop the consumer first") from exc
+                raise in_use(db, exc) from exc
             raise _NotYet from exc
     raise QueryRefused(f"no database at {db}" + (f" and no lake at {lake.describe()}" if lake else ""))
 

@@ -3,19 +3,21 @@ never a traceback (the CLI's own error handler, run in this process as `customs-
 
 from __future__ import annotations
 
+import re
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from streams.cli import main
+from streams.kpi.clock import VIETNAM
 from streams.kpi.targets import load_targets
 from streams.store import open_store
 from streams.store.lake import LakeWriter, lake_for
 from streams.store.reference import write_reference
-from tests.unit.test_store import write
+from tests.unit.test_store import _held, write
 
 
 def customs_kpi(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
@@ -125,3 +127,32 @@ def test_without_a_database_the_reading_commands_point_at_the_demos(
         capsys, monkeypatch, "sql", "SELECT count(*) AS n FROM revenue", "--format", "csv", "--db", "var/demo/customs.duckdb"
     )
     assert (code, out) == (0, "n\n5\n")
+
+
+def test_a_time_before_the_lake_says_which_clock_time_travel_reads(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--at 2021-07-01 on a lake published today: the snapshots carry when they were published, not
+    the events' time, and the error says so with the span the lake was published in."""
+    code, _, err = customs_kpi(capsys, monkeypatch, "sql", "SELECT count(*) FROM revenue", "--db", str(db), "--at", "2021-07-01T08:00")
+    assert code == 5 and "Traceback" not in err
+    assert err.startswith("error: the lake has no snapshot at time 2021-07-01T08:00:00+07:00: ")
+    span = re.search(r"not when the events occurred: this lake was published from (\S+ \S+) to (\S+ \S+);", err)
+    assert span is not None, err
+    published = [datetime.fromisoformat(t) for t in span.groups()]
+    assert all(timedelta(0) <= datetime.now(UTC) - t < timedelta(minutes=10) for t in published)  # published just now
+    assert published[0].utcoffset() == VIETNAM.utcoffset(None)
+    assert err.rstrip().endswith("the events' own time is occurred_at")
+
+
+@pytest.mark.parametrize("command", ["verify", "rebuild"])
+def test_a_database_in_use_is_exit_code_3_for_readers_and_writers_alike(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """`aggregates verify` reads the file, `aggregates rebuild` writes it: a consumer holding it is the
+    same error for both (it was exit 5 for the reader), naming the process, and no stale advice."""
+    with _held(db, read_only=False) as holder:
+        code, _, err = customs_kpi(capsys, monkeypatch, "aggregates", command, "--db", str(db))
+    assert code == 3 and "Traceback" not in err
+    assert err.startswith(f"error: database {db} is open in another process (pid {holder.pid}: ")
+    assert "Stop that process first; analysts read the lake the consumer publishes" in err and "snapshot" not in err
