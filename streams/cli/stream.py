@@ -212,6 +212,8 @@ def demo(
         interrupted = True
     finally:
         code = run.stop()
+        if not console.is_terminal:  # Live leaves its last frame without a line end when not on a terminal
+            console.line()
         console.print(f"stopped. The DuckDB file stays at {run.db}" + (" (interrupted)" if interrupted else ""))
         me, db = _command(), _shown(run.db)
         lines = [

@@ -145,6 +145,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "National" in out.stdout
     assert f"metrics: http://127.0.0.1:{metrics_port}/metrics" in out.stdout
     assert "stamina" not in out.stdout + out.stderr  # no bare retry lines while the broker starts
+    assert any(line.startswith("stopped. The DuckDB file stays at ") for line in out.stdout.splitlines())  # on a line of its own
     # The lines to copy at the end work as printed (here `python -m streams` stands for customs-kpi).
     db = tmp_path / "demo" / "customs.duckdb"
     copied = [shlex.split(line.removeprefix("  $ ")) for line in out.stdout.splitlines() if line.startswith("  $ ")]
