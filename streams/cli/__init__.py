@@ -36,6 +36,7 @@ app.command("report")(analysts.report)
 app.command("snapshot")(stream.snapshot)
 app.command("demo")(stream.demo)
 app.command("verify")(data.verify)
+app.command("migrate-duckdb2")(data.migrate_duckdb2)
 
 
 def main() -> None:

@@ -340,3 +340,18 @@ def verify(
     if len(result.differences) > show:
         typer.echo(f"... and {len(result.differences) - show} more (--show)")
     raise typer.Exit(1)
+
+
+def migrate_duckdb2(
+    export: Annotated[Path, typer.Argument(help="The folder EXPORT DATABASE wrote with DuckDB 2.x (see --help).")],
+    to: Annotated[Path, typer.Option("--to", help="The new database file (must not exist).")],
+) -> None:
+    """Bring a database written by DuckDB 2.x over into a new file. First, with DuckDB 2.x in a throwaway
+    virtualenv: duckdb.connect('var/customs.duckdb', read_only=True).execute("EXPORT DATABASE
+    'var/customs-export' (FORMAT parquet)"); then, from the same folder, this command on that export."""
+    from streams.store.migrate import import_export
+
+    migrated = import_export(export, to)
+    typer.echo(
+        f"{to}: {migrated.tables} tables, {migrated.events:,} events; {migrated.left_to_the_consumer} views and macros left to the consumer"
+    )

@@ -130,5 +130,5 @@ def newer_format_error(path: Path) -> ConfigError:
         "--db",
         str(path),
         f"a file of DuckDB {duckdb.__version__}'s format; this one was written by a newer DuckDB "
-        "(this project before it pinned DuckDB 1.5 for DuckLake): scripts/migrate_duckdb2.py says how to bring it over",
+        "(this project before it pinned DuckDB 1.5 for DuckLake): `customs-kpi migrate-duckdb2 --help` says how to bring it over",
     )
