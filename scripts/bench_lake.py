@@ -36,7 +36,7 @@ from streams.store import open_store  # noqa: E402
 from streams.store.lake import LakeWriter, lake_for  # noqa: E402
 from streams.store.reference import write_reference  # noqa: E402
 from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
-from tests.factories import raw_batch, revenue  # noqa: E402
+from tests.support.factories import raw_batch, revenue  # noqa: E402
 
 NOW = datetime(2021, 7, 1, tzinfo=UTC)
 BATCH = 20_000

@@ -14,6 +14,7 @@ import pytest
 from tests.support import schedule
 
 INTEGRATION = Path(__file__).parent / "integration"
+pytest_plugins = ["tests.support.fixtures"]  # the broker and the other shared fixtures; no test imports a conftest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

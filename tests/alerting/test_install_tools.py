@@ -8,8 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.integration.conftest import ROOT, free_port
-from tests.monitoring import tool
+from tests.support.monitoring import tool
+from tests.support.services import ROOT, free_port
 
 # What the script runs besides the package tools; promtool is left out, so Prometheus is "missing".
 SHELL_TOOLS = ["bash", "ls", "id", "readlink", "tr", "basename", "dirname", "cat", "sleep", "nohup", "pkill", "pgrep", "kill"]

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import free_port
-from tests.monitoring import PROMETHEUS_DIR, Alertmanager, alertmanager_config, tool
+from tests.support.monitoring import PROMETHEUS_DIR, Alertmanager, alertmanager_config, tool
 from tests.support.mutants import Batch, Mutant, caught, write_batch
+from tests.support.services import free_port
 
 RULES = sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROMETHEUS_DIR / "tests").glob("*.yml"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.monitoring import PROMETHEUS_DIR, tool
+from tests.support.monitoring import PROMETHEUS_DIR, tool
 from tests.support.timescale import TimeScale, format_duration, parse_duration, scale_rule_files
 
 

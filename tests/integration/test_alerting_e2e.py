@@ -30,8 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.integration.conftest import ROOT, ConsumerProcess, cli, free_port, sent
-from tests.monitoring import (
+from tests.support.monitoring import (
     PROMETHEUS_DIR,
     Alertmanager,
     Prometheus,
@@ -40,6 +39,7 @@ from tests.monitoring import (
     dashboard_queries,
     prometheus_config,
 )
+from tests.support.services import ROOT, ConsumerProcess, cli, free_port, sent
 from tests.support.timescale import scale_rule_files
 
 FACTOR = 2880  # one simulated day = 30 s
@@ -243,7 +243,7 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
     assert timeline["/chat/CustomsDataSilence/01"] >= 85, timeline
 
     # Every dashboard panel's query returns at least one number from this Prometheus (Grafana's
-    # variables as in tests.monitoring.GRAFANA_VARIABLES: department 20, range 1h, rate interval 1m).
+    # variables as in tests.support.monitoring.GRAFANA_VARIABLES: department 20, range 1h, rate interval 1m).
     assert len(panels) == 55  # targets of the 44 panels
     empty = [key for key, result in panels.items() if not _has_number(result)]
     assert not empty, empty

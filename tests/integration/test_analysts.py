@@ -15,8 +15,8 @@ import polars as pl
 from streams.cli.output import cell
 from streams.store.lake import lake_for
 from streams.store.sandbox import open_sandbox, run_query
-from tests.integration.conftest import ROOT, ConsumerProcess, cli
-from tests.integration.conftest import sent as sent_count
+from tests.support.services import ROOT, ConsumerProcess, cli
+from tests.support.services import sent as sent_count
 
 EVENTS = "(SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures)"
 # Whole publications only: the events the publications say they appended are the rows there are.

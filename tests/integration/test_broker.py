@@ -7,7 +7,7 @@ from pathlib import Path
 from kafka import KafkaAdminClient
 
 from streams.kafka.broker import format_storage, server_properties
-from tests.integration.conftest import cli, free_port
+from tests.support.services import cli, free_port
 
 
 def test_storage_formats_with_an_id_that_starts_with_a_dash(tmp_path: Path) -> None:

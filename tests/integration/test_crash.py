@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from tests.factories import declaration, encode, revenue
-from tests.integration.conftest import ConsumerProcess, sample
+from tests.support.factories import declaration, encode, revenue
+from tests.support.services import ConsumerProcess, sample
 
 DEPTS = ["01", "02", "03", "15", "18", "43", "47", "51"]
 REVENUE, DECLARATIONS, BAD, REDELIVERED = 170_000, 30_000, 2_000, 5_000

@@ -28,9 +28,9 @@ from streams.decode import isolate
 from streams.kafka import clients
 from streams.store import open_store
 from streams.store.database import EventStore
-from tests.factories import encode, revenue
-from tests.integration.conftest import cli, recreate_topics
+from tests.support.factories import encode, revenue
 from tests.support.ports import free_port
+from tests.support.services import cli, recreate_topics
 
 
 class Running:

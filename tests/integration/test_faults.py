@@ -19,8 +19,8 @@ from streams.contract.events import TOPICS
 from streams.kafka import broker
 from streams.kafka.topics import ensure_topics
 from streams.produce.sender import EventSender
-from tests.factories import encode, revenue
-from tests.integration.conftest import ConsumerProcess, committed_offsets, free_port, sample
+from tests.support.factories import encode, revenue
+from tests.support.services import ConsumerProcess, committed_offsets, free_port, sample
 
 DEPTS = ["01", "02", "03", "15", "18", "43"]
 

@@ -14,8 +14,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.config import KafkaConnection
 from streams.kafka.topics import ensure_topics
-from tests.factories import declaration, encode, revenue, seizure
-from tests.integration.conftest import ConsumerProcess, sample
+from tests.support.factories import declaration, encode, revenue, seizure
+from tests.support.services import ConsumerProcess, sample
 
 REV, DECL, SEIZ = "customs.revenue", "customs.declarations", "customs.seizures"
 

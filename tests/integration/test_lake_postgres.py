@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from tests.factories import encode, revenue
-from tests.integration.conftest import ROOT, ConsumerProcess
-from tests.postgres import Postgres
+from tests.support.factories import encode, revenue
+from tests.support.postgres import Postgres
+from tests.support.services import ROOT, ConsumerProcess
 
 EVENTS = 6_000
 
@@ -94,7 +94,10 @@ def test_readers_see_exact_totals_through_a_kill_mid_publication(
     assert postgres.password not in (tmp_path / "consumer.log").read_text()  # never logged
     stop = tmp_path / "stop-readers"
     readers = [
-        subprocess.Popen([sys.executable, "-m", "tests.lake_reader", catalog, str(stop), str(tmp_path / f"reader{i}.json")], cwd=ROOT)
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.support.lake_reader", catalog, str(stop), str(tmp_path / f"reader{i}.json")],
+            cwd=ROOT,
+        )
         for i in range(3)
     ]
     _send(bootstrap, 0, half)
@@ -147,7 +150,7 @@ def test_a_readers_statements_on_the_catalog_server_stop_there(tmp_path: Path, p
     from streams.store.lake import LakeWriter, lake_for
     from streams.store.reference import write_reference
     from streams.store.sandbox import open_lake
-    from tests.unit.test_aggregates import Feed
+    from tests.support.stores import Feed
 
     monkeypatch.setenv("PGPASSWORD", postgres.password)
     feed = Feed(tmp_path / "customs.duckdb")

@@ -11,8 +11,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.config import KafkaConnection
 from streams.kafka.topics import ensure_topics
-from tests.factories import declaration, encode, revenue, seizure
-from tests.integration.conftest import ConsumerProcess, cli, recreate_topics, sample
+from tests.support.factories import declaration, encode, revenue, seizure
+from tests.support.services import ConsumerProcess, cli, recreate_topics, sample
 
 DEPTS = ["01", "02", "03", "15", "61"]
 

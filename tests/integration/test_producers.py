@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 from streams.kpi.plan import default_curve
-from tests.factories import declaration, revenue, seizure
-from tests.integration.conftest import ConsumerProcess, cli, free_port, sample
+from tests.support.factories import declaration, revenue, seizure
+from tests.support.services import ConsumerProcess, cli, free_port, sample
 
 ICT = timezone(timedelta(hours=7))
 

@@ -16,8 +16,8 @@ import duckdb
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.config import default_group_id
-from tests.factories import encode, revenue
-from tests.integration.conftest import ConsumerProcess, cli, committed_offsets, sample
+from tests.support.factories import encode, revenue
+from tests.support.services import ConsumerProcess, cli, committed_offsets, sample
 
 SEEDED = 300
 

@@ -24,8 +24,8 @@ from streams.report.text import DRUG_UNITS, SEIZURE_CATEGORIES
 from streams.store import open_store
 from streams.store.reference import write_reference
 from streams.store.sandbox import open_sandbox, run_query
-from tests.factories import raw_batch
-from tests.integration.conftest import ROOT, cli
+from tests.support.factories import raw_batch
+from tests.support.services import ROOT, cli
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2021, 7, 2, tzinfo=UTC)

@@ -20,9 +20,9 @@ from streams.errors import BrokerError
 from streams.kafka import broker, clients
 from streams.kafka.topics import ensure_topics
 from streams.produce.sender import EventSender
-from tests.factories import encode, revenue
-from tests.integration.conftest import ConsumerProcess, cli, free_port, sample
+from tests.support.factories import encode, revenue
 from tests.support.secure_broker import SecureListeners
+from tests.support.services import ConsumerProcess, cli, free_port, sample
 
 PASSWORD = "kpi-Secret-7f3a"  # made up for this throwaway broker
 P = "CUSTOMS_KPI_KAFKA_"

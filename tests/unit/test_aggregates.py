@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
 
 from streams.contract import EVENT_TYPES
@@ -17,41 +16,11 @@ from streams.decode import decode_batch
 from streams.decode.batch import RawBatch, replay_frame
 from streams.store import aggregates, open_store
 from streams.store.state import StateStore, state_path
-from tests.factories import declaration, encode, raw_batch, revenue, seizure
+from tests.support.factories import declaration, encode, revenue, seizure
+from tests.support.stores import Feed
 
 NOW = datetime(2021, 7, 1, tzinfo=UTC)
 SPECS = {name: EVENT_TYPES[name] for name in ("revenue", "declaration", "seizure")}
-
-
-class Feed:
-    """Writes batches with consecutive offsets per topic (partition 0), as the consumer would."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.store = open_store(path)
-        self.offsets: dict[str, int] = {}
-
-    def reopen(self) -> None:
-        self.store.close()
-        self.store = open_store(self.path)
-
-    def write(self, **events: list[dict | bytes]) -> dict[str, dict[str, int]]:  # type: ignore[type-arg]
-        decoded, next_offsets = [], {}
-        for name, values in events.items():
-            spec = SPECS[name]
-            first = self.offsets.get(spec.topic, 0)
-            decoded.append((spec, decode_batch(spec, raw_batch(spec.topic, values, 0, first), NOW)))
-            self.offsets[spec.topic] = next_offsets[(spec.topic, 0)] = first + len(values)
-        counts = self.store.write_batch(decoded, next_offsets, NOW)
-        return {"accepted": counts.accepted, "duplicates": counts.duplicates, "rejected": counts.rejected}
-
-    def audit(self) -> dict[str, pl.DataFrame]:
-        with self.store.reader() as con:
-            return {name: rows for name, rows in aggregates.audit(con).items() if rows.height}
-
-    def rows(self, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-        with self.store.reader() as con:
-            return con.execute(sql).fetchall()
 
 
 def _declaration(number: str, status: str, at: str, event_id: str, channel: str | None = "green", **over: object) -> dict:  # type: ignore[type-arg]

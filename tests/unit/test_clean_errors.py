@@ -4,38 +4,24 @@ never a traceback (the CLI's own error handler, run in this process as `customs-
 from __future__ import annotations
 
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from streams.cli import main
 from streams.kpi.clock import VIETNAM
 from streams.kpi.targets import load_targets
 from streams.store import open_store
 from streams.store.lake import LakeWriter, lake_for
 from streams.store.reference import write_reference
-from tests.unit.test_store import _held, write
-
-
-def customs_kpi(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of one command."""
-    monkeypatch.setattr(sys, "argv", ["customs-kpi", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.stores import customs_kpi, held, write
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """A store with five events, its lake published once (at version 2: version 1 is the empty catalog)."""
-    from tests.factories import revenue
+    from tests.support.factories import revenue
 
     path = tmp_path / "c.duckdb"
     store = open_store(path)
@@ -151,7 +137,7 @@ def test_a_database_in_use_is_exit_code_3_for_readers_and_writers_alike(
 ) -> None:
     """`aggregates verify` reads the file, `aggregates rebuild` writes it: a consumer holding it is the
     same error for both (it was exit 5 for the reader), naming the process, and no stale advice."""
-    with _held(db, read_only=False) as holder:
+    with held(db, read_only=False) as holder:
         code, _, err = customs_kpi(capsys, monkeypatch, "aggregates", command, "--db", str(db))
     assert code == 3 and "Traceback" not in err
     assert err.startswith(f"error: database {db} is open in another process (pid {holder.pid}: ")

@@ -16,7 +16,7 @@ from streams.kpi.plan import default_curve
 from streams.kpi.targets import load_targets
 from streams.store import open_store
 from streams.store.reference import write_reference
-from tests.factories import declaration, raw_batch, revenue, seizure
+from tests.support.factories import declaration, raw_batch, revenue, seizure
 
 ICT = timezone(timedelta(hours=7))
 AS_OF = datetime(2021, 3, 10, 12, 0, tzinfo=ICT)

@@ -126,7 +126,7 @@ def test_compose_runs_the_prometheus_and_alertmanager_versions_the_tests_run() -
     """The rules and routing are tested on the Debian packages; the containers use the same releases."""
     import subprocess
 
-    from tests.monitoring import tool
+    from tests.support.monitoring import tool
 
     services = _compose()["services"]
     for service, binary in (("prometheus", "prometheus"), ("alertmanager", "prometheus-alertmanager")):

@@ -15,7 +15,7 @@ import yaml
 
 from streams.dashboards import BUILDERS, stale
 from streams.dashboards.panels import DATASOURCE_UID
-from tests.monitoring import DASHBOARDS_DIR, dashboard_queries, tool
+from tests.support.monitoring import DASHBOARDS_DIR, dashboard_queries, tool
 
 PROVISIONING = DASHBOARDS_DIR / "provisioning"
 

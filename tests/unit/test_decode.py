@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from streams.contract import EVENT_TYPES
 from streams.decode import RejectReason, decode_batch
-from tests.factories import NOW, declaration, encode, raw_batch, revenue, seizure
+from tests.support.factories import NOW, declaration, encode, raw_batch, revenue, seizure
 
 REV = EVENT_TYPES["revenue"]
 DECL = EVENT_TYPES["declaration"]

@@ -6,7 +6,7 @@ import pytest
 
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
-from tests.factories import NOW, encode, raw_batch, revenue, seizure
+from tests.support.factories import NOW, encode, raw_batch, revenue, seizure
 
 REV = EVENT_TYPES["revenue"]
 SEIZ = EVENT_TYPES["seizure"]

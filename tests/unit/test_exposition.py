@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prometheus_client import generate_latest
 
-from tests.monitoring import tool
+from tests.support.monitoring import tool
 from tests.unit.test_collector import _registry
 
 

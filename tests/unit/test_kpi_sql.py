@@ -16,7 +16,7 @@ from streams.kpi.plan import default_curve
 from streams.kpi.targets import load_targets
 from streams.store import EventStore, open_store
 from streams.store.reference import write_reference
-from tests.factories import raw_batch, revenue
+from tests.support.factories import raw_batch, revenue
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2022, 6, 1, tzinfo=UTC)
@@ -182,7 +182,7 @@ def test_a_curve_for_a_year_without_targets_gives_the_same_figures_in_sql_and_on
 
 def test_reporting_period_cases_run_from_the_16th_local(tmp_path: Path) -> None:
     """period_cases counts the 16th-to-15th period of as_of up to as_of, in Vietnam time."""
-    from tests.factories import seizure
+    from tests.support.factories import seizure
 
     store = _store(tmp_path)
     spec = EVENT_TYPES["seizure"]

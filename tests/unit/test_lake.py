@@ -19,8 +19,8 @@ from streams.store.lake import LakeWriter, lake_for
 from streams.store.reference import write_reference
 from streams.store.sandbox import QueryRefused, open_sandbox, run_query
 from streams.store.schema import sql_dir
-from tests.factories import declaration, revenue, seizure
-from tests.unit.test_aggregates import Feed
+from tests.support.factories import declaration, revenue, seizure
+from tests.support.stores import Feed
 
 NOW = datetime(2021, 7, 1, 3, tzinfo=UTC)
 TOTALS = (

@@ -11,9 +11,8 @@ import duckdb
 import pytest
 
 from streams.store import open_store
-from tests.factories import revenue
-from tests.unit.test_clean_errors import customs_kpi
-from tests.unit.test_store import write
+from tests.support.factories import revenue
+from tests.support.stores import customs_kpi, write
 
 FIGURES = (
     "SELECT (SELECT count(*) FROM revenue), (SELECT sum(amount_vnd) FROM revenue), (SELECT count(*) FROM rejects), "

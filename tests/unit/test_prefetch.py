@@ -14,7 +14,7 @@ from kafka.errors import KafkaConnectionError
 
 from streams.consume import source as source_module
 from streams.consume.source import KafkaSource, Poll, Prefetcher
-from tests.factories import raw_batch, revenue
+from tests.support.factories import raw_batch, revenue
 
 
 class FlakySource:

@@ -13,8 +13,8 @@ from streams.query import queries_dir, ready_queries
 from streams.store import open_store
 from streams.store.reference import write_reference
 from streams.store.sandbox import QueryResult, Source, open_sandbox, run_query
-from tests.factories import declaration, revenue
-from tests.unit.test_views import _load
+from tests.support.factories import declaration, revenue
+from tests.support.stores import load
 
 ICT = timezone(timedelta(hours=7))
 AS_OF = datetime(2021, 3, 10, 12, 0, tzinfo=ICT)
@@ -26,7 +26,7 @@ def db(tmp_path: Path) -> Path:
     s = open_store(path)
     write_reference(s, load_targets())
     bn = 10**9
-    _load(
+    load(
         s,
         [
             revenue(department_code="03", office_code=None, amount_vnd=9_000 * bn, tax_type="vat", occurred_at="2021-02-01T10:00:00+07:00"),
@@ -70,7 +70,7 @@ def db(tmp_path: Path) -> Path:
             declaration_no="100000000006", office_code="03CC", channel="green", status="cleared", occurred_at="2021-03-07T10:00:00+07:00"
         )
     )  # 2 h
-    _load(s, decl, "declaration")
+    load(s, decl, "declaration")
     s.close()
     return path
 
@@ -125,7 +125,7 @@ def test_shortfall_shares_lie_between_0_and_1_with_large_refunds(tmp_path: Path)
         revenue(event_id="e", receipt_no="E", amount_vnd=1_000 * bn, tax_type="excise", **at | {"department_code": "02"}),
         revenue(event_id="r", receipt_no="R", amount_vnd=5_000 * bn, tax_type="excise", kind="refund", **at | {"department_code": "02"}),
     ]
-    _load(s, events, "revenue")
+    load(s, events, "revenue")
     s.close()
     rows = run(tmp_path / "refunds.duckdb", "shortfall_by_tax_type")
     shares = {r[1]: r[3] for r in rows if r[0] == "03"}

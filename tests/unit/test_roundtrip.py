@@ -16,7 +16,7 @@ from streams.produce.replay import read_events
 from streams.query import export_frame, write_frame
 from streams.store import open_store
 from streams.store.sandbox import open_sandbox, run_query
-from tests.factories import NOW, declaration, raw_batch, revenue, seizure
+from tests.support.factories import NOW, declaration, raw_batch, revenue, seizure
 
 EVENTS = {
     "revenue": [

@@ -9,8 +9,8 @@ import pytest
 
 from streams.store import open_store
 from streams.store.sandbox import QueryRefused, open_sandbox, run_query
-from tests.factories import revenue
-from tests.unit.test_store import write
+from tests.support.factories import revenue
+from tests.support.stores import write
 
 
 @pytest.fixture

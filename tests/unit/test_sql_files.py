@@ -19,7 +19,7 @@ from streams.store.aggregates import contribution
 from streams.store.reference import write_reference
 from streams.store.schema import sql_dir
 from streams.store.sqlfiles import statement
-from tests.factories import declaration, raw_batch, revenue, seizure
+from tests.support.factories import declaration, raw_batch, revenue, seizure
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2021, 6, 1, 3, 0, tzinfo=UTC)

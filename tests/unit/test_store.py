@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -17,14 +14,10 @@ from streams.decode import decode_batch
 from streams.errors import ConfigError, DatabaseInUseError, SchemaTooNewError
 from streams.store import open_store
 from streams.store.schema import apply_schema, migrations
-from tests.factories import NOW, raw_batch, revenue
+from tests.support.factories import NOW, raw_batch, revenue
+from tests.support.stores import held, write
 
 REV = EVENT_TYPES["revenue"]
-
-
-def write(store, values, partition=0, first_offset=0):  # type: ignore[no-untyped-def]
-    batch = decode_batch(REV, raw_batch(REV.topic, values, partition, first_offset), NOW)
-    return store.write_batch([(REV, batch)], {(REV.topic, partition): first_offset + len(values)}, NOW)
 
 
 def scalar(store, sql):  # type: ignore[no-untyped-def]
@@ -105,23 +98,10 @@ def test_a_database_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
     assert info.value.exit_code == 2
 
 
-@contextmanager
-def _held(path: Path, read_only: bool) -> Iterator[subprocess.Popen[str]]:
-    """Another process with the file open (read-only or not) while the block runs."""
-    code = f"import duckdb,time; c=duckdb.connect({str(path)!r}, read_only={read_only}); print('ok', flush=True); time.sleep(60)"
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
-
-
 def test_second_writer_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
     """Another process holding the file makes open_store raise DatabaseInUseError naming the file and the process."""
     path = tmp_path / "db.duckdb"
-    with _held(path, read_only=False) as holder, pytest.raises(DatabaseInUseError) as info:
+    with held(path, read_only=False) as holder, pytest.raises(DatabaseInUseError) as info:
         open_store(path)
     assert str(path) in str(info.value)
     assert f"is open in another process (pid {holder.pid}: {sys.executable} -c import duckdb" in str(info.value)
@@ -132,7 +112,7 @@ def test_a_reader_holding_the_file_is_named_too(tmp_path: Path) -> None:
     """A process with the file open read-only blocks a writer as well; the message does not call it a writer."""
     path = tmp_path / "db.duckdb"
     open_store(path).close()
-    with _held(path, read_only=True) as reader, pytest.raises(DatabaseInUseError) as info:
+    with held(path, read_only=True) as reader, pytest.raises(DatabaseInUseError) as info:
         open_store(path)
     assert f"(pid {reader.pid}: " in str(info.value) and "read_only=True" in str(info.value)
 
@@ -164,7 +144,7 @@ def _table(store, sql):  # type: ignore[no-untyped-def]
 
 def test_replayed_rejects_land_once_and_replaying_again_changes_nothing(tmp_path: Path) -> None:
     """A reject the decoder now accepts is stored on replay; still-bad ones keep their row; a second replay is a no-op."""
-    from tests.factories import encode
+    from tests.support.factories import encode
 
     store = open_store(tmp_path / "db.duckdb")
     fixed = encode(revenue(event_id="fixed-1", department_code="61", office_code=None, amount_vnd=500))

@@ -17,7 +17,7 @@ from streams.kpi.plan import default_curve
 from streams.kpi.targets import load_targets
 from streams.store import EventStore, open_store
 from streams.store.reference import write_reference
-from tests.factories import declaration, raw_batch, revenue
+from tests.support.factories import declaration, raw_batch, revenue
 
 ICT = timezone(timedelta(hours=7))
 BN = 10**9

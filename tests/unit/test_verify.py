@@ -20,8 +20,8 @@ from streams.store import sqlfiles
 from streams.store.lake import LakeWriter, lake_for
 from streams.store.reference import write_reference
 from streams.store.verify import broker, verify_store
-from tests.factories import declaration, revenue, seizure
-from tests.unit.test_aggregates import Feed
+from tests.support.factories import declaration, revenue, seizure
+from tests.support.stores import Feed
 
 NOW = datetime(2021, 7, 1, 3, tzinfo=UTC)
 

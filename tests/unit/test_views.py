@@ -12,17 +12,11 @@ from streams.decode import decode_batch
 from streams.kpi.targets import load_targets
 from streams.store import open_store
 from streams.store.reference import write_reference
-from tests.factories import declaration, raw_batch, revenue, seizure
+from tests.support.factories import declaration, raw_batch, revenue, seizure
+from tests.support.stores import load
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2022, 6, 1, tzinfo=UTC)
-
-
-def _load(store, values: list[dict], event_type: str) -> None:  # type: ignore[no-untyped-def]
-    spec = EVENT_TYPES[event_type]
-    batch = decode_batch(spec, raw_batch(spec.topic, values), NOW)
-    assert batch.rejects.height == 0, batch.rejects.select("detail").to_series().to_list()
-    store.write_batch([(spec, batch)], {}, NOW)
 
 
 @pytest.fixture
@@ -72,7 +66,7 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
             occurred_at="2021-02-05T10:00:00+07:00",
         ),
     ]
-    _load(s, rev, "revenue")
+    load(s, rev, "revenue")
     decl = [
         declaration(declaration_no="100000000001", office_code="03CC", channel="green", occurred_at="2021-02-01T08:00:00+07:00"),
         declaration(
@@ -89,7 +83,7 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
         declaration(declaration_no="100000000004", office_code="03CE", channel="yellow", occurred_at="2021-02-03T08:00:00+07:00"),
         declaration(declaration_no="100000000004", office_code="03CE", status="cancelled", occurred_at="2021-02-03T09:00:00+07:00"),
     ]
-    _load(s, [{k: v for k, v in d.items() if not (d["status"] == "cancelled" and k == "channel")} for d in decl], "declaration")
+    load(s, [{k: v for k, v in d.items() if not (d["status"] == "cancelled" and k == "channel")} for d in decl], "declaration")
     seiz = [
         seizure(
             category="drugs",
@@ -118,7 +112,7 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
         ),  # 15 Feb 23:59 local: period ending 15 Feb
         seizure(category="smuggling", goods_value_vnd=70, budget_collected_vnd=7, occurred_at="2021-02-15T17:00:00Z"),  # 16 Feb local
     ]
-    _load(s, seiz, "seizure")
+    load(s, seiz, "seizure")
     yield s
     s.close()
 

@@ -1,4 +1,6 @@
-"""Integration fixtures: the real Kafka broker, started once per session through the project's launcher."""
+"""What the integration tests drive: the `customs-kpi` command, consumer processes, /metrics, Kafka's topics and offsets.
+
+The fixtures that start the broker are in tests.support.fixtures."""
 
 from __future__ import annotations
 
@@ -9,43 +11,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.config import KafkaConnection
-from streams.kafka import broker
 from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[broker.BrokerState]:
-    """A real single-node KRaft broker on 127.0.0.1 for the whole test session."""
-    for attempt in range(3):  # a port picked as free can be taken before the broker binds it
-        data_dir = tmp_path_factory.mktemp("kafka")
-        try:
-            state = broker.start(data_dir, free_port(pair=True), heap_mb=512, timeout=180)
-            break
-        except Exception:
-            broker.stop(data_dir)
-            if attempt == 2:
-                raise
-    try:
-        yield state
-    finally:
-        broker.stop(data_dir)
-
-
-@pytest.fixture
-def bootstrap(kafka_broker: broker.BrokerState) -> str:
-    """The broker's address, with the contract's topics deleted and created empty for this test."""
-    recreate_topics(kafka_broker.bootstrap)
-    return kafka_broker.bootstrap
 
 
 def recreate_topics(bootstrap: str, partitions: int = 6) -> None:
@@ -113,16 +87,6 @@ def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def sample(samples: dict, name: str, **labels: str) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_consumers() -> Iterator[None]:
-    """Kill every consumer a test started, whether the test passed or not."""
-    yield
-    for consumer in ConsumerProcess.started:
-        if consumer.process is not None and consumer.process.poll() is None:
-            consumer.kill()
-    ConsumerProcess.started.clear()
 
 
 class ConsumerProcess:

@@ -2,7 +2,7 @@
 the environment) and nothing of the consumer's: it attaches the lake read-only and, every 0.2 s
 until told to stop, checks that it sees whole publications and records what it saw.
 
-    python -m tests.lake_reader 'postgres:dbname=lake host=... user=...' STOP_FILE OUT.json
+    python -m tests.support.lake_reader 'postgres:dbname=lake host=... user=...' STOP_FILE OUT.json
 """
 
 from __future__ import annotations
