@@ -130,3 +130,15 @@ class LakeMismatchError(CustomsKpiError):
             f"the lake {self.lake} does not mirror this store: {self.reason}. Nothing is published into it; "
             "`customs-kpi lake rebuild` (consumer stopped) replaces its contents with this store's, in one transaction"
         )
+
+
+@dataclass
+class QueryRefused(CustomsKpiError):
+    """An analyst's statement is not allowed, failed, or ran out of time; or there is nothing to read."""
+
+    reason: str
+
+    exit_code = 5
+
+    def __str__(self) -> str:
+        return self.reason

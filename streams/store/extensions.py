@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from streams.errors import ConfigError
+from streams.store.sqlfiles import literal
 
 _ENTRY_NAME = {"ducklake": "ducklake", "sqlite": "sqlite_scanner", "postgres": "postgres_scanner"}
 
@@ -69,4 +70,4 @@ def _links() -> str:
 
 def load_extensions(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     for name in names:
-        con.execute(f"LOAD '{extension_file(name)}'")
+        con.execute(f"LOAD {literal(extension_file(name))}")

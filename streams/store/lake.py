@@ -31,7 +31,7 @@ import duckdb
 from streams.errors import ConfigError, LakeMismatchError, LakeUnavailableError
 from streams.store.database import EventStore
 from streams.store.extensions import load_extensions
-from streams.store.sqlfiles import relation, statement
+from streams.store.sqlfiles import literal, relation, statement
 from streams.store.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -111,17 +111,17 @@ class Lake:
         catalog = self.catalog
         if catalog_timeout_s is not None and self.kind == "postgres" and not re.search(r"\boptions\s*=", catalog, re.IGNORECASE):
             catalog += f" options='-c statement_timeout={max(1, round(catalog_timeout_s * 1000))}'"
-        options = ["READ_ONLY"] if read_only else [f"DATA_PATH {_literal(self.data_path)}"]
+        options = ["READ_ONLY"] if read_only else [f"DATA_PATH {literal(self.data_path)}"]
         if version is not None:
             options.append(f"SNAPSHOT_VERSION {int(version)}")
         if at is not None:
-            options.append(f"SNAPSHOT_TIME {_literal(at.isoformat())}")
+            options.append(f"SNAPSHOT_TIME {literal(at.isoformat())}")
         if not read_only and self.sqlite_file is not None:
             self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         if not read_only and "://" not in self.data_path:
             Path(self.data_path).mkdir(parents=True, exist_ok=True)
         try:
-            con.execute(f"ATTACH {_literal('ducklake:' + catalog)} AS {ALIAS} ({', '.join(options)})")
+            con.execute(f"ATTACH {literal('ducklake:' + catalog)} AS {ALIAS} ({', '.join(options)})")
         except duckdb.IOException as exc:  # the catalog's server or file, or the data path: a clear error, not a traceback
             detail = str(exc).splitlines()[0]
             raise LakeUnavailableError(self.describe(), _without_password(detail)) from exc
@@ -165,10 +165,6 @@ def _without_password(text: str) -> str:
     """The text with every password form masked: for messages, logs and errors."""
     text = re.sub(r"(password\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&]+)", r"\1***", text, flags=re.IGNORECASE)
     return _URI_SECRET.sub(r"\1***\3", text)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

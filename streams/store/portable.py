@@ -11,7 +11,7 @@ import duckdb
 from streams.errors import ConfigError
 from streams.store.lake import ALIAS, LAKE_TABLES, Lake
 from streams.store.sandbox import open_sandbox
-from streams.store.sqlfiles import relation
+from streams.store.sqlfiles import literal, relation
 from streams.store.views import apply_views
 
 
@@ -24,10 +24,10 @@ def write_portable(db: Path, lake: Lake, target: Path) -> int:
     con = duckdb.connect(":memory:")
     try:
         if source.live:
-            con.execute(f"ATTACH '{_quoted(db)}' AS {ALIAS} (READ_ONLY)")
+            con.execute(f"ATTACH {literal(db)} AS {ALIAS} (READ_ONLY)")
         else:
             lake.attach(con, read_only=True, version=source.version)
-        con.execute(f"ATTACH '{_quoted(target)}' AS portable")
+        con.execute(f"ATTACH {literal(target)} AS portable")
         for table in LAKE_TABLES:
             con.execute(f"CREATE TABLE portable.{relation(table)} AS SELECT * FROM {ALIAS}.{relation(table)}")
         con.execute(
@@ -46,7 +46,3 @@ def write_portable(db: Path, lake: Lake, target: Path) -> int:
         raise
     con.close()
     return int(events)
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")

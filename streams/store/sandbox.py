@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from streams.errors import CustomsKpiError
+from streams.errors import QueryRefused
 from streams.kpi.clock import VIETNAM
 from streams.retry import RetryPolicy
 from streams.store.extensions import extension_file
@@ -82,17 +82,6 @@ SANDBOX_CONFIG = {
     "allow_community_extensions": False,
     "allow_unsigned_extensions": False,
 }
-
-
-@dataclass
-class QueryRefused(CustomsKpiError):
-    """The statement is not allowed, failed, or ran out of time."""
-
-    reason: str
-    exit_code = 5
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,12 @@ def sql_text(name: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip().rstrip(";")
 
 
+def literal(text: object) -> str:
+    """A string as an SQL literal, quotes doubled: for the few statements that take no $parameter
+    (ATTACH, LOAD, SNAPSHOT_TIME), the one quoter of the package."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def relation(name: str) -> str:
     """A relation's name, checked to be a plain identifier before it goes into SQL text."""
     if not _IDENTIFIER.match(name):

@@ -12,12 +12,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from streams.errors import ConfigError
+from streams.errors import ConfigError, QueryRefused
 from streams.kpi.targets import load_targets
 from streams.store import lake as lake_module
 from streams.store.lake import LakeWriter, lake_for
 from streams.store.reference import write_reference
-from streams.store.sandbox import QueryRefused, open_sandbox, run_query
+from streams.store.sandbox import open_sandbox, run_query
 from streams.store.schema import sql_dir
 from tests.support.factories import declaration, revenue, seizure
 from tests.support.stores import Feed

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from streams.errors import QueryRefused
 from streams.store import open_store
-from streams.store.sandbox import QueryRefused, open_sandbox, run_query
+from streams.store.sandbox import open_sandbox, run_query
 from tests.support.factories import revenue
 from tests.support.stores import write
 
