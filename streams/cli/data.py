@@ -43,13 +43,14 @@ def targets_show(
     """Print the targets of a year, marking illustrative ones."""
     from rich.table import Table
 
+    from streams.kpi.display import billions
     from streams.kpi.targets import load_targets
 
     table = Table(title=f"Targets {year} (bn VND)")
     for column in ("scope", "level", "amount", "status", "basis"):
         table.add_column(column)
     for t in sorted(load_targets(targets).for_year(year), key=lambda t: (t.scope != "national", t.scope, t.level)):
-        table.add_row(t.scope, t.level, f"{t.amount_vnd / 1e9:,.0f}", t.status, t.basis)
+        table.add_row(t.scope, t.level, billions(t.amount_vnd, decimals=0), t.status, t.basis)
     Console().print(table)
 
 

@@ -14,16 +14,16 @@ from rich.console import Console
 from rich.table import Table
 
 from streams.cli.common import DEMO_DB
+from streams.contract.reference import short_names
 from streams.errors import ConfigError
 from streams.kpi.clock import VIETNAM
+from streams.kpi.display import billions, per_cent
 from streams.observe.console import Progress, ProgressRow
 from streams.query import check_flat, csv_text, freshness
 from streams.rejects import RejectSummary
 from streams.store.lake import Lake
 from streams.store.sandbox import Connection, QueryResult, Source
 from streams.store.sandbox import reading as open_reading
-
-BN = 1e9
 
 
 def err() -> Console:
@@ -58,13 +58,6 @@ def _is_label(column: str) -> bool:
     return words[-1] in ("year", "id", "version") or column in ("partition", "offset")
 
 
-def _short_names() -> dict[str, str]:
-    """Each department's full name (English or Vietnamese) -> its short Vietnamese name."""
-    from streams.contract.reference import departments
-
-    return {name: d.short_vi for d in departments() for name in (d.name_en, d.name_vi)}
-
-
 def cell(column: str, value: object, names: dict[str, str] | None = None) -> str:
     """A value as a person reads it: money (*_vnd) in billions of đồng, ratios (*_ratio, *_share) in
     per cent, whole numbers with separators, department names short and in Vietnamese."""
@@ -73,14 +66,9 @@ def cell(column: str, value: object, names: dict[str, str] | None = None) -> str
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float) and _is_money(column):
-        bn = float(value) / BN
-        if abs(bn) >= 100 or bn == 0:
-            return f"{bn:,.0f}"
-        if abs(bn) >= 0.05:
-            return f"{bn:,.1f}"
-        return f"{bn:.3f}" if abs(bn) >= 0.0005 else ("<0.001" if bn > 0 else ">-0.001")
+        return billions(value, fine=True)
     if isinstance(value, int | float) and _is_ratio(column):
-        return f"{float(value):.1%}"
+        return per_cent(value)
     if isinstance(value, int):
         return str(value) if _is_label(column) else f"{value:,}"
     if isinstance(value, float):
@@ -125,7 +113,7 @@ def result_table(frame: pl.DataFrame, room: int = 80) -> Table:
     """The terminal form of a result: readable amounts, compact borders, numbers right-aligned. Every
     column and every value is shown whole: when the values alone are wider than the room, the table
     is wider than the room (table.width), never cut or folded."""
-    names = _short_names()
+    names = short_names()
     rows = [[cell(c, v, names) for c, v in zip(frame.columns, row, strict=True)] for row in frame.iter_rows()]
     headings = [heading(c) for c in frame.columns]
     values = [max((len(row[i]) for row in rows), default=1) for i in range(len(headings))]
@@ -183,7 +171,7 @@ def print_rejects(summary: RejectSummary) -> None:
 
 
 def _bn(v: float | None) -> str:
-    return "" if v is None else f"{v / BN:,.0f}"
+    return "" if v is None else billions(v, decimals=0)  # the live table: whole billions, steady columns
 
 
 def progress_table(progress: Progress) -> Table:
@@ -198,7 +186,7 @@ def progress_table(progress: Progress) -> Table:
     def cells(row: ProgressRow, colour: bool) -> list[str]:
         p = row.pace
         style = "red" if p is not None and p < 0.95 else ("yellow" if p is not None and p < 1.0 else "green")
-        pace = "" if p is None else (f"[{style}]{p:.1%}[/]" if colour else f"{p:.1%}")
+        pace = "" if p is None else (f"[{style}]{per_cent(p)}[/]" if colour else per_cent(p))
         target = _bn(row.target) + ("*" if row.illustrative else "")
         return [row.code, row.name, _bn(row.ytd), target, _bn(row.plan_to_date), pace, _bn(row.projected)]
 

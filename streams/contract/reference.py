@@ -37,5 +37,12 @@ def departments() -> tuple[Department, ...]:
 
 
 @cache
+def short_names() -> dict[str, str]:
+    """Each department's full names (English and Vietnamese) -> its short Vietnamese name, the one
+    name the terminal, the demo and the briefing show (by code: departments())."""
+    return {name: d.short_vi for d in departments() for name in (d.name_en, d.name_vi)}
+
+
+@cache
 def department_codes() -> frozenset[str]:
     return frozenset(d.code for d in departments())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from streams.kpi.display import billions, number, per_cent
+
 WORDS: dict[str, dict[str, str]] = {
     "vi": {
         "title": "Báo cáo tình hình thu ngân sách, quản lý hải quan",
@@ -133,21 +135,15 @@ class Style:
 
     lang: str
 
-    def _swap(self, text: str) -> str:
-        return text.translate(str.maketrans(",.", ".,")) if self.lang == "vi" else text
-
     def number(self, value: float, decimals: int = 0) -> str:
-        return self._swap(f"{value:,.{decimals}f}")
+        return number(value, decimals, self.lang)
 
     def bn(self, vnd: float | None) -> str:
-        """Billions of đồng, whole (one decimal under 100 bn)."""
-        if vnd is None:
-            return "\u2013"
-        bn = vnd / 1e9
-        return self.number(bn, 0 if abs(bn) >= 100 or bn == 0 else 1)
+        """Billions of đồng, whole (one decimal under 100 bn): streams.kpi.display's rule."""
+        return "\u2013" if vnd is None else billions(vnd, self.lang)
 
     def money(self, vnd: float | None) -> str:
         return "\u2013" if vnd is None else f"{self.bn(vnd)} {WORDS[self.lang]['money'] if self.lang == 'en' else 'tỷ đồng'}"
 
     def pct(self, ratio: float | None) -> str:
-        return "\u2013" if ratio is None else self._swap(f"{ratio * 100:.1f}") + "%"
+        return "\u2013" if ratio is None else per_cent(ratio, self.lang)
