@@ -77,7 +77,7 @@ def raw_poll(bootstrap: str, total: int, max_records: int) -> float:
 
 def end_to_end(bootstrap: str, total: int, db: Path, max_records: int) -> float:
     """The consumer's own run loop (prefetch thread + decode + DuckDB write with offsets), timed from its first batch."""
-    settings = ConsumerSettings(KafkaConnection(bootstrap), db, 0, max_poll_records=max_records)
+    settings = ConsumerSettings(kafka=KafkaConnection(bootstrap), db_path=db, metrics_port=0, max_poll_records=max_records)
     pipeline, registry, close = build_pipeline(settings)
 
     def handled() -> float:  # records in committed batches

@@ -142,7 +142,7 @@ class KafkaConnection:
         return self.security_protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ConsumerSettings:
     kafka: KafkaConnection
     db_path: Path

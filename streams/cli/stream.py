@@ -48,10 +48,22 @@ def consume(
     setup_logging(verbose)
     lake_for(db, lake, lake_data)  # a bad --lake fails here, before anything starts
     settings = ConsumerSettings(
-        kafka_connection(bootstrap), db, metrics_port, metrics_host, clock, targets, group_id, partitions, max_poll_records,
-        batch_wait_ms=batch_wait, publish_every_s=publish_every, maintain_every_s=maintain_every, lake=lake, lake_data=lake_data,
+        kafka=kafka_connection(bootstrap),
+        db_path=db,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
+        clock=clock,
+        targets_file=targets,
+        group_id=group_id,
+        partitions=partitions,
+        max_poll_records=max_poll_records,
+        batch_wait_ms=batch_wait,
+        publish_every_s=publish_every,
+        maintain_every_s=maintain_every,
+        lake=lake,
+        lake_data=lake_data,
         memory_limit=memory_limit,
-    )  # fmt: skip
+    )
     with serving(settings) as pipeline, on_stop_signals(pipeline.stop):
         pipeline.run()  # the batch in hand is finished and committed before it returns
 

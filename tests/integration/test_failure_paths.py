@@ -78,7 +78,11 @@ def running(bootstrap: str, tmp_path: Path) -> Iterator[Callable[[], Running]]:
 
     def start() -> Running:
         settings = ConsumerSettings(
-            KafkaConnection(bootstrap), tmp_path / "customs.duckdb", free_port(), publish_every_s=0, poll_timeout_ms=200
+            kafka=KafkaConnection(bootstrap),
+            db_path=tmp_path / "customs.duckdb",
+            metrics_port=free_port(),
+            publish_every_s=0,
+            poll_timeout_ms=200,
         )
         run = Running(*build_pipeline(settings))
         run.thread.start()

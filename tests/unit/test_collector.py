@@ -73,7 +73,7 @@ def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _registry(tmp_path: Path, clock: str = "wall") -> tuple[CollectorRegistry, object]:
     store = _store(tmp_path)
-    settings = ConsumerSettings(KafkaConnection("127.0.0.1:1"), tmp_path / "db.duckdb", 0, clock=clock)
+    settings = ConsumerSettings(kafka=KafkaConnection("127.0.0.1:1"), db_path=tmp_path / "db.duckdb", metrics_port=0, clock=clock)
     registry, _ = build_registry(store, settings, lambda: AS_OF.astimezone(UTC))
     return registry, store
 
@@ -161,7 +161,9 @@ def test_values_survive_reopening_the_database(tmp_path: Path) -> None:
     store.close()  # type: ignore[attr-defined]
     again = open_store(tmp_path / "db.duckdb")
     fresh, _ = build_registry(
-        again, ConsumerSettings(KafkaConnection("127.0.0.1:1"), tmp_path / "db.duckdb", 0), lambda: AS_OF.astimezone(UTC)
+        again,
+        ConsumerSettings(kafka=KafkaConnection("127.0.0.1:1"), db_path=tmp_path / "db.duckdb", metrics_port=0),
+        lambda: AS_OF.astimezone(UTC),
     )
     assert fresh.get_sample_value("customs_revenue_collected_vnd_total", {"department": "03"}) == 5_000_000_000_011
 

@@ -173,7 +173,9 @@ def test_a_curve_for_a_year_without_targets_gives_the_same_figures_in_sql_and_on
     sql = _one(store, "SELECT projected_year_end_vnd FROM revenue_progress(?::TIMESTAMPTZ) WHERE department_code = '03'", as_of)
     assert sql == pytest.approx(600 / share, rel=1e-12)
     registry, _ = build_registry(
-        store, ConsumerSettings(KafkaConnection("127.0.0.1:1"), tmp_path / "kpi.duckdb", 0, targets_file=targets), lambda: as_of
+        store,
+        ConsumerSettings(kafka=KafkaConnection("127.0.0.1:1"), db_path=tmp_path / "kpi.duckdb", metrics_port=0, targets_file=targets),
+        lambda: as_of,
     )
     assert registry.get_sample_value("customs_revenue_projected_year_end_vnd", {"department": "03"}) == sql
     assert registry.get_sample_value("customs_revenue_national_projected_year_end_vnd", {}) == pytest.approx(600 / share, rel=1e-12)

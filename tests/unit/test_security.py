@@ -126,6 +126,6 @@ def test_bad_consumer_settings_name_the_option(over: dict[str, int], setting: st
     from streams.config import ConsumerSettings, KafkaConnection
 
     with pytest.raises(ConfigError) as error:
-        ConsumerSettings(KafkaConnection("127.0.0.1:9092"), Path("x.duckdb"), 9464, **over)  # type: ignore[arg-type]
+        ConsumerSettings(kafka=KafkaConnection("127.0.0.1:9092"), db_path=Path("x.duckdb"), metrics_port=9464, **over)  # type: ignore[arg-type]
     assert error.value.setting == setting
     assert expected in str(error.value)

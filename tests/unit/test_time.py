@@ -44,7 +44,7 @@ def _write(store: EventStore, now: datetime, events: list[dict], topic_offset: i
 
 
 def _registry(tmp_path: Path, store: EventStore, clock: Clock, targets: Path | None = None) -> CollectorRegistry:
-    settings = ConsumerSettings(KafkaConnection("127.0.0.1:1"), tmp_path / "db.duckdb", 0, targets_file=targets)
+    settings = ConsumerSettings(kafka=KafkaConnection("127.0.0.1:1"), db_path=tmp_path / "db.duckdb", metrics_port=0, targets_file=targets)
     write_reference(store, load_targets(targets))  # what the consumer does on start: /metrics reads them from DuckDB
     registry, _ = build_registry(store, settings, clock)
     return registry
@@ -181,7 +181,7 @@ def test_the_year_changes_at_midnight_vietnam_time_and_the_new_targets_take_over
 
 def test_event_clock_follows_the_newest_event_into_the_new_year(tmp_path: Path) -> None:
     store = open_store(tmp_path / "db.duckdb")
-    settings = ConsumerSettings(KafkaConnection("127.0.0.1:1"), tmp_path / "db.duckdb", 0, clock="event")
+    settings = ConsumerSettings(kafka=KafkaConnection("127.0.0.1:1"), db_path=tmp_path / "db.duckdb", metrics_port=0, clock="event")
     write_reference(store, load_targets())
     registry, _ = build_registry(store, settings, lambda: datetime(2030, 1, 1, tzinfo=UTC))
     v = registry.get_sample_value
