@@ -136,7 +136,7 @@ def test_enforcement_is_the_reporting_period(db: Path) -> None:
     # The tables name categories and drug units in words of the page's language, never as codes.
     _, vi = _briefing(db, date(2021, 6, 15))
     _, en = _briefing(db, date(2021, 6, 15), "en")
-    table = re.compile(r"<tr><td class=''>([^<]*)</td>")
+    table = re.compile(r"<tr><td class=(?:''|\"\")>([^<]*)</td>")  # a row's first cell
     names = {"vi": set(table.findall(vi)), "en": set(table.findall(en))}
     assert {r["category"] for r in data["enforcement"]} >= {"trade_fraud", "illegal_transport", "smuggling"}
     for lang, words in (("vi", SEIZURE_CATEGORIES["vi"]), ("en", SEIZURE_CATEGORIES["en"])):
