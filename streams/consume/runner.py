@@ -13,7 +13,7 @@ from streams.config import ConsumerSettings
 from streams.consume.dlq import DlqPublisher
 from streams.consume.pipeline import Pipeline
 from streams.consume.publisher import LakePublisher
-from streams.consume.source import KafkaSource
+from streams.consume.source import KafkaSource, SourceEvents
 from streams.contract.events import TOPICS
 from streams.kafka import clients
 from streams.kafka.topics import ensure_topics
@@ -78,10 +78,12 @@ def build_pipeline(
             max_partition_fetch_bytes=8 * 1024 * 1024,
             client_id="customs-kpi-consumer",
         )
-        source = KafkaSource(consumer, list(TOPICS), store.stored_offsets, store.stored_topic_ids)
-        source.on_error = lambda stage: metrics.errors.labels(stage).inc()
-        source.on_skipped = lambda topic, partition, n: metrics.skipped.labels(topic, str(partition)).inc(n)
-        source.on_stopped = lambda topic, partition, stopped: metrics.stopped.labels(topic, str(partition)).set(int(stopped))
+        events = SourceEvents(
+            error=lambda stage: metrics.errors.labels(stage).inc(),
+            skipped=lambda topic, partition, n: metrics.skipped.labels(topic, str(partition)).inc(n),
+            stopped=lambda topic, partition, stopped: metrics.stopped.labels(topic, str(partition)).set(int(stopped)),
+        )
+        source = KafkaSource(consumer, list(TOPICS), store.stored_offsets, store.stored_topic_ids, events=events)
         closers.append(source.close)
         producer = clients.producer(settings.kafka, acks="all", enable_idempotence=True, linger_ms=5)
         dlq = DlqPublisher(producer)

@@ -60,6 +60,21 @@ def _log_revoked(revoked: set[Partition]) -> None:
     log.info("partitions revoked: %s", sorted((tp.topic, tp.partition) for tp in revoked))
 
 
+def _ignore(*_args: object) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class SourceEvents:
+    """What the source reports as it happens, given at construction (the consumer counts each in
+    /metrics): a poll or commit error by stage, records a retention gap skipped, a partition stopped
+    (True) or reading again (False)."""
+
+    error: Callable[[str], None] = _ignore
+    skipped: Callable[[str, int, int], None] = _ignore
+    stopped: Callable[[str, int, bool], None] = _ignore
+
+
 class KafkaSource:
     def __init__(
         self,
@@ -67,6 +82,8 @@ class KafkaSource:
         topics: Sequence[str],
         stored_offsets: Callable[[], Offsets],
         stored_topic_ids: Callable[[], dict[tuple[str, int], str]] = dict,
+        *,
+        events: SourceEvents = SourceEvents(),
     ) -> None:
         self._consumer = consumer
         self._stored_offsets = stored_offsets
@@ -77,10 +94,8 @@ class KafkaSource:
         self._commits: queue.SimpleQueue[Offsets] = queue.SimpleQueue()
         self.write_lock = threading.Lock()
         self.generation = 0
-        self.on_reassign: Callable[[], None] = lambda: None
-        self.on_error: Callable[[str], None] = lambda _stage: None  # counts poll and commit errors
-        self.on_skipped: Callable[[str, int, int], None] = lambda _topic, _partition, _n: None
-        self.on_stopped: Callable[[str, int, bool], None] = lambda _topic, _partition, _stopped: None
+        self.on_reassign: Callable[[], None] = lambda: None  # the prefetcher's, which owns the queue to drop
+        self.on_error, self.on_skipped, self.on_stopped = events.error, events.skipped, events.stopped
         # partition -> (DuckDB's next offset, the log's end: -1 if not asked, for a recreated topic seen on assignment)
         self.stopped: dict[tuple[str, int], tuple[int, int]] = {}
         self._gaps_seen: dict[tuple[str, int], int] = {}  # partition -> where a retention gap was counted up to
