@@ -95,7 +95,7 @@ class KafkaSource:
         self.write_lock = threading.Lock()
         self.generation = 0
         self.on_reassign: Callable[[], None] = lambda: None  # the prefetcher's, which owns the queue to drop
-        self.on_error, self.on_skipped, self.on_stopped = events.error, events.skipped, events.stopped
+        self.events = events
         # partition -> (DuckDB's next offset, the log's end: -1 if not asked, for a recreated topic seen on assignment)
         self.stopped: dict[tuple[str, int], tuple[int, int]] = {}
         self._gaps_seen: dict[tuple[str, int], int] = {}  # partition -> where a retention gap was counted up to
@@ -110,7 +110,7 @@ class KafkaSource:
             for tp in assigned:
                 offset = stored.get((tp.topic, tp.partition))
                 self._polled.pop((tp.topic, tp.partition), None)
-                self.on_skipped(tp.topic, tp.partition, 0)  # both series from 0, so increase() and alerts see them
+                self.events.skipped(tp.topic, tp.partition, 0)  # both series from 0, so increase() and alerts see them
                 if offset is None:
                     self._topic_ids.pop((tp.topic, tp.partition), None)  # a new log from its start: its id is adopted
                 elif (tp.topic, tp.partition) in stored_ids:
@@ -119,7 +119,7 @@ class KafkaSource:
                     # Recreated while the consumer was away: stopped below. This runs on kafka-python's
                     # network thread, which must not wait for itself: the log's end is not asked.
                     self._other_topic(tp, offset, on_assignment=True)
-                self.on_stopped(tp.topic, tp.partition, (tp.topic, tp.partition) in self.stopped)
+                self.events.stopped(tp.topic, tp.partition, (tp.topic, tp.partition) in self.stopped)
                 if (tp.topic, tp.partition) in self.stopped:
                     self._consumer.pause(tp)  # still behind what DuckDB holds: stays stopped
                 elif offset is None:
@@ -149,7 +149,7 @@ class KafkaSource:
         else:
             self.stopped[key] = (floor, self._consumer.end_offsets([tp]).get(tp, -1))
             self._consumer.pause(tp)
-            self.on_stopped(tp.topic, tp.partition, True)
+            self.events.stopped(tp.topic, tp.partition, True)
         log.error(
             "%s[%d]: the topic was recreated (its id is now %s; DuckDB's offsets, up to %d, are for %s). The partition is "
             "stopped so that nothing is skipped unseen. To read the new log from its start, stop the consumer and run "
@@ -176,7 +176,7 @@ class KafkaSource:
             return self._other_topic(tp, floor, fresh=True)
         self._consumer.pause(tp)
         self.stopped[(tp.topic, tp.partition)] = (floor, end)
-        self.on_stopped(tp.topic, tp.partition, True)
+        self.events.stopped(tp.topic, tp.partition, True)
         log.error(
             "%s[%d]: the log ends at offset %d but DuckDB has stored up to %d: the topic was recreated or the broker's data "
             "was lost. The partition is stopped so that nothing is skipped unseen. To read the new log from its start, stop "
@@ -203,7 +203,7 @@ class KafkaSource:
             return
         lost = min(begin, first) - floor
         self._gaps_seen[key] = first
-        self.on_skipped(tp.topic, tp.partition, lost)
+        self.events.skipped(tp.topic, tp.partition, lost)
         log.error(
             "%s[%d]: %d records (offsets %d to %d) were deleted by the broker's retention before the consumer read them",
             tp.topic,
@@ -273,7 +273,7 @@ class KafkaSource:
         try:
             self._consumer.commit(latest, wait)
         except Exception as exc:
-            self.on_error("commit")
+            self.events.error("commit")
             log.warning("committing offsets to Kafka failed (DuckDB holds them; the next commit catches up): %s", exc)
 
     def lag(self, ask_broker: bool = False) -> Offsets:
@@ -389,7 +389,7 @@ class Prefetcher:
         error) may have taken records without handing them over: go back to what DuckDB holds."""
 
         def failed(exc: BaseException) -> None:
-            self._source.on_error(POLL_RETRIES.stage)
+            self._source.events.error(POLL_RETRIES.stage)
             log.warning("polling Kafka failed, retrying: %r", exc)
             if not isinstance(exc, KafkaError):
                 self._source.reposition()
@@ -410,7 +410,7 @@ class Prefetcher:
         try:
             self._on_lag(self._source.lag(ask_broker=True))
         except KafkaError as exc:
-            self._source.on_error("poll")
+            self._source.events.error("poll")
             log.warning("asking the broker for high watermarks failed: %r", exc)
 
     def get(self, timeout_s: float) -> Poll | None:

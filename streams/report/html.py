@@ -7,7 +7,7 @@ from datetime import datetime
 
 from streams.report import charts
 from streams.report.briefing import Briefing
-from streams.report.markup import Html, join, tag
+from streams.report.markup import Html, html, join, tag
 from streams.report.text import DRUG_UNITS, SEIZURE_CATEGORIES, TAX_TYPES, WORDS, Style
 
 CSS = """
@@ -48,7 +48,7 @@ def render(b: Briefing, lang: str = "vi") -> str:
     parts.append(_quality(b, w, s))
     data = json.dumps(b.to_json(), ensure_ascii=False, default=str).replace("</", "<\\/")
     parts.append(Html(f'<script type="application/json" id="briefing-data">{data}</script></body></html>'))  # JSON, "</" escaped
-    return "\n".join(join([p]) for p in parts)
+    return "\n".join(html(p) for p in parts)
 
 
 def _word(w: dict[str, str], key: object) -> str:

@@ -13,7 +13,7 @@ import stamina
 from kafka.errors import KafkaConnectionError
 
 from streams.consume import source as source_module
-from streams.consume.source import KafkaSource, Poll, Prefetcher
+from streams.consume.source import KafkaSource, Poll, Prefetcher, SourceEvents
 from tests.support.factories import raw_batch, revenue
 
 
@@ -25,7 +25,7 @@ class FlakySource:
         self.errors: list[str] = []
         self.repositioned = 0
         self.on_reassign = lambda: None
-        self.on_error = self.errors.append
+        self.events = SourceEvents(error=self.errors.append)
         self.batch = Poll({"customs.revenue": raw_batch("customs.revenue", [revenue()])}, {("customs.revenue", 0): 1})
         self.served = False
 
@@ -99,7 +99,7 @@ class TrickleSource:
         self.next_offset = 0
         self.generation = 0
         self.on_reassign = lambda: None
-        self.on_error = lambda _stage: None
+        self.events = SourceEvents()
 
     def poll(self, timeout_ms: int, max_records: int) -> Poll:
         if len(self.asked) == self.reassign_at:
@@ -239,9 +239,9 @@ def test_polls_ahead_of_the_writer_are_not_gaps_but_a_real_gap_is_counted() -> N
     them yet (the writer is behind, or the polls are being gathered): the broker is not asked. A poll
     that jumps past what was handed over, to where retention now begins the log, counts the difference."""
     consumer = ScriptedConsumer([range(100, 110), range(110, 120), range(130, 135)], begin=130)
-    source = KafkaSource(consumer, ["customs.revenue"], lambda: {("customs.revenue", 0): 100})  # type: ignore[arg-type]
     skipped: list[tuple[str, int, int]] = []
-    source.on_skipped = lambda topic, partition, n: skipped.append((topic, partition, n))
+    events = SourceEvents(skipped=lambda topic, partition, n: skipped.append((topic, partition, n)))
+    source = KafkaSource(consumer, ["customs.revenue"], lambda: {("customs.revenue", 0): 100}, events=events)  # type: ignore[arg-type]
     consumer.on_assigned({consumer.tp})
     assert skipped == [("customs.revenue", 0, 0)]  # the series starts at 0 on assignment
     first, second = source.poll(10, 100), source.poll(10, 100)
@@ -255,9 +255,9 @@ def test_polls_ahead_of_the_writer_are_not_gaps_but_a_real_gap_is_counted() -> N
 
 def _source(consumer: ScriptedConsumer, stored_id: str | None) -> tuple[KafkaSource, list[bool]]:
     ids = {} if stored_id is None else {("customs.revenue", 0): stored_id}
-    source = KafkaSource(consumer, ["customs.revenue"], lambda: {("customs.revenue", 0): 100}, lambda: ids)  # type: ignore[arg-type]
     stops: list[bool] = []
-    source.on_stopped = lambda _topic, _partition, stopped: stops.append(stopped)
+    events = SourceEvents(stopped=lambda _topic, _partition, stopped: stops.append(stopped))
+    source = KafkaSource(consumer, ["customs.revenue"], lambda: {("customs.revenue", 0): 100}, lambda: ids, events=events)  # type: ignore[arg-type]
     return source, stops
 
 
