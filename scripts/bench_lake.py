@@ -28,14 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+from streams.config import lake_for  # noqa: E402
 from streams.consume.publisher import LakePublisher  # noqa: E402
 from streams.contract import EVENT_TYPES  # noqa: E402
 from streams.decode import decode_batch  # noqa: E402
 from streams.kpi.targets import load_targets  # noqa: E402
-from streams.store import open_store  # noqa: E402
-from streams.store.lake import LakeWriter, lake_for  # noqa: E402
-from streams.store.reference import write_reference  # noqa: E402
-from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
+from streams.lake import LakeWriter  # noqa: E402
+from streams.read import open_sandbox, run_query  # noqa: E402
+from streams.store import open_store, write_reference  # noqa: E402
 from tests.support.factories import raw_batch, revenue  # noqa: E402
 
 NOW = datetime(2021, 7, 1, tzinfo=UTC)

@@ -56,10 +56,8 @@ from streams.kafka.topics import ensure_topics  # noqa: E402
 from streams.kpi.clock import VIETNAM  # noqa: E402
 from streams.kpi.targets import load_targets  # noqa: E402
 from streams.query import queries_dir, ready_queries  # noqa: E402
-from streams.store import EventStore, open_store  # noqa: E402
-from streams.store.queries import latest_event_time  # noqa: E402
-from streams.store.reference import write_reference  # noqa: E402
-from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
+from streams.read import latest_event_time, open_sandbox, run_query  # noqa: E402
+from streams.store import EventStore, open_store, write_reference  # noqa: E402
 from streams.store.state import state_path  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 

@@ -29,10 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.results import machine, record  # noqa: E402
 
+from streams.config import lake_for  # noqa: E402
 from streams.kpi.targets import load_targets  # noqa: E402
-from streams.store import aggregates, open_store, verify  # noqa: E402
-from streams.store.lake import LakeWriter, lake_for  # noqa: E402
-from streams.store.reference import write_reference  # noqa: E402
+from streams.lake import LakeWriter  # noqa: E402
+from streams.read import verify  # noqa: E402
+from streams.store import aggregates, open_store, write_reference  # noqa: E402
 
 NOW = datetime(2021, 12, 31, tzinfo=UTC)
 BATCH = 20_000

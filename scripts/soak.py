@@ -38,12 +38,11 @@ sys.path.insert(0, str(ROOT))
 from kafka import KafkaProducer  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-from streams.config import KafkaConnection  # noqa: E402
+from streams.config import KafkaConnection, lake_for  # noqa: E402
 from streams.contract.reference import departments  # noqa: E402
 from streams.kafka import broker  # noqa: E402
 from streams.kafka.topics import ensure_topics  # noqa: E402
-from streams.store.lake import lake_for  # noqa: E402
-from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
+from streams.read import open_sandbox, run_query  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 
 PROBE_DEPT = "12"

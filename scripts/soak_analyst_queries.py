@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from streams.config import lake_for  # noqa: E402
 from streams.errors import QueryRefused  # noqa: E402
 from streams.kafka import broker  # noqa: E402
-from streams.store.lake import lake_for  # noqa: E402
-from streams.store.sandbox import open_sandbox, run_query  # noqa: E402
+from streams.read import open_sandbox, run_query  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 
 CHECK = (

@@ -15,7 +15,7 @@ _SIZE = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[KMGT]i?B)$", re.IGNO
 _UNIT_BYTES = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
-def check_memory_limit(value: str | None, setting: str = "--memory-limit") -> str | None:
+def check_memory_limit(value: str | None, setting: str = "memory_limit") -> str | None:
     """A DuckDB size such as 512MB or 2GiB (at least 64 MB), or None for DuckDB's default (80% of RAM)."""
     if value is None or not value.strip():
         return None
@@ -34,7 +34,7 @@ def size_bytes(value: str) -> int:
     return int(float(match["number"]) * _UNIT_BYTES[match["unit"].lower()])
 
 
-def check_bootstrap(value: str, setting: str = "--bootstrap-servers") -> str:
+def check_bootstrap(value: str, setting: str = "bootstrap_servers") -> str:
     servers = [s.strip() for s in value.split(",") if s.strip()]
     if not servers or not all(_HOST_PORT.match(s) for s in servers):
         raise ConfigError(setting, value, "HOST:PORT[,HOST:PORT...], e.g. 127.0.0.1:19092")
@@ -45,6 +45,98 @@ def check_port(value: int, setting: str) -> int:
     if not 0 <= value <= 65535:
         raise ConfigError(setting, value, "a TCP port from 0 to 65535 (0 picks a free one)")
     return value
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where a DuckLake lives: its catalog (`sqlite:<file>` or `postgres:<libpq settings>`) and its
+    data path (Parquet files: a folder, or any path DuckLake supports). Passwords never appear here:
+    PostgreSQL reads them from the environment (PGPASSWORD) or ~/.pgpass."""
+
+    catalog: str
+    data_path: str
+
+    @property
+    def kind(self) -> str:
+        return self.catalog.split(":", 1)[0]
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """A SQLite catalog's file (None for PostgreSQL)."""
+        return Path(self.catalog.split(":", 1)[1]) if self.kind == "sqlite" else None
+
+    def exists(self) -> bool:
+        """False for a SQLite catalog whose file is missing (no publication yet); a PostgreSQL
+        catalog is only known by attaching it."""
+        return self.sqlite_file is None or self.sqlite_file.exists()
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return ("ducklake", self.kind)
+
+    @property
+    def local_paths(self) -> tuple[list[str], list[str]]:
+        """What a sandboxed reader must still be allowed to read: the data folder (if local) and a
+        SQLite catalog's file (with its journal files), nothing else beside them."""
+        folders = [] if "://" in self.data_path else [self.data_path]
+        files = []
+        if self.sqlite_file is not None:
+            catalog = str(self.sqlite_file)
+            files = [catalog, f"{catalog}-journal", f"{catalog}-wal", f"{catalog}-shm"]
+        return folders, files
+
+    def holds(self, path: Path, db: Path) -> bool:
+        """Whether writing `path` would change the lake (its data folder, its SQLite catalog and the
+        catalog's journals) or its store (the database file, its WAL, its index)."""
+        target = path.expanduser().resolve()
+        folders, files = self.local_paths
+        guarded_files = [Path(f).resolve() for f in files] + [db.resolve(), Path(f"{db.resolve()}.wal")]
+        guarded_folders = [Path(f).resolve() for f in folders] + [Path(f"{db.resolve()}.index")]
+        return target in guarded_files or any(target == f or f in target.parents for f in guarded_folders)
+
+    def describe(self) -> str:
+        """For logs and messages: the catalog without any password, and the data path."""
+        return f"{without_password(self.catalog)} (data {self.data_path})"
+
+
+def lake_for(db: Path, setting: str | None = None, data: str | None = None) -> Lake:
+    """The lake of the `lake` and `lake_data` settings (the text a user gives). Default: `<db>.lake/` beside the database file
+    (`var/customs.lake/` for `var/customs.duckdb`), SQLite catalog and data folder inside it."""
+    folder = db.with_name(db.name.removesuffix(".duckdb") + ".lake").resolve()
+    text = (setting or "").strip()
+    if not text:
+        return Lake(f"sqlite:{folder / 'catalog.sqlite'}", _folder(data) if data else f"{folder / 'data'}/")
+    kind, _, rest = text.partition(":")
+    if kind == "sqlite" and rest:
+        path = Path(rest).expanduser().resolve()
+        return Lake(f"sqlite:{path}", _folder(data) if data else f"{path.parent / 'data'}/")
+    if kind == "postgres" and rest:
+        if _has_password(rest):
+            raise ConfigError("lake", without_password(text), "no password in the setting: give it in PGPASSWORD (or ~/.pgpass)")
+        return Lake(f"postgres:{rest}", _folder(data) if data else f"{folder / 'data'}/")
+    raise ConfigError("lake", text, "sqlite:<catalog file> or postgres:<libpq settings, e.g. 'dbname=lake host=10.0.0.5 user=kpi'>")
+
+
+def _folder(data: str) -> str:
+    if "://" in data:
+        return data.rstrip("/") + "/"
+    return f"{Path(data).expanduser().resolve()}/"
+
+
+# libpq takes a password as a keyword (password=..., anywhere, any case, quoted or not) or in a URI
+# (postgresql://user:secret@host/db, or ?password=... in its query).
+_KEYWORD = re.compile(r"password\s*=", re.IGNORECASE)
+_URI_SECRET = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)", re.IGNORECASE)
+
+
+def _has_password(setting: str) -> bool:
+    return bool(_KEYWORD.search(setting) or _URI_SECRET.search(setting))
+
+
+def without_password(text: str) -> str:
+    """The text with every password form masked: for messages, logs and errors."""
+    text = re.sub(r"(password\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&]+)", r"\1***", text, flags=re.IGNORECASE)
+    return _URI_SECRET.sub(r"\1***\3", text)
 
 
 def default_group_id(db_path: Path) -> str:
@@ -155,29 +247,30 @@ class ConsumerSettings:
     max_poll_records: int = 20_000
     poll_timeout_ms: int = 500
     batch_wait_ms: int = 500  # --batch-wait: how long a small batch waits for more records before it is written
-    publish_every_s: float = 5.0  # seconds between publications to the analysts' lake; 0 turns the lake off
-    lake: str | None = None  # --lake: sqlite:<file> or postgres:<libpq settings>; None = beside the database
-    lake_data: str | None = None  # --lake-data: the lake's data path; None = beside its catalog
+    lake: Lake | None = None  # the analysts' lake to publish to (lake_for); None: no lake
+    publish_every_s: float = 5.0  # seconds between publications to the lake
     maintain_every_s: float = 3600.0  # seconds between upkeeps of the lake (expiry, merging, deletion); 0 = none
     memory_limit: str | None = None  # DuckDB's memory_limit for the writer; None = DuckDB's default
 
     def __post_init__(self) -> None:
-        check_port(self.metrics_port, "--metrics-port")
+        check_port(self.metrics_port, "metrics_port")
         if self.clock not in CLOCKS:
-            raise ConfigError("--clock", self.clock, "wall or event")
+            raise ConfigError("clock", self.clock, "wall or event")
         if self.partitions < 1:
-            raise ConfigError("--partitions", self.partitions, "a whole number of at least 1")
+            raise ConfigError("partitions", self.partitions, "a whole number of at least 1")
         if not 1 <= self.max_poll_records <= 100_000:
-            raise ConfigError("--max-poll-records", self.max_poll_records, "a whole number from 1 to 100000")
+            raise ConfigError("max_poll_records", self.max_poll_records, "a whole number from 1 to 100000")
         if not 0 <= self.batch_wait_ms <= 60_000:
-            raise ConfigError("--batch-wait", self.batch_wait_ms, "milliseconds from 0 to 60000 (0 = write each poll at once)")
+            raise ConfigError("batch_wait_ms", self.batch_wait_ms, "milliseconds from 0 to 60000 (0 = write each poll at once)")
         if self.publish_every_s < 0:
-            raise ConfigError("--publish-every", self.publish_every_s, "seconds between publications to the lake, at least 0 (0 = no lake)")
+            raise ConfigError("publish_every_s", self.publish_every_s, "seconds between publications to the lake, at least 0 (0 = no lake)")
+        if self.lake is not None and self.publish_every_s == 0:
+            raise ConfigError("publish_every_s", 0, "more than 0 seconds between publications to a lake (lake=None for none)")
         if self.maintain_every_s < 0:
-            raise ConfigError("--maintain-every", self.maintain_every_s, "seconds between upkeeps of the lake, at least 0 (0 = none)")
+            raise ConfigError("maintain_every_s", self.maintain_every_s, "seconds between upkeeps of the lake, at least 0 (0 = none)")
         object.__setattr__(self, "memory_limit", check_memory_limit(self.memory_limit))
         if self.targets_file is not None and not self.targets_file.is_file():
-            raise ConfigError("--targets", str(self.targets_file), "an existing .csv or .yaml targets file")
+            raise ConfigError("targets_file", str(self.targets_file), "an existing .csv or .yaml targets file")
 
     @property
     def effective_group_id(self) -> str:

@@ -1,6 +1,6 @@
 """Analysts' read-only questions: one SQL statement, a ready query of sql/queries, a table to export.
 
-Each takes an open sandbox (streams.store.sandbox.reading) and returns data; the CLI prints it.
+Each takes an open sandbox (streams.read.reading) and returns data; the CLI prints it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import polars as pl
 
 from streams.errors import ConfigError
 from streams.kpi.clock import FIRST_DAY, LAST_DAY, VIETNAM
-from streams.store.sandbox import Connection, QueryResult, Source, run_query
-from streams.store.schema import sql_dir
-from streams.store.sqlfiles import statement
+from streams.read import Connection, QueryResult, Source, run_query
+from streams.store import sql_dir, statement
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -35,11 +34,11 @@ def freshness(source: Source, now: datetime | None = None) -> str:
 def check_format(fmt: str, output: Path | None) -> None:
     """A known --format, with an --output where the format needs one (and none for a terminal table)."""
     if fmt not in FORMATS:
-        raise ConfigError("--format", fmt, f"one of {', '.join(FORMATS)}")
+        raise ConfigError("format", fmt, f"one of {', '.join(FORMATS)}")
     if fmt == "table" and output is not None:
-        raise ConfigError("--output", str(output), "no --output with --format table (use csv, json or parquet)")
+        raise ConfigError("output", str(output), "no --output with --format table (use csv, json or parquet)")
     if fmt == "parquet" and output is None:
-        raise ConfigError("--output", None, "a file path: Parquet is binary")
+        raise ConfigError("output", None, "a file path: Parquet is binary")
 
 
 def check_flat(frame: pl.DataFrame, setting: str) -> None:
@@ -59,7 +58,7 @@ def ready_queries() -> list[str]:
 
 def check_ready_query(name: str) -> None:
     if name not in ready_queries():
-        raise ConfigError("NAME", name, f"one of {', '.join(ready_queries())}")
+        raise ConfigError("name", name, f"one of {', '.join(ready_queries())}")
 
 
 def latest_event(con: Connection, source: Source) -> datetime | None:
@@ -73,7 +72,7 @@ def event_clock(con: Connection, source: Source) -> datetime:
     """The latest event's time in the data (the default as_of of a ready query)."""
     when = latest_event(con, source)
     if when is None:
-        raise ConfigError("--as-of", None, "a timestamp; the database has no events to take the time from")
+        raise ConfigError("as_of", None, "a timestamp; the database has no events to take the time from")
     return when
 
 
@@ -91,10 +90,10 @@ def parse_as_of(text: str, now: datetime | None = None) -> datetime:
     try:
         t = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ConfigError("--as-of", text, "now or an ISO timestamp such as 2021-06-30T17:00:00+07:00") from exc
+        raise ConfigError("as_of", text, "now or an ISO timestamp such as 2021-06-30T17:00:00+07:00") from exc
     t = t if t.tzinfo else t.replace(tzinfo=VIETNAM)
     if not FIRST_DAY <= t.date() <= LAST_DAY:
-        raise ConfigError("--as-of", text, f"now or a time from {FIRST_DAY} (the contract's first day) to {LAST_DAY}")
+        raise ConfigError("as_of", text, f"now or a time from {FIRST_DAY} (the contract's first day) to {LAST_DAY}")
     return t
 
 
@@ -103,10 +102,10 @@ def export_frame(con: Connection, source: Source, name: str, max_rows: int) -> p
     listing = "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views() WHERE NOT internal"
     known = set(run_query(con, source, listing, max_rows=10_000).frame.to_series().to_list())
     if name not in known:
-        raise ConfigError("NAME", name, f"a table or view: {', '.join(sorted(known))}")
+        raise ConfigError("name", name, f"a table or view: {', '.join(sorted(known))}")
     result = run_query(con, source, f'SELECT * FROM "{name}"', max_rows=max_rows, timeout_s=600, max_bytes=None)
     if result.truncated:
-        raise ConfigError("--max-rows", max_rows, f"at least the number of rows in {name}")
+        raise ConfigError("max_rows", max_rows, f"at least the number of rows in {name}")
     return result.frame
 
 
@@ -126,7 +125,7 @@ def csv_text(frame: pl.DataFrame) -> str:
 def write_frame(frame: pl.DataFrame, output: Path) -> None:
     """Parquet, or CSV by the file's ending."""
     if output.suffix.lower() == ".csv":
-        check_flat(frame, "--output")
+        check_flat(frame, "output")
         output.write_text(csv_text(frame), encoding="utf-8")
     else:
         frame.write_parquet(output)

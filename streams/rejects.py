@@ -15,7 +15,7 @@ from datetime import datetime
 from streams.config import KafkaConnection
 from streams.contract.events import replay_header
 from streams.errors import ConfigError
-from streams.store.sandbox import Connection
+from streams.read import Connection
 
 GROUPINGS = {"reason": None, "day": "day", "hour": "hour"}
 
@@ -44,7 +44,7 @@ class RejectSummary:
 def summary(con: Connection, by: str, reasons: list[str], since: datetime | None) -> RejectSummary:
     """Rejects by reason (count, first and last, replay outcomes), or by day or hour (Vietnam time) and reason."""
     if by not in GROUPINGS:
-        raise ConfigError("--by", by, f"one of {', '.join(GROUPINGS)}")
+        raise ConfigError("by", by, f"one of {', '.join(GROUPINGS)}")
     where, params = _filters(reasons, since)
     if by == "reason":
         rows = con.execute(

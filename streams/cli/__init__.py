@@ -11,7 +11,8 @@ import sys
 import typer
 
 from streams.cli import analysts, broker, data, stream
-from streams.errors import CustomsKpiError
+from streams.cli.common import as_flag
+from streams.errors import ConfigError, CustomsKpiError
 
 app = typer.Typer(
     help="Streaming KPI monitor for customs revenue, declarations and seizures.",
@@ -43,5 +44,5 @@ def main() -> None:
     try:
         app()
     except CustomsKpiError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {as_flag(exc) if isinstance(exc, ConfigError) else exc}", err=True)
         sys.exit(exc.exit_code)

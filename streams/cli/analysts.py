@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from streams.cli.common import DEFAULT_DB, Db, LakeData, LakeOpt, check_output, parse_time
+from streams.cli.common import DEFAULT_DB, Db, LakeData, LakeOpt, parse_time
 
 if TYPE_CHECKING:
     from datetime import date
 
-    from streams.store.lake import Lake
-    from streams.store.sandbox import QueryResult
+    from streams.cli.output import ReadSide
+    from streams.read import QueryResult
 
 Format = Annotated[str, typer.Option("--format", help="table, csv, json (lines) or parquet.")]
 Output = Annotated[Path | None, typer.Option(help="Write to this file instead of the terminal.")]
@@ -35,15 +35,15 @@ def sql(
     ] = None,
 ) -> None:
     """Query the data read-only, whether or not the consumer is running; says how fresh the data is."""
-    from streams.cli.output import err, reading
+    from streams.cli.output import err, read_side
     from streams.query import check_format
-    from streams.store.lake import lake_for
-    from streams.store.sandbox import run_query
+    from streams.read import run_query
 
     check_format(fmt, output)
-    check_output(output, db, lake, lake_data)
+    side = read_side(db, lake, lake_data)
+    side.check_output(output)
     when = parse_time(at, "--at") if at else None
-    with reading(db, lake_for(db, lake, lake_data), version=version, at=when) as (con, source):
+    with side.reading(version=version, at=when) as (con, source):
         if query is not None:
             _show(run_query(con, source, query, max_rows=max_rows, timeout_s=timeout), fmt, output, max_rows)
             return
@@ -82,15 +82,15 @@ def query(
     max_rows: MaxRows = 10_000,
 ) -> None:
     """Run a ready query that answers a question operations ask."""
-    from streams.cli.output import err, reading, write_result
+    from streams.cli.output import err, read_side, write_result
     from streams.query import check_format, check_ready_query, event_clock, parse_as_of, ready_query
-    from streams.store.lake import lake_for
 
     check_format(fmt, output)
-    check_output(output, db, lake, lake_data)
+    side = read_side(db, lake, lake_data)
+    side.check_output(output)
     check_ready_query(name)
     when = parse_as_of(as_of) if as_of else None
-    with reading(db, lake_for(db, lake, lake_data)) as (con, source):
+    with side.reading() as (con, source):
         when = when or event_clock(con, source)
         err().print(f"as_of {when.isoformat()}")
         write_result(ready_query(con, source, name, when, max_rows, 60.0), fmt, output)
@@ -105,12 +105,12 @@ def export(
     max_rows: Annotated[int, typer.Option(help="Refuse to export more rows than this.")] = 50_000_000,
 ) -> None:
     """Export a table or view for other tools."""
-    from streams.cli.output import reading
+    from streams.cli.output import read_side
     from streams.query import export_frame, write_frame
-    from streams.store.lake import lake_for
 
-    check_output(output, db, lake, lake_data)
-    with reading(db, lake_for(db, lake, lake_data)) as (con, source):
+    side = read_side(db, lake, lake_data)
+    side.check_output(output)
+    with side.reading() as (con, source):
         frame = export_frame(con, source, name, max_rows)
     write_frame(frame, output)
     typer.echo(f"wrote {frame.height} rows of {name} to {output}")
@@ -127,14 +127,15 @@ def report(
     """Write the leadership briefing for a day: revenue against targets, the league table, refunds, declarations, enforcement."""
     from datetime import date
 
+    from streams.cli.output import read_side
     from streams.errors import ConfigError
-    from streams.store.lake import lake_for
 
     if lang not in ("vi", "en"):
         raise ConfigError("--lang", lang, "vi or en")
     if output.suffix.lower() not in (".html", ".pdf"):
         raise ConfigError("--output", str(output), "a file ending in .html or .pdf")
-    check_output(output, db, lake, lake_data)
+    side = read_side(db, lake, lake_data)
+    side.check_output(output)
     try:
         day = date.fromisoformat(as_of)
     except ValueError as exc:
@@ -143,20 +144,19 @@ def report(
 
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ConfigError("--as-of", as_of, f"a day from {FIRST_DAY} (the contract's first day) to {LAST_DAY}")
-    write_report(db, lake_for(db, lake, lake_data), day, lang, output)
+    write_report(side, day, lang, output)
     typer.echo(f"wrote {output}")
 
 
-def write_report(db: Path, lake: Lake | None, day: date, lang: str, output: Path) -> None:
+def write_report(side: ReadSide, day: date, lang: str, output: Path) -> None:
     """The briefing for `day` from the analysts' read side, to .html or (printed by Chromium) .pdf."""
     import tempfile
 
-    from streams.cli.output import reading
     from streams.report.briefing import gather
     from streams.report.html import render
     from streams.report.pdf import print_pdf
 
-    with reading(db, lake) as (con, source):
+    with side.reading() as (con, source):
         html = render(gather(con, source, day), lang)
     if output.suffix.lower() == ".html":
         output.write_text(html, encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from datetime import datetime
@@ -14,6 +15,36 @@ from streams.errors import ConfigError
 
 if TYPE_CHECKING:
     from streams.produce.simulator import SimulationPlan
+
+# The library's errors name settings (the fields of streams.config, a function's parameter); a user
+# meets them as flags. A setting not here is shown as the library names it (an environment variable).
+FLAGS = {
+    "as_of": "--as-of",
+    "batch_wait_ms": "--batch-wait",
+    "bootstrap_servers": "--bootstrap-servers",
+    "by": "--by",
+    "clock": "--clock",
+    "db": "--db",
+    "format": "--format",
+    "lake": "--lake",
+    "lake_data": "--lake-data",
+    "maintain_every_s": "--maintain-every",
+    "max_poll_records": "--max-poll-records",
+    "max_rows": "--max-rows",
+    "memory_limit": "--memory-limit",
+    "metrics_port": "--metrics-port",
+    "name": "NAME",
+    "output": "--output",
+    "partitions": "--partitions",
+    "publish_every_s": "--publish-every",
+    "targets_file": "--targets",
+    "to": "--to",
+}
+
+
+def as_flag(error: ConfigError) -> ConfigError:
+    """The error as a user of the command line meets it: its setting named by the flag that sets it."""
+    return dataclasses.replace(error, setting=FLAGS.get(error.setting, error.setting))
 
 DEFAULT_DATA = Path("var/kafka")
 DEFAULT_DB = Path("var/customs.duckdb")
@@ -93,12 +124,3 @@ def simulation_plan(
     if not 0 <= spread <= 0.5:
         raise ConfigError("--spread", spread, "a number from 0 (every department exactly on its target) to 0.5, e.g. 0.1")
     return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(never), stop_at, spread)
-
-
-def check_output(output: Path | None, db: Path, lake_setting: str | None, lake_data: str | None, setting: str = "--output") -> None:
-    """A reader's output file may not be one of the lake's or the store's own files: writing it would
-    change what every other reader reads."""
-    from streams.store.lake import lake_for
-
-    if output is not None and lake_for(db, lake_setting, lake_data).holds(output, db):
-        raise ConfigError(setting, str(output), "a file outside the lake's folder, its catalog and the store's files")

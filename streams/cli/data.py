@@ -9,11 +9,12 @@ import typer
 from rich.console import Console
 
 from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, parse_time
+from streams.config import lake_for
 from streams.errors import ConfigError
 
 if TYPE_CHECKING:
+    from streams.config import Lake
     from streams.store import EventStore
-    from streams.store.lake import Lake
 
 targets_app = typer.Typer(help="Annual revenue targets.", no_args_is_help=True)
 dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
@@ -89,14 +90,13 @@ def rejects(
     """Summarise stored rejects by reason, or by day or hour and reason."""
     if ctx.invoked_subcommand is not None:
         return
-    from streams.cli.output import print_rejects, reading
+    from streams.cli.output import print_rejects, read_side
     from streams.rejects import GROUPINGS, summary
-    from streams.store.lake import lake_for
 
     if by not in GROUPINGS:
         raise ConfigError("--by", by, f"one of {', '.join(GROUPINGS)}")
     when = parse_time(since, "--since") if since else None
-    with reading(db, lake_for(db, lake, lake_data)) as (con, _source):
+    with read_side(db, lake, lake_data).reading() as (con, _source):
         found = summary(con, by, reason or [], when)
     print_rejects(found)
 
@@ -112,14 +112,13 @@ def rejects_replay(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be sent; send nothing.")] = False,
 ) -> None:
     """Re-submit stored rejects to their topics after a fix to the reference data or the contract (idempotent)."""
-    from streams.cli.output import reading
+    from streams.cli.output import read_side
     from streams.cli.settings import kafka_connection
     from streams.rejects import replay, to_replay
-    from streams.store.lake import lake_for
 
     connection = kafka_connection(bootstrap)
     when = parse_time(since, "--since") if since else None
-    with reading(db, lake_for(db, lake, lake_data)) as (con, _source):
+    with read_side(db, lake, lake_data).reading() as (con, _source):
         selected = to_replay(con, reason or [], when)
     if dry_run:
         reasons = ", ".join(f"{r}: {n}" for r, n in sorted(selected.by_reason.items())) or "none"
@@ -140,10 +139,10 @@ def aggregates_verify(
     """Recompute every aggregate table from the stored rows and list the differences (exit 1 if any)."""
     from rich.table import Table
 
-    from streams.cli.output import reading
-    from streams.store.aggregates import audit
+    from streams.cli.output import read_side
+    from streams.store import audit
 
-    with reading(db, None) as (con, _source):
+    with read_side(db, database_only=True).reading() as (con, _source):
         problems = audit(con)
     summary = Table("aggregate", "differing rows", title="Aggregates against the stored rows")
     for name, rows in problems.items():
@@ -162,9 +161,7 @@ def aggregates_verify(
 def aggregates_rebuild(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData = None) -> None:
     """Recompute every aggregate table from the stored rows, in one transaction, and the lake's copy of
     them with a rebuild of the lake if there is one (stop the consumer first)."""
-    from streams.store import open_store
-    from streams.store.aggregates import rebuild
-    from streams.store.lake import lake_for
+    from streams.store import open_store, rebuild
 
     store = open_store(db)
     try:
@@ -180,7 +177,7 @@ def _rebuild_lake(store: EventStore, lake: Lake, only_if_present: bool) -> None:
     """The lake's contents replaced with the store's, in one DuckLake transaction."""
     from datetime import UTC, datetime
 
-    from streams.store.lake import LakeWriter
+    from streams.lake import LakeWriter
 
     if only_if_present and not lake.exists():
         return  # no lake beside this store: nothing to bring in line
@@ -246,7 +243,6 @@ def lake_rebuild(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData 
     """Replace the lake's contents with this store's, in one transaction (stop the consumer first): for a
     lake that mirrors another store or an older copy of this one, which the consumer refuses to publish into."""
     from streams.store import open_store
-    from streams.store.lake import lake_for
 
     store = open_store(db)
     try:
@@ -260,7 +256,7 @@ def lake_maintain(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData
     """Expire old snapshots, merge small files and delete unneeded ones now (the consumer does it every --maintain-every seconds)."""
     from datetime import UTC, datetime
 
-    from streams.store.lake import lake_for, maintain_lake
+    from streams.lake import maintain_lake
 
     upkeep = maintain_lake(lake_for(db, lake, lake_data), datetime.now(UTC))
     typer.echo(
@@ -279,8 +275,7 @@ def lake_views(
     ] = False,
 ) -> None:
     """Print the curated views and macros as temporary ones, for a DuckDB session on the lake (e.g. `duckdb -init FILE`)."""
-    from streams.store.lake import lake_for
-    from streams.store.sandbox import lake_views_sql
+    from streams.read import lake_views_sql
 
     typer.echo(lake_views_sql(lake_for(db, lake, lake_data), attach))
 
@@ -306,8 +301,7 @@ def verify(
 
     from streams.cli.settings import kafka_connection
     from streams.errors import DatabaseInUseError
-    from streams.store.lake import lake_for
-    from streams.store.verify import verify_store
+    from streams.read import verify_store
 
     logs = None
     if bootstrap is not None:
@@ -350,7 +344,7 @@ def migrate_duckdb2(
     """Bring a database written by DuckDB 2.x over into a new file. First, with DuckDB 2.x in a throwaway
     virtualenv: duckdb.connect('var/customs.duckdb', read_only=True).execute("EXPORT DATABASE
     'var/customs-export' (FORMAT parquet)"); then, from the same folder, this command on that export."""
-    from streams.store.migrate import import_export
+    from streams.store import import_export
 
     migrated = import_export(export, to)
     typer.echo(

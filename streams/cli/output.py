@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -14,34 +15,53 @@ from rich.console import Console
 from rich.table import Table
 
 from streams.cli.common import DEMO_DB
+from streams.config import Lake, lake_for
 from streams.contract.reference import short_names
 from streams.errors import ConfigError
 from streams.kpi.clock import VIETNAM
 from streams.kpi.display import billions, per_cent
 from streams.observe.console import Progress, ProgressRow
 from streams.query import check_flat, csv_text, freshness
+from streams.read import Connection, QueryResult, Source
+from streams.read import reading as open_reading
 from streams.rejects import RejectSummary
-from streams.store.lake import Lake
-from streams.store.sandbox import Connection, QueryResult, Source
-from streams.store.sandbox import reading as open_reading
 
 
 def err() -> Console:
     return Console(stderr=True, soft_wrap=True)
 
 
-@contextmanager
-def reading(
-    db: Path, lake: Lake | None, *, version: int | None = None, at: datetime | None = None, note: str = ""
-) -> Iterator[tuple[Connection, Source]]:
-    """The analysts' read side for one command: opened, its freshness said on stderr, closed after.
-    With no database and no lake where the command looks, but the demo's database there, the error
-    says the --db to add (`make demo` writes var/demo/customs.duckdb, the commands read var/customs.duckdb)."""
-    if not db.exists() and db.resolve() != DEMO_DB.resolve() and DEMO_DB.exists() and (lake is None or not lake.exists()):
-        raise ConfigError("--db", str(db), f"an existing database; the demo's is {DEMO_DB}: add --db {DEMO_DB} (or set CUSTOMS_KPI_DB)")
-    with open_reading(db, lake, version=version, at=at) as (con, source):
-        err().print(freshness(source) + note)
-        yield con, source
+@dataclass(frozen=True)
+class ReadSide:
+    """Where a reading command reads: the database and its lake (None: the database alone), parsed
+    once from the command's --db, --lake and --lake-data (read_side)."""
+
+    db: Path
+    lake: Lake
+    database_only: bool = False  # read the database file alone, never the lake
+
+    def check_output(self, output: Path | None, flag: str = "--output") -> None:
+        """A reader's output file may not be one of the lake's or the store's own files: writing it
+        would change what every other reader reads."""
+        if output is not None and self.lake.holds(output, self.db):
+            raise ConfigError(flag, str(output), "a file outside the lake's folder, its catalog and the store's files")
+
+    @contextmanager
+    def reading(self, *, version: int | None = None, at: datetime | None = None, note: str = "") -> Iterator[tuple[Connection, Source]]:
+        """The read side opened, its freshness said on stderr, closed after. With no database and no
+        lake where the command looks, but the demo's database there, the error says the --db to add
+        (`make demo` writes var/demo/customs.duckdb, the commands read var/customs.duckdb)."""
+        db, lake = self.db, None if self.database_only else self.lake
+        if not db.exists() and db.resolve() != DEMO_DB.resolve() and DEMO_DB.exists() and (lake is None or not lake.exists()):
+            raise ConfigError("--db", str(db), f"an existing database; the demo's is {DEMO_DB}: add --db {DEMO_DB} (or set CUSTOMS_KPI_DB)")
+        with open_reading(db, lake, version=version, at=at) as (con, source):
+            err().print(freshness(source) + note)
+            yield con, source
+
+
+def read_side(db: Path, lake: str | None = None, lake_data: str | None = None, *, database_only: bool = False) -> ReadSide:
+    """The one place a reading command's --db, --lake and --lake-data become a ReadSide."""
+    return ReadSide(db, lake_for(db, lake, lake_data), database_only)
 
 
 def _is_money(column: str) -> bool:
@@ -139,7 +159,7 @@ def write_result(result: QueryResult, fmt: str, output: Path | None, console: Co
     elif fmt == "parquet" and output is not None:
         frame.write_parquet(output)
     elif fmt == "csv":
-        check_flat(frame, "--format")
+        check_flat(frame, "format")
         _emit(csv_text(frame), output)
     elif fmt == "json":
         _emit(frame.write_ndjson(), output)

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from streams.cli.common import DEFAULT_DB, DEMO_DIR, Bootstrap, Db, LakeData, LakeOpt, check_output, setup_logging, simulation_plan
+from streams.cli.common import DEFAULT_DB, DEMO_DIR, Bootstrap, Db, LakeData, LakeOpt, setup_logging, simulation_plan
 from streams.cli.settings import cache_dir, kafka_connection, on_stop_signals, stop_event_on_signals
-from streams.config import ConsumerSettings
+from streams.config import ConsumerSettings, lake_for
 from streams.produce.sender import SendReport
 
 produce_app = typer.Typer(help="Send events to Kafka.", no_args_is_help=True)
@@ -43,10 +43,8 @@ def consume(
 ) -> None:
     """Consume the event topics into DuckDB exactly once, serving /metrics, until SIGTERM or SIGINT."""
     from streams.consume.runner import serving
-    from streams.store.lake import lake_for
 
     setup_logging(verbose)
-    lake_for(db, lake, lake_data)  # a bad --lake fails here, before anything starts
     settings = ConsumerSettings(
         kafka=kafka_connection(bootstrap),
         db_path=db,
@@ -58,10 +56,9 @@ def consume(
         partitions=partitions,
         max_poll_records=max_poll_records,
         batch_wait_ms=batch_wait,
+        lake=None if publish_every == 0 else lake_for(db, lake, lake_data),  # a bad --lake fails here, before anything starts
         publish_every_s=publish_every,
         maintain_every_s=maintain_every,
-        lake=lake,
-        lake_data=lake_data,
         memory_limit=memory_limit,
     )
     with serving(settings) as pipeline, on_stop_signals(pipeline.stop):
@@ -155,11 +152,12 @@ def snapshot(
     lake_data: LakeData = None,
 ) -> None:
     """Copy the lake's latest snapshot (or the database, if none is published) into one portable DuckDB file."""
-    from streams.store.lake import lake_for
-    from streams.store.portable import write_portable
+    from streams.cli.output import read_side
+    from streams.read import write_portable
 
-    check_output(to, db, lake, lake_data, "--to")
-    rows = write_portable(db, lake_for(db, lake, lake_data), to)
+    side = read_side(db, lake, lake_data)
+    side.check_output(to, "--to")
+    rows = write_portable(db, side.lake, to)
     typer.echo(f"wrote {to}: {rows:,} events")
 
 
@@ -182,10 +180,9 @@ def demo(
     from rich.live import Live
 
     from streams.cli.analysts import write_report
-    from streams.cli.output import progress_table
+    from streams.cli.output import progress_table, read_side
     from streams.demo import Demo
     from streams.observe.console import progress
-    from streams.store.lake import lake_for
 
     plan = simulation_plan(start, end, events_per_day, 2021, 1.0, behind if behind is not None else ["03=0.85"], [], 0.1)
     console = Console()
@@ -215,7 +212,7 @@ def demo(
                     settled += 1
                     if settled == 3 and briefing is None:  # the simulated year is stored: its briefing
                         briefing = run.workdir / "briefing.html"
-                        write_report(run.db, lake_for(run.db), (plan.end - timedelta(days=1)).date(), "vi", briefing)
+                        write_report(read_side(run.db), (plan.end - timedelta(days=1)).date(), "vi", briefing)
                         live.console.print(f"The briefing for {(plan.end - timedelta(days=1)).date()}: {briefing}")
                     if exit_when_done and settled >= 3:
                         break

@@ -19,8 +19,7 @@ from streams.kafka.clients import KafkaError
 from streams.kafka.types import Offsets
 from streams.observe.pipeline import PipelineMetrics
 from streams.retry import RetryPolicy
-from streams.store import TRANSIENT_WRITE_ERRORS, EventStore
-from streams.store.database import WriteCounts
+from streams.store import TRANSIENT_WRITE_ERRORS, EventStore, WriteCounts
 
 log = logging.getLogger(__name__)
 # A batch's write is retried while it fails for a reason a wait can cure (the disk, memory, the

@@ -1,8 +1,8 @@
 """When the consumer publishes to the analysts' lake: at start, every --publish-every seconds while
 the store changes, and at a clean stop. Each publication is one DuckLake transaction of what is
-new (streams/store/lake.py), on a thread of its own so the writer goes on writing.
+new (streams/lake/), on a thread of its own so the writer goes on writing.
 
-After each publication the rows it appended are checked against the store's (streams/store/verify.py:
+After each publication the rows it appended are checked against the store's (streams/read/verify.py:
 `published`, reading only that publication's part); on the upkeep schedule, after the upkeep, the
 full checks (`offsets`, `aggregates`, `lake`). Each result goes to `on_verified`."""
 
@@ -15,8 +15,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from streams.store import EventStore, verify
-from streams.store.lake import Lake, LakeWriter, Publication
+from streams.config import Lake
+from streams.lake import LakeWriter, Publication
+from streams.read import verify
+from streams.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ class LakePublisher:
             log.error("verify %s: %d more differences (customs-kpi verify lists them all)", check, len(found) - 20)
 
     def _maintain(self) -> None:
-        """Upkeep on this thread, between publications (streams/store/lake.py: maintain)."""
+        """Upkeep on this thread, between publications (streams/lake/upkeep.py: maintain)."""
         self._maintained = time.monotonic()
         try:
             upkeep = self._writer.maintain(self.clock())

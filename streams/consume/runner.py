@@ -21,10 +21,8 @@ from streams.kpi.targets import load_targets
 from streams.observe.kpi_collector import KpiCollector
 from streams.observe.pipeline import PipelineMetrics
 from streams.observe.server import CollectorRegistry, serve_metrics
-from streams.store import EventStore, duckdb_version, open_store
-from streams.store.lake import lake_for
-from streams.store.queries import latest_event_time, read_snapshot
-from streams.store.reference import write_reference
+from streams.read import latest_event_time, read_snapshot
+from streams.store import EventStore, duckdb_version, open_store, write_reference
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +90,7 @@ def build_pipeline(
         close()
         raise
     publisher = None
-    if settings.publish_every_s > 0:
-        lake = lake_for(settings.db_path, settings.lake, settings.lake_data)
+    if (lake := settings.lake) is not None:
         publisher = LakePublisher(
             store,
             lake,

@@ -12,7 +12,7 @@ from prometheus_client.utils import floatToGoString
 
 from streams.contract.events import TOPICS
 from streams.decode.reasons import RejectReason
-from streams.store.queries import KpiSnapshot
+from streams.read import KpiSnapshot
 
 
 class _Families:

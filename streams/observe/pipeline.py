@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 import streams
 
 ERROR_STAGES = ("poll", "decode", "write", "commit", "dlq", "lake")
-CONSUMER_CHECKS = ("published", "offsets", "aggregates", "lake")  # streams/store/verify.py, as the consumer runs them
+CONSUMER_CHECKS = ("published", "offsets", "aggregates", "lake")  # streams/read/verify.py, as the consumer runs them
 
 
 @dataclass
@@ -124,7 +124,7 @@ class PipelineMetrics:
         return metrics
 
     def verified(self, check: str, differences: int, seconds: float) -> None:
-        """A check (streams/store/verify.py) ran to its end and found this many differences."""
+        """A check (streams/read/verify.py) ran to its end and found this many differences."""
         self.verify_differences.labels(check).set(differences)
         self.verify_duration.labels(check).set(seconds)
         self.verify_last.labels(check).set_to_current_time()

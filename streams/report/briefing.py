@@ -13,8 +13,8 @@ from typing import Any
 from streams.contract.reference import departments
 from streams.kpi.clock import VIETNAM
 from streams.query import freshness, latest_event, ready_query
-from streams.store.sandbox import Connection, Source, run_query
-from streams.store.sqlfiles import statement
+from streams.read import Connection, Source, run_query
+from streams.store import statement
 
 Row = dict[str, Any]
 

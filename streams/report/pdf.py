@@ -16,7 +16,7 @@ def browser() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise ConfigError("--output", "a .pdf file", "a .html file, or Chromium installed to print the PDF (apt-get install chromium)")
+    raise ConfigError("output", "a .pdf file", "a .html file, or Chromium installed to print the PDF (apt-get install chromium)")
 
 
 def print_pdf(html: Path, pdf: Path, timeout_s: float = 120.0) -> None:

@@ -1,9 +1,19 @@
-"""DuckDB: schema from sql/schema, transactional batch writes with offsets, read queries."""
+"""The store of record: the consumer's DuckDB file, its schema and views, the batch transaction,
+the aggregates and the on-disk index; and the SQL files of sql/, which every reader loads through
+this face. The lake (streams/lake) and the read side (streams/read) import this face, not the modules."""
 
 import duckdb
 
-from streams.store.database import EventStore, WriteCounts
-from streams.store.opening import duckdb_version, open_store
+from streams.store import aggregates
+from streams.store.aggregates import audit, rebuild
+from streams.store.database import EventStore, WriteCounts, store_state
+from streams.store.migrate import Migrated, import_export
+from streams.store.opening import duckdb_version, in_use, newer_format, newer_format_error, open_store
+from streams.store.reference import write_reference
+from streams.store.schema import apply_schema, migrations, schema_version, sql_dir
+from streams.store.sqlfiles import literal, placeholders, relation, statement
+from streams.store.transaction import transaction
+from streams.store.views import apply_views, view_files, view_sql
 
 # What a retried write can cure: the disk (full, read-only, a file-size limit) and memory. DuckDB
 # reports a commit whose WAL write failed as a TransactionException ("Failed to commit: Could not
@@ -16,4 +26,32 @@ TRANSIENT_WRITE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
 )
 
-__all__ = ["TRANSIENT_WRITE_ERRORS", "EventStore", "WriteCounts", "duckdb_version", "open_store"]
+__all__ = [
+    "TRANSIENT_WRITE_ERRORS",
+    "EventStore",
+    "Migrated",
+    "WriteCounts",
+    "aggregates",
+    "apply_schema",
+    "apply_views",
+    "audit",
+    "duckdb_version",
+    "import_export",
+    "in_use",
+    "literal",
+    "migrations",
+    "newer_format",
+    "newer_format_error",
+    "open_store",
+    "placeholders",
+    "rebuild",
+    "relation",
+    "schema_version",
+    "sql_dir",
+    "statement",
+    "store_state",
+    "transaction",
+    "view_files",
+    "view_sql",
+    "write_reference",
+]

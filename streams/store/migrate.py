@@ -40,7 +40,7 @@ def import_export(export: Path, target: Path) -> Migrated:
     if not (export / "schema.sql").is_file() or not (export / "load.sql").is_file():
         raise ConfigError("export", str(export), "a folder written by EXPORT DATABASE (with schema.sql and load.sql)")
     if target.exists():
-        raise ConfigError("--to", str(target), "a database file that does not exist yet")
+        raise ConfigError("to", str(target), "a database file that does not exist yet")
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(target))
     try:

@@ -127,7 +127,7 @@ def newer_format(exc: duckdb.Error) -> bool:
 
 def newer_format_error(path: Path) -> ConfigError:
     return ConfigError(
-        "--db",
+        "db",
         str(path),
         f"a file of DuckDB {duckdb.__version__}'s format; this one was written by a newer DuckDB "
         "(this project before it pinned DuckDB 1.5 for DuckLake): `customs-kpi migrate-duckdb2 --help` says how to bring it over",

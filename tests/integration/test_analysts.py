@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 
 from streams.cli.output import cell
-from streams.store.lake import lake_for
-from streams.store.sandbox import open_sandbox, run_query
+from streams.config import lake_for
+from streams.read import open_sandbox, run_query
 from tests.support.services import ROOT, ConsumerProcess, cli
 from tests.support.services import sent as sent_count
 

@@ -26,8 +26,7 @@ from streams.consume.pipeline import Pipeline
 from streams.consume.runner import build_pipeline
 from streams.decode import isolate
 from streams.kafka import clients
-from streams.store import open_store
-from streams.store.database import EventStore
+from streams.store import EventStore, open_store
 from tests.support.factories import encode, revenue
 from tests.support.ports import free_port
 from tests.support.services import cli, recreate_topics
@@ -81,8 +80,7 @@ def running(bootstrap: str, tmp_path: Path) -> Iterator[Callable[[], Running]]:
             kafka=KafkaConnection(bootstrap),
             db_path=tmp_path / "customs.duckdb",
             metrics_port=free_port(),
-            publish_every_s=0,
-            poll_timeout_ms=200,
+            poll_timeout_ms=200,  # and no lake
         )
         run = Running(*build_pipeline(settings))
         run.thread.start()

@@ -44,7 +44,7 @@ def _lake(pg: Postgres) -> tuple[int, int, int]:
 
 _PROBE = """
 import sys, duckdb
-from streams.store.extensions import load_extensions
+from streams.lake import load_extensions
 con = duckdb.connect(); load_extensions(con, "ducklake", "postgres")
 con.execute(f"ATTACH 'ducklake:{sys.argv[1]}' AS lake (READ_ONLY)")
 try:
@@ -146,10 +146,11 @@ def test_a_readers_statements_on_the_catalog_server_stop_there(tmp_path: Path, p
 
     import duckdb
 
+    from streams.config import lake_for
     from streams.kpi.targets import load_targets
-    from streams.store.lake import LakeWriter, lake_for
-    from streams.store.reference import write_reference
-    from streams.store.sandbox import open_lake
+    from streams.lake import LakeWriter
+    from streams.read import open_lake
+    from streams.store import write_reference
     from tests.support.stores import Feed
 
     monkeypatch.setenv("PGPASSWORD", postgres.password)

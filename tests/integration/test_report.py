@@ -17,13 +17,12 @@ from streams.decode import decode_batch
 from streams.kpi.targets import load_targets
 from streams.produce.run import encode
 from streams.produce.simulator import SimulationPlan, Simulator
+from streams.read import open_sandbox, run_query
 from streams.report.briefing import end_of_day, gather
 from streams.report.html import render
 from streams.report.pdf import browser
 from streams.report.text import DRUG_UNITS, SEIZURE_CATEGORIES
-from streams.store import open_store
-from streams.store.reference import write_reference
-from streams.store.sandbox import open_sandbox, run_query
+from streams.store import open_store, write_reference
 from tests.support.factories import raw_batch
 from tests.support.services import ROOT, cli
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from streams.store.extensions import load_extensions
+from streams.lake import load_extensions
 
 QUERY = (
     "SELECT (SELECT coalesce(sum(events), 0) FROM lake.lake_publications), (SELECT count(*) FROM lake.revenue), "

@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from streams.config import lake_for
 from streams.kpi.clock import VIETNAM
 from streams.kpi.targets import load_targets
-from streams.store import open_store
-from streams.store.lake import LakeWriter, lake_for
-from streams.store.reference import write_reference
+from streams.lake import LakeWriter
+from streams.store import open_store, write_reference
 from tests.support.stores import customs_kpi, held, write
 
 

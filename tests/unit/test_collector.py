@@ -14,8 +14,7 @@ from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.kpi.plan import default_curve
 from streams.kpi.targets import load_targets
-from streams.store import open_store
-from streams.store.reference import write_reference
+from streams.store import open_store, write_reference
 from tests.support.factories import declaration, raw_batch, revenue, seizure
 
 ICT = timezone(timedelta(hours=7))

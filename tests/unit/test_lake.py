@@ -12,13 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from streams.config import lake_for
 from streams.errors import ConfigError, QueryRefused
 from streams.kpi.targets import load_targets
-from streams.store import lake as lake_module
-from streams.store.lake import LakeWriter, lake_for
-from streams.store.reference import write_reference
-from streams.store.sandbox import open_sandbox, run_query
-from streams.store.schema import sql_dir
+from streams.lake import LakeWriter, attach
+from streams.lake import publication as lake_module
+from streams.lake import upkeep as upkeep_module
+from streams.read import open_sandbox, run_query
+from streams.store import sql_dir, write_reference
 from tests.support.factories import declaration, revenue, seizure
 from tests.support.stores import Feed
 
@@ -130,6 +131,7 @@ def test_every_publication_statement_runs(feed: Feed, monkeypatch: pytest.Monkey
         return real(name, **fill)
 
     monkeypatch.setattr(lake_module, "statement", recording)
+    monkeypatch.setattr(upkeep_module, "statement", recording)
     writer = LakeWriter(feed.store, lake_for(feed.path))
     feed.write(revenue=[b"{", *_revenue(2, 0)])
     writer.publish(NOW, reference=True)
@@ -390,7 +392,7 @@ def test_upkeep_deletes_merged_files_only_after_their_grace_on_the_wall_clock(fe
     import time
     from datetime import timedelta
 
-    from streams.store.lake import ALIAS, maintain
+    from streams.lake import ALIAS, maintain
 
     writer = LakeWriter(feed.store, lake_for(feed.path))
     for k in range(4):  # four publications of 3,000 events: four small files of revenue, merged by upkeep
@@ -488,7 +490,7 @@ def test_aggregates_rebuild_reaches_the_lake(feed: Feed) -> None:
     """customs-kpi aggregates rebuild recomputes the store's aggregates and brings the lake's copy in line."""
     _published_and_stopped(feed, 5)
     con = duckdb.connect(":memory:")  # an aggregate row of the lake wrong, as an older release could have left it
-    lake_for(feed.path).attach(con, read_only=False)
+    attach(con, lake_for(feed.path), read_only=False)
     con.execute("UPDATE lake.agg_revenue_day SET amount_vnd = 1")
     con.close()
     result = subprocess.run(
@@ -599,7 +601,7 @@ def test_a_lake_from_before_the_log_column_gains_it(feed: Feed) -> None:
     writer.publish(NOW, reference=True)
     writer.close()
     old = duckdb.connect(":memory:")
-    lake_for(feed.path).attach(old, read_only=False)
+    attach(old, lake_for(feed.path), read_only=False)
     old.execute("ALTER TABLE lake.rejects DROP COLUMN log_seq")
     old.close()
     writer = LakeWriter(feed.store, lake_for(feed.path))

@@ -10,9 +10,8 @@ import pytest
 
 from streams.kpi.targets import load_targets
 from streams.query import queries_dir, ready_queries
-from streams.store import open_store
-from streams.store.reference import write_reference
-from streams.store.sandbox import QueryResult, Source, open_sandbox, run_query
+from streams.read import QueryResult, Source, open_sandbox, run_query
+from streams.store import open_store, write_reference
 from tests.support.factories import declaration, revenue
 from tests.support.stores import load
 
@@ -153,16 +152,17 @@ def test_csv_of_a_nested_column_is_a_clear_error(tmp_path: Path, capsys: pytest.
     """A list or struct column cannot be CSV: a ConfigError naming the columns and the formats that can, not a traceback."""
     import polars as pl
 
+    from streams.cli.common import as_flag
     from streams.cli.output import write_result
     from streams.errors import ConfigError
-    from streams.store.sandbox import QueryResult, Source
+    from streams.read import QueryResult, Source
 
     frame = pl.DataFrame({"dept": ["03"], "codes": [["A11", "B11"]], "pair": [{"a": 1, "b": 2}]})
     result = QueryResult(frame, False, Source(tmp_path / "x.duckdb", True, None))
     with pytest.raises(ConfigError) as info:
         write_result(result, "csv", None)
     expected = "json or parquet: column(s) codes, pair hold nested values that CSV cannot"
-    assert str(info.value) == f"setting --format='csv' is invalid: expected {expected}"
+    assert str(as_flag(info.value)) == f"setting --format='csv' is invalid: expected {expected}"
     write_result(result, "json", None)
     assert capsys.readouterr().out == '{"dept":"03","codes":["A11","B11"],"pair":{"a":1,"b":2}}\n'
 

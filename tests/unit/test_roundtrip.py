@@ -14,8 +14,8 @@ from streams.decode import decode_batch
 from streams.decode.batch import RawBatch
 from streams.produce.replay import read_events
 from streams.query import export_frame, write_frame
+from streams.read import open_sandbox, run_query
 from streams.store import open_store
-from streams.store.sandbox import open_sandbox, run_query
 from tests.support.factories import NOW, declaration, raw_batch, revenue, seizure
 
 EVENTS = {

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from streams.errors import QueryRefused
+from streams.read import open_sandbox, run_query
 from streams.store import open_store
-from streams.store.sandbox import open_sandbox, run_query
 from tests.support.factories import revenue
 from tests.support.stores import write
 
@@ -138,7 +138,7 @@ def test_memory_and_spill_are_bounded_and_locked(db: Path) -> None:
 
 
 def test_the_time_limit_covers_the_results_conversion(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from streams.store import sandbox
+    from streams.read import sandbox
 
     real = sandbox._whole_numbers
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from streams.cli.common import as_flag
 from streams.cli.settings import kafka_connection
 from streams.config import Secret
 from streams.errors import ConfigError
@@ -91,7 +92,8 @@ def test_a_bad_bootstrap_list_names_the_option() -> None:
     """Producers, topics, rejects and the consumer share one check of --bootstrap-servers."""
     with pytest.raises(ConfigError) as error:
         kafka_connection("localhost", {})
-    assert error.value.setting == "--bootstrap-servers"
+    assert error.value.setting == "bootstrap_servers"  # the library names the setting; the command line, its flag
+    assert as_flag(error.value).setting == "--bootstrap-servers"
 
 
 def test_a_refused_login_is_told_by_the_clients_exception_not_its_words() -> None:
@@ -118,6 +120,7 @@ def test_a_refused_login_is_told_by_the_clients_exception_not_its_words() -> Non
         ({"batch_wait_ms": -1}, "--batch-wait", "milliseconds from 0 to 60000"),
         ({"batch_wait_ms": 60_001}, "--batch-wait", "milliseconds from 0 to 60000"),
         ({"max_poll_records": 0}, "--max-poll-records", "from 1 to 100000"),
+        ({"publish_every_s": -1}, "--publish-every", "seconds between publications"),
     ],
 )
 def test_bad_consumer_settings_name_the_option(over: dict[str, int], setting: str, expected: str) -> None:
@@ -127,5 +130,6 @@ def test_bad_consumer_settings_name_the_option(over: dict[str, int], setting: st
 
     with pytest.raises(ConfigError) as error:
         ConsumerSettings(kafka=KafkaConnection("127.0.0.1:9092"), db_path=Path("x.duckdb"), metrics_port=9464, **over)  # type: ignore[arg-type]
-    assert error.value.setting == setting
+    assert error.value.setting == next(iter(over))  # the field's name, which the command line shows as its flag
+    assert as_flag(error.value).setting == setting
     assert expected in str(error.value)

@@ -14,11 +14,8 @@ from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.decode.result import REJECT_SCHEMA
 from streams.kpi.targets import load_targets
-from streams.store import EventStore, open_store
+from streams.store import EventStore, open_store, sql_dir, statement, write_reference
 from streams.store.aggregates import contribution
-from streams.store.reference import write_reference
-from streams.store.schema import sql_dir
-from streams.store.sqlfiles import statement
 from tests.support.factories import declaration, raw_batch, revenue, seizure
 
 ICT = timezone(timedelta(hours=7))

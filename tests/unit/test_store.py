@@ -12,8 +12,7 @@ from streams.config import check_memory_limit
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.errors import ConfigError, DatabaseInUseError, SchemaTooNewError
-from streams.store import open_store
-from streams.store.schema import apply_schema, migrations
+from streams.store import apply_schema, migrations, open_store
 from tests.support.factories import NOW, raw_batch, revenue
 from tests.support.stores import held, write
 
@@ -205,7 +204,7 @@ def test_memory_limit_caps_duckdb_and_the_index_together_and_bad_sizes_name_the_
         with pytest.raises(ConfigError) as info:
             check_memory_limit(bad)
         expected = "expected a size of at least 64MB with a unit, such as 512MB or 2GiB"
-        assert str(info.value) == f"setting --memory-limit={bad!r} is invalid: {expected}"
+        assert str(info.value) == f"setting memory_limit={bad!r} is invalid: {expected}"  # the command line says --memory-limit
 
 
 def test_the_index_keeps_its_bloom_filter_across_reopens(tmp_path: Path) -> None:

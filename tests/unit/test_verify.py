@@ -14,12 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from streams.config import lake_for
 from streams.consume.publisher import LakePublisher
 from streams.kpi.targets import load_targets
-from streams.store import sqlfiles
-from streams.store.lake import LakeWriter, lake_for
-from streams.store.reference import write_reference
-from streams.store.verify import broker, verify_store
+from streams.lake import LakeWriter, attach
+from streams.read.verify import broker, verify_store
+from streams.store import sqlfiles, write_reference
 from tests.support.factories import declaration, revenue, seizure
 from tests.support.stores import Feed
 
@@ -53,7 +53,7 @@ def _lake(feed: Feed, sql: str) -> None:
     """A change made to the lake from outside the product (a bug, or a hand on the files)."""
     con = duckdb.connect(":memory:")
     try:
-        lake_for(feed.path).attach(con, read_only=False)
+        attach(con, lake_for(feed.path), read_only=False)
         con.execute(sql)
     finally:
         con.close()
@@ -202,7 +202,7 @@ def test_the_publisher_checks_each_publication_and_on_its_upkeep_the_rest(tmp_pa
         text = real(name, **fill)
         return text + " AND event_id <> 'r7'" if name == "lake/append_events" else text
 
-    monkeypatch.setattr("streams.store.lake.statement", losing)
+    monkeypatch.setattr("streams.lake.publication.statement", losing)
     feed.write(revenue=_revenue(5, 5))
     publisher.maybe_publish(final=True)
     assert seen[-1] == ("published", 1)
@@ -233,7 +233,7 @@ def test_a_lake_of_another_store_is_named_as_such(published: Feed, tmp_path: Pat
 
 def test_a_store_of_an_older_release_is_a_clear_refusal(published: Feed) -> None:
     """verify opens the store read-only, so it cannot migrate it: an older schema is named, not a traceback."""
-    from streams.store.schema import migrations
+    from streams.store import migrations
 
     newest = max(version for version, _ in migrations())
     _store(published, f"DELETE FROM schema_migrations WHERE version = {newest}")  # as the release before left it

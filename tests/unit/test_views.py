@@ -10,8 +10,7 @@ import pytest
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.kpi.targets import load_targets
-from streams.store import open_store
-from streams.store.reference import write_reference
+from streams.store import open_store, write_reference
 from tests.support.factories import declaration, raw_batch, revenue, seizure
 from tests.support.stores import load
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from streams.errors import ConfigError
-from streams.store.sqlfiles import literal
+from streams.store import literal
 
 _ENTRY_NAME = {"ducklake": "ducklake", "sqlite": "sqlite_scanner", "postgres": "postgres_scanner"}
 

@@ -20,151 +20,16 @@ so DuckDB's per-row-group min/max skips the history) and the changed rejects by 
 from __future__ import annotations
 
 import contextlib
-import logging
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import duckdb
 
-from streams.errors import ConfigError, LakeMismatchError, LakeUnavailableError
-from streams.store.database import EventStore
-from streams.store.extensions import load_extensions
-from streams.store.sqlfiles import literal, relation, statement
-from streams.store.transaction import transaction
-
-log = logging.getLogger(__name__)
-EVENT_TABLES = ("declarations", "revenue", "seizures")
-REFERENCE_TABLES = ("departments", "targets", "plan_curves")
-# Tables the lake holds, with the store's columns: events and rejects grow by publication; the
-# revenue aggregate by local day is re-written for the days a publication touched; reference
-# tables are replaced when they differ.
-LAKE_TABLES = (*EVENT_TABLES, "rejects", "agg_revenue_day", *REFERENCE_TABLES)
-ALIAS = "lake"
-
-
-@dataclass(frozen=True)
-class Lake:
-    """Where a DuckLake lives: its catalog (`sqlite:<file>` or `postgres:<libpq settings>`) and its
-    data path (Parquet files: a folder, or any path DuckLake supports). Passwords never appear here:
-    PostgreSQL reads them from the environment (PGPASSWORD) or ~/.pgpass."""
-
-    catalog: str
-    data_path: str
-
-    @property
-    def kind(self) -> str:
-        return self.catalog.split(":", 1)[0]
-
-    @property
-    def sqlite_file(self) -> Path | None:
-        """A SQLite catalog's file (None for PostgreSQL)."""
-        return Path(self.catalog.split(":", 1)[1]) if self.kind == "sqlite" else None
-
-    def exists(self) -> bool:
-        """False for a SQLite catalog whose file is missing (no publication yet); a PostgreSQL
-        catalog is only known by attaching it."""
-        return self.sqlite_file is None or self.sqlite_file.exists()
-
-    @property
-    def extensions(self) -> tuple[str, ...]:
-        return ("ducklake", self.kind)
-
-    @property
-    def local_paths(self) -> tuple[list[str], list[str]]:
-        """What a sandboxed reader must still be allowed to read: the data folder (if local) and a
-        SQLite catalog's file (with its journal files), nothing else beside them."""
-        folders = [] if "://" in self.data_path else [self.data_path]
-        files = []
-        if self.sqlite_file is not None:
-            catalog = str(self.sqlite_file)
-            files = [catalog, f"{catalog}-journal", f"{catalog}-wal", f"{catalog}-shm"]
-        return folders, files
-
-    def holds(self, path: Path, db: Path) -> bool:
-        """Whether writing `path` would change the lake (its data folder, its SQLite catalog and the
-        catalog's journals) or its store (the database file, its WAL, its index)."""
-        target = path.expanduser().resolve()
-        folders, files = self.local_paths
-        guarded_files = [Path(f).resolve() for f in files] + [db.resolve(), Path(f"{db.resolve()}.wal")]
-        guarded_folders = [Path(f).resolve() for f in folders] + [Path(f"{db.resolve()}.index")]
-        return target in guarded_files or any(target == f or f in target.parents for f in guarded_folders)
-
-    def describe(self) -> str:
-        """For logs and messages: the catalog without any password, and the data path."""
-        return f"{_without_password(self.catalog)} (data {self.data_path})"
-
-    def attach(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        *,
-        read_only: bool,
-        version: int | None = None,
-        at: datetime | None = None,
-        catalog_timeout_s: float | None = None,
-    ) -> None:
-        """Attach the lake as `lake` (creating it if it is new and writable). `catalog_timeout_s`
-        bounds every statement the session runs on a PostgreSQL catalog's server (its
-        statement_timeout), unless the setting gives libpq `options` of its own."""
-        load_extensions(con, *self.extensions)
-        catalog = self.catalog
-        if catalog_timeout_s is not None and self.kind == "postgres" and not re.search(r"\boptions\s*=", catalog, re.IGNORECASE):
-            catalog += f" options='-c statement_timeout={max(1, round(catalog_timeout_s * 1000))}'"
-        options = ["READ_ONLY"] if read_only else [f"DATA_PATH {literal(self.data_path)}"]
-        if version is not None:
-            options.append(f"SNAPSHOT_VERSION {int(version)}")
-        if at is not None:
-            options.append(f"SNAPSHOT_TIME {literal(at.isoformat())}")
-        if not read_only and self.sqlite_file is not None:
-            self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-        if not read_only and "://" not in self.data_path:
-            Path(self.data_path).mkdir(parents=True, exist_ok=True)
-        try:
-            con.execute(f"ATTACH {literal('ducklake:' + catalog)} AS {ALIAS} ({', '.join(options)})")
-        except duckdb.IOException as exc:  # the catalog's server or file, or the data path: a clear error, not a traceback
-            detail = str(exc).splitlines()[0]
-            raise LakeUnavailableError(self.describe(), _without_password(detail)) from exc
-
-
-def lake_for(db: Path, setting: str | None = None, data: str | None = None) -> Lake:
-    """The lake of `--lake` / `--lake-data`. Default: `<db>.lake/` beside the database file
-    (`var/customs.lake/` for `var/customs.duckdb`), SQLite catalog and data folder inside it."""
-    folder = db.with_name(db.name.removesuffix(".duckdb") + ".lake").resolve()
-    text = (setting or "").strip()
-    if not text:
-        return Lake(f"sqlite:{folder / 'catalog.sqlite'}", _folder(data) if data else f"{folder / 'data'}/")
-    kind, _, rest = text.partition(":")
-    if kind == "sqlite" and rest:
-        path = Path(rest).expanduser().resolve()
-        return Lake(f"sqlite:{path}", _folder(data) if data else f"{path.parent / 'data'}/")
-    if kind == "postgres" and rest:
-        if _has_password(rest):
-            raise ConfigError("--lake", _without_password(text), "no password in the setting: give it in PGPASSWORD (or ~/.pgpass)")
-        return Lake(f"postgres:{rest}", _folder(data) if data else f"{folder / 'data'}/")
-    raise ConfigError("--lake", text, "sqlite:<catalog file> or postgres:<libpq settings, e.g. 'dbname=lake host=10.0.0.5 user=kpi'>")
-
-
-def _folder(data: str) -> str:
-    if "://" in data:
-        return data.rstrip("/") + "/"
-    return f"{Path(data).expanduser().resolve()}/"
-
-
-# libpq takes a password as a keyword (password=..., anywhere, any case, quoted or not) or in a URI
-# (postgresql://user:secret@host/db, or ?password=... in its query).
-_KEYWORD = re.compile(r"password\s*=", re.IGNORECASE)
-_URI_SECRET = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)", re.IGNORECASE)
-
-
-def _has_password(setting: str) -> bool:
-    return bool(_KEYWORD.search(setting) or _URI_SECRET.search(setting))
-
-
-def _without_password(text: str) -> str:
-    """The text with every password form masked: for messages, logs and errors."""
-    text = re.sub(r"(password\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&]+)", r"\1***", text, flags=re.IGNORECASE)
-    return _URI_SECRET.sub(r"\1***\3", text)
+from streams.config import Lake
+from streams.errors import ConfigError, LakeMismatchError
+from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
+from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain
+from streams.store import EventStore, relation, statement, transaction
 
 
 @dataclass(frozen=True)
@@ -195,7 +60,7 @@ def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
             lake_columns = _columns(con, ALIAS, table)
         if store_columns != lake_columns:
             raise ConfigError(
-                "--lake",
+                "lake",
                 f"a lake whose {table} has columns {lake_columns}",
                 f"the columns of this release's {table}: {store_columns} (publish to a new lake)",
             )
@@ -324,87 +189,6 @@ def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
     return Publication(*appended, int(version), -1)
 
 
-@dataclass(frozen=True)
-class Upkeep:
-    expired: int  # snapshots expired
-    merged: int  # files merged into fewer
-    removed: int  # files deleted from the data path
-    orphans: int  # files in the data path no snapshot ever held (a publication killed before its commit), deleted
-
-
-FILE_GRACE = timedelta(minutes=10)  # files no snapshot needs any more are deleted this long after, so running reads finish
-
-
-def maintain(con: duckdb.DuckDBPyConnection, now: datetime, grace: timedelta = FILE_GRACE) -> Upkeep:
-    """Keep the lake bounded: expire snapshots by the retention of sql/lake/expired_versions.sql,
-    write rows inlined in the catalog out to files, merge small adjacent files, delete the files
-    no snapshot needs any more (`grace` after they were last needed), and delete the files no
-    snapshot ever held (written `grace` ago or earlier: a publication killed before its commit; a
-    publication under way writes its files within seconds of its commit)."""
-    (versions,), *_ = con.execute(statement("lake/expired_versions"), {"now": now}).fetchall()
-    if versions:
-        con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', versions => $versions)", {"versions": versions})
-    # Small publications are kept in the catalog itself (DuckLake's data inlining): write them out to
-    # Parquet first, so the catalog stays small too.
-    con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')")
-    merged = con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')").fetchall()
-    removed = con.execute(  # by the wall clock, which stamps the files to delete (`now` may be the event clock)
-        f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => $cutoff)", {"cutoff": _deletion_cutoff(con, grace)}
-    ).fetchall()
-    return Upkeep(len(versions), sum(int(row[2]) for row in merged), len(removed), _delete_orphans(con, grace))
-
-
-def _delete_orphans(con: duckdb.DuckDBPyConnection, grace: timedelta) -> int:
-    """Delete the data files no snapshot ever held, written `grace` ago or earlier. DuckLake counts
-    every Parquet file under the data path, whoever wrote it: if any such file is not one of DuckLake's
-    own (`ducklake-<uuid>.parquet`), nothing is deleted and the log names it (a copy an analyst
-    left in the folder is theirs, not an orphan)."""
-    (wall,), *_ = con.execute("SELECT now()").fetchall()
-    call = f"CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => $cutoff, dry_run => $dry)"
-    found = [str(row[0]) for row in con.execute(call, {"cutoff": wall - grace, "dry": True}).fetchall()]
-    foreign = [path for path in found if not re.fullmatch(r"ducklake-[0-9a-f-]+\.parquet", path.rsplit("/", 1)[-1])]
-    if foreign:
-        log.warning(
-            "not deleting %d orphaned lake files: %d files under the lake's data path were not written by DuckLake "
-            "(move them out; upkeep deletes every unreferenced Parquet file there): %s",
-            len(found) - len(foreign), len(foreign), ", ".join(foreign[:5]),
-        )  # fmt: skip
-        return 0
-    if not found:
-        return 0
-    return len(con.execute(call, {"cutoff": wall - grace, "dry": False}).fetchall())
-
-
-def _deletion_cutoff(con: duckdb.DuckDBPyConnection, grace: timedelta) -> datetime:
-    """Files scheduled for deletion before this may go: `grace` ago on the wall clock, but never on or
-    after the day of a file scheduled within the grace. DuckLake 1.5 on a SQLite catalog compares a
-    file's schedule by its day (it stores it as text): asked for 10 minutes ago, it deleted files
-    merged away a second earlier, under reads still running. Such files now wait for a later upkeep."""
-    (now,), *_ = con.execute("SELECT now()").fetchall()
-    cutoff: datetime = now - grace
-    (young,), *_ = con.execute(
-        f"SELECT min(CAST(schedule_start AS TIMESTAMPTZ)) FROM __ducklake_metadata_{ALIAS}.ducklake_files_scheduled_for_deletion "
-        "WHERE CAST(schedule_start AS TIMESTAMPTZ) >= $cutoff",
-        {"cutoff": cutoff},
-    ).fetchall()
-    if young is not None:
-        day = young.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        cutoff = min(cutoff, day - timedelta(microseconds=1))
-    return cutoff
-
-
-def maintain_lake(lake: Lake, now: datetime) -> Upkeep:
-    """Upkeep from a process of its own (`customs-kpi lake maintain`); the consumer may keep publishing."""
-    if not lake.exists():
-        raise ConfigError("--lake", lake.describe(), "an existing lake (the consumer creates it at its first publication)")
-    con = duckdb.connect(":memory:")
-    try:
-        lake.attach(con, read_only=False)
-        return maintain(con, now)
-    finally:
-        con.close()
-
-
 def _reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The reference tables whose rows in the lake differ from the store's (tens to thousands of rows)."""
     differ = []
@@ -435,7 +219,7 @@ class LakeWriter:
             con = self.store.cursor()
             self._con = con
             con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")  # left by a failed publication: attach it anew
-            self.lake.attach(con, read_only=False)
+            attach(con, self.lake, read_only=False)
             ensure_lake_tables(con)
         return self._con
 

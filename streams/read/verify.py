@@ -24,9 +24,9 @@ from pathlib import Path
 
 import duckdb
 
-from streams.store import aggregates
-from streams.store.lake import ALIAS, EVENT_TABLES, Lake, LakeWriter, Publication, mirror, read_watermark
-from streams.store.sqlfiles import statement
+from streams.config import Lake
+from streams.lake import ALIAS, EVENT_TABLES, LakeWriter, Publication, attach, mirror, read_watermark
+from streams.store import aggregates, statement
 
 # The exact sum each event table is compared by (none for declarations: they carry no amount).
 AMOUNTS = {
@@ -152,16 +152,16 @@ def verify_store(
     partitions. A store that cannot be opened or read is a ConfigError naming --db; a lake whose
     files cannot be read is a difference."""
     from streams.errors import ConfigError
-    from streams.store.opening import open_store
+    from streams.store import open_store
 
     if not db.is_file():
-        raise ConfigError("--db", str(db), "an existing store: the consumer's DuckDB file")
+        raise ConfigError("db", str(db), "an existing store: the consumer's DuckDB file")
     if lake_required and lake_setting is not None and not lake_setting.exists():
-        raise ConfigError("--lake", lake_setting.describe(), "an existing lake (the consumer creates it at its first publication)")
+        raise ConfigError("lake", lake_setting.describe(), "an existing lake (the consumer creates it at its first publication)")
     try:
         store = open_store(db, read_only=True)
     except duckdb.Error as exc:
-        raise ConfigError("--db", str(db), f"a DuckDB file of this project ({str(exc).splitlines()[0]})") from exc
+        raise ConfigError("db", str(db), f"a DuckDB file of this project ({str(exc).splitlines()[0]})") from exc
     try:
         with store.reader() as con:
             _check_schema(con, db)
@@ -174,7 +174,7 @@ def verify_store(
             checked.append("aggregates")
             version, held = None, None
             if lake_setting is not None and lake_setting.exists():
-                lake_setting.attach(con, read_only=True)
+                attach(con, lake_setting, read_only=True)
                 (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
                 found += SCHEDULED["lake"](con)
                 checked.append("lake")
@@ -198,14 +198,14 @@ def readable(con: duckdb.DuckDBPyConnection, check: Callable[[duckdb.DuckDBPyCon
 def _check_schema(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     """verify reads the store as it is (read-only, no migration): it must be at this release's schema."""
     from streams.errors import ConfigError, SchemaTooNewError
-    from streams.store.schema import migrations, schema_version
+    from streams.store import migrations, schema_version
 
     found, known = schema_version(con), max(version for version, _ in migrations())
     if found > known:
         raise SchemaTooNewError(found, known)
     if found < known:
         raise ConfigError(
-            "--db",
+            "db",
             str(db),
             f"a store at this release's schema version {known} (it is at {found}; verify only reads it: "
             "the consumer, or `customs-kpi aggregates rebuild`, migrates it when it next opens it)",

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import duckdb
 
+from streams.config import Lake
 from streams.errors import ConfigError
-from streams.store.lake import ALIAS, LAKE_TABLES, Lake
-from streams.store.sandbox import open_sandbox
-from streams.store.sqlfiles import literal, relation
-from streams.store.views import apply_views
+from streams.lake import ALIAS, LAKE_TABLES, attach
+from streams.read.sandbox import open_sandbox
+from streams.store import apply_views, literal, relation
 
 
 def write_portable(db: Path, lake: Lake, target: Path) -> int:
     """Write `target` (which must not exist); returns the events it holds."""
     if target.exists():
-        raise ConfigError("--to", str(target), "a file that does not exist yet")
+        raise ConfigError("to", str(target), "a file that does not exist yet")
     probe, source = open_sandbox(db, lake)
     probe.close()
     con = duckdb.connect(":memory:")
@@ -26,7 +26,7 @@ def write_portable(db: Path, lake: Lake, target: Path) -> int:
         if source.live:
             con.execute(f"ATTACH {literal(db)} AS {ALIAS} (READ_ONLY)")
         else:
-            lake.attach(con, read_only=True, version=source.version)
+            attach(con, lake, read_only=True, version=source.version)
         con.execute(f"ATTACH {literal(target)} AS portable")
         for table in LAKE_TABLES:
             con.execute(f"CREATE TABLE portable.{relation(table)} AS SELECT * FROM {ALIAS}.{relation(table)}")

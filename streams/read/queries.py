@@ -9,8 +9,7 @@ from typing import Any
 
 import duckdb
 
-from streams.store.database import EventStore
-from streams.store.sqlfiles import statement
+from streams.store import EventStore, statement
 
 Rows = list[tuple[Any, ...]]  # a statement's rows as DuckDB returns them: each column's Python type
 

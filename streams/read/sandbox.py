@@ -1,6 +1,6 @@
 """Run analysts' SQL read-only: no files, no network, no extensions, no settings, no writes, bounded.
 
-Analysts read the lake the consumer publishes to (streams/store/lake.py), attached read-only with
+Analysts read the lake the consumer publishes to (streams/lake/), attached read-only with
 the curated views and macros created in the session; where no lake has been published, the
 database file itself, if no consumer holds it. Three layers: the data is opened read-only; DuckDB's own switches turn off file and network
 access, extension loading and (after opening) any further configuration; and only SELECT-like
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -31,48 +30,15 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from streams.config import Lake
 from streams.errors import QueryRefused
 from streams.kpi.clock import VIETNAM
+from streams.lake import ALIAS, extension_file
+from streams.lake import attach as attach_lake
+from streams.read.guard import check_statement
 from streams.retry import RetryPolicy
-from streams.store.extensions import extension_file
-from streams.store.lake import ALIAS, Lake
-from streams.store.opening import in_use, newer_format, newer_format_error
-from streams.store.views import apply_views, view_files, view_sql
+from streams.store import apply_views, in_use, newer_format, newer_format_error, view_files, view_sql
 
-ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
-# Functions a SELECT may call that reach past the read-only data: SQL run on the catalog's server or
-# file (postgres_query, sqlite_query...), SQL built from strings (query, query_table), and DuckLake's
-# and DuckDB's upkeep, which writes files even on a read-only attachment (checkpoint,
-# ducklake_flush_inlined_data, ducklake_merge_adjacent_files...). The lake's read functions stay.
-# Functions that read files by name are refused too: the lake's data folder must stay readable for
-# DuckLake, but a reader going around the catalog (read_parquet of the folder) would read files of
-# publications not committed yet, and files no snapshot holds any more.
-_REFUSED_PREFIXES = ("postgres_", "sqlite_", "ducklake_", "read_", "parquet_", "iceberg_", "delta_")
-_REFUSED_NAMES = {
-    "query",
-    "query_table",
-    "json_execute_serialized_sql",  # runs SQL given as a parse tree: nothing in it would be checked
-    "checkpoint",
-    "force_checkpoint",
-    "parquet_scan",
-    "glob",
-    "sniff_csv",
-    "delta_scan",
-}
-# A table named like a file (FROM 'folder/x.parquet') is DuckDB's replacement scan of that file.
-_FILE_LIKE = re.compile(r"[./\\:*?\[]")
-_DUCKLAKE_READS = {
-    "ducklake_snapshots",
-    "ducklake_current_snapshot",
-    "ducklake_last_committed_snapshot",
-    "ducklake_table_info",
-    "ducklake_list_files",
-    "ducklake_table_changes",
-    "ducklake_table_insertions",
-    "ducklake_table_deletions",
-    "ducklake_options",
-    "ducklake_settings",
-}
 MAX_TEMP = "8GB"  # spill files of one sandbox process, at most
 MAX_RESULT_BYTES = 256 * 2**20  # what one query may hand to Python by default (Arrow bytes)
 SANDBOX_CONFIG = {
@@ -172,7 +138,7 @@ def open_lake(
     con = duckdb.connect(":memory:", config=_config(memory_limit))
     try:
         try:
-            lake.attach(con, read_only=True, version=version, at=at, catalog_timeout_s=catalog_timeout_s)
+            attach_lake(con, lake, read_only=True, version=version, at=at, catalog_timeout_s=catalog_timeout_s)
         except duckdb.InvalidInputException as exc:
             if version is None and at is None:
                 raise
@@ -205,7 +171,7 @@ def _published_span(lake: Lake) -> str:
     own times are what `occurred_at` filters)."""
     con = duckdb.connect(":memory:")
     try:
-        lake.attach(con, read_only=True)
+        attach_lake(con, lake, read_only=True)
         first, last = con.execute(f"SELECT min(published_at), max(published_at) FROM {ALIAS}.lake_publications").fetchone() or (None, None)
     except duckdb.Error:
         return ""
@@ -224,7 +190,7 @@ def _newest_snapshot(lake: Lake) -> int | None:
     """The id of the lake's newest snapshot; None if the consumer has not published to it yet."""
     con = duckdb.connect(":memory:")
     try:
-        lake.attach(con, read_only=True)
+        attach_lake(con, lake, read_only=True)
         (snapshot,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
         try:
             con.execute(f"SELECT 1 FROM {ALIAS}.lake_publications LIMIT 0")
@@ -242,7 +208,7 @@ def lake_views_sql(lake: Lake, attach: bool = False) -> str:
         raise QueryRefused(f"no lake at {lake.describe()}")
     con = duckdb.connect(":memory:")
     try:
-        lake.attach(con, read_only=True)
+        attach_lake(con, lake, read_only=True)
         con.execute(f"USE {ALIAS}")
         order = apply_views(con, temporary=True)
     except RuntimeError as exc:  # the consumer has not created the lake's tables yet
@@ -335,107 +301,6 @@ def _upgrade_hint(con: duckdb.DuckDBPyConnection) -> str:
 
 # The curated views the files of sql/views create (the others create macros only: 7 of 20 files).
 _VIEWS = sum(bool(re.search(r"CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+|TEMPORARY\s+)?VIEW", f.read_text(), re.I)) for f in view_files())
-
-
-def check_statement(sql: str) -> None:
-    """Refuse anything but one SELECT (or EXPLAIN), naming what was not allowed."""
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise QueryRefused(f"the query does not parse: {str(exc).splitlines()[0]}") from exc
-    if len(statements) != 1:
-        raise QueryRefused(f"give exactly one statement; got {len(statements)}")
-    kind = statements[0].type
-    if kind not in ALLOWED:
-        words = statements[0].query.split()
-        name = words[0].upper() if words else kind.name
-        raise QueryRefused(f"{name} statements are not allowed: only SELECT queries run here (the data is read-only)")
-    select = statements[0].query
-    if kind == duckdb.StatementType.EXPLAIN:  # EXPLAIN ANALYZE runs its statement: only a SELECT may follow
-        if "--" in select or "/*" in select:  # a comment can hide from the split below what DuckDB runs
-            raise QueryRefused("EXPLAIN with a comment is not allowed: explain the statement without comments")
-        inner = re.sub(r"^\s*EXPLAIN\s+(ANALY[SZ]E\s+)?(\([^)]*\)\s*)?", "", statements[0].query, flags=re.IGNORECASE)
-        try:
-            explained = duckdb.extract_statements(inner)
-        except duckdb.Error as exc:
-            raise QueryRefused(f"the explained statement does not parse: {str(exc).splitlines()[0]}") from exc
-        if len(explained) != 1 or explained[0].type != duckdb.StatementType.SELECT:
-            words = inner.split()
-            raise QueryRefused(f"EXPLAIN of {words[0].upper() if words else 'nothing'} is not allowed: only SELECT queries run here")
-        select = explained[0].query
-    tree = _parse(select)
-    catalog = sorted(f"{schema}.{name}" for schema, name in _qualified_tables(tree) if schema.startswith("__ducklake_metadata"))
-    if catalog:
-        raise QueryRefused(f"the lake's catalog tables ({', '.join(catalog)}) are not for reading: query the lake's tables and views")
-    files = sorted(name for name in _base_tables(tree) if _FILE_LIKE.search(name))
-    if files:
-        raise QueryRefused(
-            f"reading files directly ({', '.join(files)}) is not allowed: query the lake's tables and views, which read "
-            "exactly one publication"
-        )
-    refused = sorted({name for qualifier, name in _functions(tree) if _is_refused(qualifier, name)})
-    if refused:
-        raise QueryRefused(
-            f"{', '.join(refused)} is not allowed: it reaches past the read-only data (the catalog's server, files, or SQL in strings)"
-        )
-
-
-def _is_refused(qualifier: str, name: str) -> bool:
-    """A function refused by name; one qualified by a catalog or schema other than DuckDB's own is the
-    lake's (lake.merge_adjacent_files() is ducklake_merge_adjacent_files): only its reads are allowed."""
-    name = name.lower()
-    if qualifier.lower() not in ("", "main", "system", "temp", "pg_catalog", "information_schema"):
-        return f"ducklake_{name}" not in _DUCKLAKE_READS and name not in _DUCKLAKE_READS
-    if name in _DUCKLAKE_READS:
-        return False
-    return name in _REFUSED_NAMES or name.startswith(_REFUSED_PREFIXES)
-
-
-def _parse(select: str) -> dict[str, object]:
-    """DuckDB's own parse tree of a SELECT (json_serialize_sql)."""
-    con = duckdb.connect(":memory:")
-    try:
-        tree: dict[str, object] = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": select}).fetchall()[0][0])
-    finally:
-        con.close()
-    if tree.get("error"):
-        raise QueryRefused(f"the query does not parse: {tree.get('error_message', 'unknown error')}")
-    return tree
-
-
-def _nodes(tree: dict[str, object]) -> Iterator[dict[str, object]]:
-    stack: list[object] = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _functions(tree: dict[str, object]) -> set[tuple[str, str]]:
-    """Every function a SELECT calls (scalar, aggregate, table) as (its catalog or schema qualifier,
-    "" if none; its name)."""
-    return {
-        (str(node.get("catalog") or "") or str(node.get("schema") or ""), name)
-        for node in _nodes(tree)
-        if isinstance(name := node.get("function_name"), str)
-    }
-
-
-def _base_tables(tree: dict[str, object]) -> set[str]:
-    """The names of the tables (and views) a SELECT reads."""
-    return {name for _, name in _qualified_tables(tree)}
-
-
-def _qualified_tables(tree: dict[str, object]) -> set[tuple[str, str]]:
-    """(catalog or schema qualifier, lower case; name) of each table or view a SELECT reads."""
-    return {
-        (str(node.get("catalog_name") or node.get("schema_name") or "").lower(), str(node.get("table_name")))
-        for node in _nodes(tree)
-        if node.get("type") == "BASE_TABLE"
-    }
 
 
 def run_query(

@@ -1,0 +1,30 @@
+"""The analysts' lake: a DuckLake the consumer publishes to (publication.py), keeps bounded
+(upkeep.py) and everyone else attaches read-only (location.py), with DuckDB's extensions loaded
+from their wheels (extensions.py). Other packages import this face, not the modules."""
+
+from streams.lake.extensions import extension_file, load_extensions
+from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
+from streams.lake.publication import LakeWriter, Mirror, Publication, check_mirrors, mirror, publish, read_watermark, rebuild
+from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain, maintain_lake
+
+__all__ = [
+    "ALIAS",
+    "EVENT_TABLES",
+    "FILE_GRACE",
+    "LAKE_TABLES",
+    "REFERENCE_TABLES",
+    "LakeWriter",
+    "Mirror",
+    "Publication",
+    "Upkeep",
+    "attach",
+    "check_mirrors",
+    "extension_file",
+    "load_extensions",
+    "maintain",
+    "maintain_lake",
+    "mirror",
+    "publish",
+    "read_watermark",
+    "rebuild",
+]
