@@ -47,21 +47,21 @@ def summary(con: Connection, by: str, reasons: list[str], since: datetime | None
         raise ConfigError("by", by, f"one of {', '.join(GROUPINGS)}")
     where, params = _filters(reasons, since)
     if by == "reason":
-        rows = con.execute(
-            "SELECT reason, source_topic, count(*), min(rejected_at), max(rejected_at), "
-            "count(*) FILTER (replay_status = 'accepted'), count(*) FILTER (replay_status IS NULL OR replay_status NOT IN "
-            f"('accepted', 'duplicate')) FROM rejects WHERE {where} GROUP BY ALL ORDER BY 3 DESC, 1, 2",
+        frame = con.execute(
+            "SELECT reason, source_topic AS topic, count(*) AS rejects, min(rejected_at) AS first, max(rejected_at) AS last, "
+            "count(*) FILTER (replay_status = 'accepted') AS accepted, count(*) FILTER (replay_status IS NULL OR replay_status NOT IN "
+            f"('accepted', 'duplicate')) AS still_rejected FROM rejects WHERE {where} GROUP BY ALL ORDER BY 3 DESC, 1, 2",
             params,
-        ).fetchall()
+        ).pl()
         columns = ["reason", "topic", "rejects", "first", "last", "accepted on replay", "still rejected"]
     else:
-        rows = con.execute(
-            f"SELECT date_trunc('{by}', rejected_at AT TIME ZONE 'Asia/Ho_Chi_Minh') AS t, reason, count(*) "
+        frame = con.execute(
+            f"SELECT date_trunc('{by}', rejected_at AT TIME ZONE 'Asia/Ho_Chi_Minh') AS t, reason, count(*) AS rejects "
             f"FROM rejects WHERE {where} GROUP BY ALL ORDER BY 1, 3 DESC",
             params,
-        ).fetchall()
+        ).pl()
         columns = [by + " (Vietnam time)", "reason", "rejects"]
-    return RejectSummary(by, columns, [tuple(r) for r in rows], sum(int(r[2]) for r in rows))
+    return RejectSummary(by, columns, frame.rows(), int(frame["rejects"].sum()))
 
 
 @dataclass(frozen=True)
@@ -73,29 +73,41 @@ class ReplayReport:
 
 
 @dataclass(frozen=True)
-class Resubmission:
-    """The rejects a replay would send: (topic, partition, offset, key, value, reason) each."""
+class StoredReject:
+    """A reject as a replay sends it again: where it was read, its bytes, and why it was rejected."""
 
-    rows: list[tuple[str, int, int, bytes | None, bytes | None, str]]
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    message_key: bytes | None
+    raw_value: bytes | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """The rejects a replay would send."""
+
+    rows: list[StoredReject]
 
     @property
     def by_reason(self) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for *_, reason in self.rows:
-            counts[reason] = counts.get(reason, 0) + 1
+        for row in self.rows:
+            counts[row.reason] = counts.get(row.reason, 0) + 1
         return counts
 
 
 def to_replay(con: Connection, reasons: list[str], since: datetime | None) -> Resubmission:
     """The matching rejects that no replay has yet stored."""
     where, params = _filters(reasons, since)
-    rows = con.execute(
+    frame = con.execute(
         "SELECT source_topic, source_partition, source_offset, message_key, raw_value, reason FROM rejects "
         f"WHERE {where} AND (replay_status IS NULL OR replay_status NOT IN ('accepted', 'duplicate')) "
         "ORDER BY source_topic, source_partition, source_offset",
         params,
-    ).fetchall()
-    return Resubmission([(str(t), int(p), int(o), k, v, str(r)) for t, p, o, k, v, r in rows])
+    ).pl()
+    return Resubmission([StoredReject(**row) for row in frame.iter_rows(named=True)])
 
 
 def replay(selected: Resubmission, connection: KafkaConnection) -> ReplayReport:
@@ -105,7 +117,9 @@ def replay(selected: Resubmission, connection: KafkaConnection) -> ReplayReport:
     if not selected.rows:
         return ReplayReport(0, 0, 0, {})
     sender = EventSender(connection)
-    for topic, partition, offset, key, value, _ in selected.rows:
-        sender.send(topic, key, value, headers=[replay_header(topic, partition, offset)])
+    for r in selected.rows:
+        sender.send(
+            r.source_topic, r.message_key, r.raw_value, headers=[replay_header(r.source_topic, r.source_partition, r.source_offset)]
+        )
     report = sender.close()
     return ReplayReport(len(selected.rows), report.sent, report.failed, selected.by_reason)

@@ -1,3 +1,10 @@
+-- name: aggregates/agg_records
+-- params: none
+-- columns:
+--   topic    VARCHAR
+--   outcome  VARCHAR
+--   records  BIGINT
+--
 -- Consumed records per topic and outcome: accepted (stored events), duplicate, rejected.
 SELECT source_topic AS topic, 'accepted' AS outcome, count(*) AS records FROM {{declarations}} GROUP BY ALL
 UNION ALL

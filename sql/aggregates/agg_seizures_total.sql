@@ -1,3 +1,14 @@
+-- name: aggregates/agg_seizures_total
+-- params: none
+-- columns:
+--   department_code       VARCHAR
+--   category              VARCHAR
+--   cases                 BIGINT
+--   goods_value_vnd       HUGEINT
+--   budget_collected_vnd  HUGEINT
+--   prosecuted            BIGINT
+--   transferred           BIGINT
+--
 -- Seizure cases per department and category, all time.
 SELECT department_code, category,
        count(*) AS cases, CAST(sum(goods_value_vnd) AS HUGEINT) AS goods_value_vnd,

@@ -1,3 +1,7 @@
+-- name: aggregates/audit
+-- params: none
+-- columns: like SELECT 'recomputed from the rows, not in {{table}}' AS problem, * FROM {{table}}
+--
 -- The rows in which {{table}} differs from the same aggregate recomputed from the stored events
 -- ({{contribution}}): none when healthy. `problem` says on which side a row is.
 WITH rebuilt AS ({{contribution}}),

@@ -1,3 +1,7 @@
+-- name: lake/append_rejects
+-- params: changes_after BIGINT, changes_upto BIGINT
+-- columns: none
+--
 -- New and changed reject rows. changed_seq is plain in the filter so DuckDB's per-row-group min/max
 -- skips the history (the first publication copies the whole table instead).
 INSERT INTO lake.rejects

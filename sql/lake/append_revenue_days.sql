@@ -1,3 +1,7 @@
+-- name: lake/append_revenue_days
+-- params: after BIGINT, upto BIGINT
+-- columns: none
+--
 -- The store's aggregate rows for the local days and departments the new revenue rows fall on.
 INSERT INTO lake.agg_revenue_day
 SELECT a.*

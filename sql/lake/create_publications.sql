@@ -1,3 +1,7 @@
+-- name: lake/create_publications
+-- params: none
+-- columns: none
+--
 -- One row per publication: the store's last batch and last reject change it holds (the watermark
 -- the next publication starts from), when, what it wrote, and which store it mirrors (store_state's
 -- store_id: a store recreated or restored at the same path is another store, or an older one).

@@ -1,3 +1,7 @@
+-- name: lake/delete_changed_rejects
+-- params: after BIGINT, changes_after BIGINT, changes_upto BIGINT, lowest BIGINT
+-- columns: none
+--
 -- The stale reject rows (sql/lake/stale_rejects.sql) leave the lake, to be written again. Only the
 -- lake's rejects of batches from $lowest on are read: Parquet min/max skips the older files.
 DELETE FROM lake.rejects

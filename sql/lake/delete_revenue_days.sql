@@ -1,3 +1,7 @@
+-- name: lake/delete_revenue_days
+-- params: after BIGINT, upto BIGINT
+-- columns: none
+--
 -- The local days and departments the new revenue rows fall on: their aggregate rows are written again.
 DELETE FROM lake.agg_revenue_day
 USING (

@@ -1,3 +1,8 @@
+-- name: lake/expired_versions
+-- params: now TIMESTAMPTZ
+-- columns:
+--   versions  BIGINT[]
+--
 -- The snapshots upkeep expires (time travel keeps the rest): every snapshot of the last day stays;
 -- older than a day, the last snapshot of each hour for a week; older than a week, the last of each
 -- Vietnam day (what was known at the end of that day, so "the morning of 1 July" reads 30 June's

@@ -1,3 +1,10 @@
+-- name: metrics/period_cases
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   department_code  VARCHAR
+--   category         VARCHAR
+--   cases            HUGEINT
+--
 -- Seizure cases per department and category in the reporting period (16th to 15th, local time)
 -- that contains $as_of, up to $as_of: whole days from agg_seizures_day, $as_of's own day from rows.
 WITH t AS (SELECT CAST($as_of AS TIMESTAMPTZ) AS as_of),

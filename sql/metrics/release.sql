@@ -1,3 +1,12 @@
+-- name: metrics/release
+-- params: none
+-- columns:
+--   channel          VARCHAR
+--   le               INTEGER
+--   cumulative       HUGEINT
+--   releases         HUGEINT
+--   release_seconds  DOUBLE
+--
 -- The release-time histogram per channel, nationally: cumulative counts at every bucket bound
 -- (every bound is present, so each scrape has the same series), the count and the sum in seconds.
 WITH per_bucket AS (

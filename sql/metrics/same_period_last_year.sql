@@ -1,3 +1,9 @@
+-- name: metrics/same_period_last_year
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   department_code  VARCHAR
+--   ytd_vnd          HUGEINT
+--
 -- Per department: net revenue from 1 January of the year before as_of's up to the same moment a
 -- year earlier (local time), for year-on-year ratios in PromQL: revenue_ytd a year back, so the
 -- same formula and the same cost (the days of one year and one day's rows). Departments without

@@ -1,3 +1,13 @@
+-- name: queries/red_channel_share_month
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   department_code          VARCHAR
+--   declarations_this_month  BIGINT
+--   red_share_this_month     DOUBLE
+--   declarations_last_month  BIGINT
+--   red_share_last_month     DOUBLE
+--   change                   DOUBLE
+--
 -- How did the red-channel share move this month? Per department, the month of $as_of (up to
 -- $as_of) against the whole previous month, local time.
 WITH bounds AS (

@@ -1,3 +1,13 @@
+-- name: queries/shortfall_by_tax_type
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   department_code  VARCHAR
+--   tax_type         VARCHAR
+--   ytd_vnd          BIGINT
+--   national_share   DOUBLE
+--   expected_vnd     DOUBLE
+--   gap_vnd          DOUBLE
+--
 -- Which tax types drive a department's shortfall? For departments behind pace at $as_of, each tax
 -- type's year-to-date net revenue against its part of the plan. The plan is split by the national
 -- mix of gross collections (refunds left out) of the same period: each share lies between 0 and 1

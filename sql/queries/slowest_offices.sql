@@ -1,3 +1,12 @@
+-- name: queries/slowest_offices
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   office_code      VARCHAR
+--   department_code  VARCHAR
+--   cleared          BIGINT
+--   median_hours     DOUBLE
+--   p90_hours        DOUBLE
+--
 -- Which offices are slowest to release goods? P90 and median release time (hours) of declarations
 -- registered in the 30 days up to $as_of, slowest first.
 SELECT office_code, department_code, count(*) AS cleared,

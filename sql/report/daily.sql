@@ -1,3 +1,9 @@
+-- name: report/daily
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   day      DATE
+--   net_vnd  BIGINT
+--
 -- National net revenue per local day, this year and the year before, up to $as_of's day: from
 -- agg_revenue_day (the days of two years, whatever the history; equal to revenue_daily's sums).
 SELECT day, CAST(sum(CASE kind WHEN 'refund' THEN -amount_vnd ELSE amount_vnd END) AS BIGINT) AS net_vnd

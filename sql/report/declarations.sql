@@ -1,3 +1,10 @@
+-- name: report/declarations
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   flow          VARCHAR
+--   channel       VARCHAR
+--   declarations  BIGINT
+--
 -- Declarations registered from 1 January to $as_of, by flow and inspection channel, nationally.
 SELECT flow, channel, count(*) AS declarations
 FROM declarations

@@ -1,3 +1,10 @@
+-- name: report/drugs
+-- params: as_of TIMESTAMPTZ, first DATE
+-- columns:
+--   drug_unit  VARCHAR
+--   cases      BIGINT
+--   quantity   DOUBLE
+--
 -- Drug seizures in the reporting period from $first (a local day) up to $as_of: cases and quantity by unit.
 SELECT drug_unit, count(*) AS cases, sum(drug_quantity) AS quantity
 FROM seizures

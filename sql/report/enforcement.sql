@@ -1,3 +1,11 @@
+-- name: report/enforcement
+-- params: as_of TIMESTAMPTZ, first DATE
+-- columns:
+--   category         VARCHAR
+--   cases            BIGINT
+--   goods_value_vnd  BIGINT
+--   prosecuted       BIGINT
+--
 -- Seizures in the reporting period from $first (a local day) up to $as_of, by category, nationally.
 SELECT category, count(*) AS cases, CAST(sum(goods_value_vnd) AS BIGINT) AS goods_value_vnd, count(*) FILTER (prosecuted) AS prosecuted
 FROM seizures

@@ -1,3 +1,17 @@
+-- name: report/league
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   department_code         VARCHAR
+--   level                   VARCHAR
+--   target_status           VARCHAR
+--   ytd_vnd                 HUGEINT
+--   target_vnd              BIGINT
+--   plan_to_date_vnd        DOUBLE
+--   pace_ratio              DOUBLE
+--   projected_year_end_vnd  DOUBLE
+--   projected_target_ratio  DOUBLE
+--   receipts                BIGINT
+--
 -- Every department at $as_of (revenue_progress), each once, with its receipts this year: a
 -- department without any is still listed, and the report says so. A department's row is at the
 -- estimate level where it has one, otherwise at the level its only target has (2020: Hải Phòng

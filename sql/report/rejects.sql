@@ -1,3 +1,9 @@
+-- name: report/rejects
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   reason   VARCHAR
+--   rejects  BIGINT
+--
 -- Rejected messages from 1 January to $as_of, by reason (the data's quality).
 SELECT reason, count(*) AS rejects
 FROM rejects

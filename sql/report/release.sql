@@ -1,3 +1,11 @@
+-- name: report/release
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   channel       VARCHAR
+--   cleared       BIGINT
+--   median_hours  DOUBLE
+--   p90_hours     DOUBLE
+--
 -- Release time (cleared minus registered) by channel, of declarations cleared from 1 January to $as_of (release_times).
 SELECT channel, count(*) AS cleared, quantile_cont(release_hours, 0.5) AS median_hours, quantile_cont(release_hours, 0.9) AS p90_hours
 FROM release_times

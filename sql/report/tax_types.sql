@@ -1,3 +1,11 @@
+-- name: report/tax_types
+-- params: as_of TIMESTAMPTZ
+-- columns:
+--   tax_type      VARCHAR
+--   gross_vnd     BIGINT
+--   refunded_vnd  BIGINT
+--   net_vnd       BIGINT
+--
 -- Collections, refunds and net revenue by tax type from 1 January to $as_of, nationally.
 SELECT tax_type,
        coalesce(CAST(sum(amount_vnd) FILTER (kind = 'collection') AS BIGINT), 0) AS gross_vnd,

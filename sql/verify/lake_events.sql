@@ -1,3 +1,10 @@
+-- name: verify/lake_events
+-- params: upto BIGINT
+-- columns:
+--   department_code  VARCHAR
+--   day              DATE
+--   detail           VARCHAR
+--
 -- The lake's {{table}} against the store's rows up to the lake's watermark ($upto, its newest
 -- publication's batch): per department and local day, the count, the exact sum of amounts (0 for
 -- tables without one) and a fingerprint of every column of every row (the sum of the rows'
@@ -18,7 +25,7 @@ WITH store AS (
 SELECT coalesce(s.department_code, l.department_code) AS department_code, coalesce(s.day, l.day) AS day,
        format('store {} rows, amount {}; lake {} rows, amount {}{}', coalesce(s.n, 0), coalesce(s.amount, 0), coalesce(l.n, 0),
               coalesce(l.amount, 0),
-              CASE WHEN s.n = l.n AND s.amount = l.amount THEN '; the same count and amount, but values differ in other columns' ELSE '' END)
+              CASE WHEN s.n = l.n AND s.amount = l.amount THEN '; the same count and amount, but values differ in other columns' ELSE '' END) AS detail
 FROM store s
 FULL OUTER JOIN lake l ON s.department_code = l.department_code AND s.day = l.day
 WHERE coalesce(s.n, 0) <> coalesce(l.n, 0) OR coalesce(s.amount, 0) <> coalesce(l.amount, 0) OR s.content IS DISTINCT FROM l.content

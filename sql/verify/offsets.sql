@@ -1,3 +1,10 @@
+-- name: verify/offsets
+-- params: none
+-- columns:
+--   topic      VARCHAR
+--   partition  INTEGER
+--   detail     VARCHAR
+--
 -- Each Kafka record the store took lies in exactly one of the event tables, duplicates and rejects,
 -- and before its partition's committed next offset. Rows stored up to a partition's last accepted
 -- new log (offset_resets.batch_seq) came from the old log, whose positions the new one numbers

@@ -1,3 +1,9 @@
+-- name: verify/published
+-- params: after BIGINT, upto BIGINT
+-- columns:
+--   tbl     VARCHAR
+--   detail  VARCHAR
+--
 -- The rows one publication appended ($after < batch_seq <= $upto) against the store's same rows:
 -- per table, the count, the exact sum of its amount and (event tables) a fingerprint of every
 -- column of every row, as in lake_events.sql. Both sides filter on batch_seq, so DuckDB
@@ -29,7 +35,7 @@ WITH store AS (
     FROM {{alias}}.rejects WHERE batch_seq > $after AND batch_seq <= $upto
 )
 SELECT s.tbl, format('batches {} to {}: store {} rows, amount {}; lake {} rows, amount {}{}', $after + 1, $upto, s.n, s.amount, l.n, l.amount,
-                     CASE WHEN s.n = l.n AND s.amount = l.amount THEN '; the same count and amount, but values differ in other columns' ELSE '' END)
+                     CASE WHEN s.n = l.n AND s.amount = l.amount THEN '; the same count and amount, but values differ in other columns' ELSE '' END) AS detail
 FROM store s
 JOIN lake l USING (tbl)
 WHERE s.n <> l.n OR s.amount <> l.amount OR s.content IS DISTINCT FROM l.content

@@ -1,3 +1,12 @@
+-- name: verify/totals
+-- params: none
+-- columns:
+--   topic         VARCHAR
+--   events        HUGEINT
+--   duplicates    HUGEINT
+--   rejects       HUGEINT
+--   next_offsets  HUGEINT
+--
 -- Per topic: the events stored, the duplicates and rejects recorded, and the committed next offsets
 -- summed over its partitions (what the consumer has read), for verify's summary.
 WITH taken AS (
@@ -9,8 +18,8 @@ WITH taken AS (
 ), read AS (
     SELECT topic, sum(next_offset) AS next_offsets FROM consumer_offsets GROUP BY ALL
 )
-SELECT coalesce(t.topic, r.topic) AS topic, coalesce(sum(t.events), 0), coalesce(sum(t.duplicates), 0),
-       coalesce(sum(t.rejects), 0), coalesce(any_value(r.next_offsets), 0)
+SELECT coalesce(t.topic, r.topic) AS topic, coalesce(sum(t.events), 0) AS events, coalesce(sum(t.duplicates), 0) AS duplicates,
+       coalesce(sum(t.rejects), 0) AS rejects, coalesce(any_value(r.next_offsets), 0) AS next_offsets
 FROM taken t
 FULL OUTER JOIN read r USING (topic)
 GROUP BY ALL

@@ -1,3 +1,9 @@
+-- name: views/01_plan_share
+-- defines: plan_shares(as_of TIMESTAMPTZ), plan_share(as_of TIMESTAMPTZ, sc VARCHAR)
+-- columns:
+--   scope       VARCHAR
+--   plan_share  DOUBLE
+--
 -- plan_share(t) = C(m-1) + (C(m) - C(m-1)) x f (EVENTS.md), m the local month of t, C(0) = 0 and f
 -- the elapsed fraction of that month in seconds, from the resolved curves in plan_curves (the
 -- scope's curve for the year, written by the consumer from its targets file; else the default,

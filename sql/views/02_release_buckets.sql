@@ -1,3 +1,7 @@
+-- name: views/02_release_buckets
+-- defines: release_bucket_bounds(), release_le(release_us BIGINT)
+-- columns: none
+--
 -- Release-time histogram buckets (WCO Time Release Study scale, 15 minutes to 8 days), in seconds,
 -- and the bucket of a release time given in microseconds: the smallest bound at or above it, or
 -- +Inf. customs_declaration_release_seconds on /metrics and agg_release use these, and only these.

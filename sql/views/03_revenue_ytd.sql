@@ -1,3 +1,9 @@
+-- name: views/03_revenue_ytd
+-- defines: revenue_ytd(as_of TIMESTAMPTZ)
+-- columns:
+--   department_code  VARCHAR
+--   ytd_vnd          HUGEINT
+--
 -- Net revenue (collections minus refunds) per department from the start of the local year of
 -- as_of up to as_of (the contract's ytd): whole local days from agg_revenue_day, and the rows of
 -- as_of's own day up to as_of. Its cost follows the days of one year and one day's rows, never

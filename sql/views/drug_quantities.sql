@@ -1,3 +1,12 @@
+-- name: views/drug_quantities
+-- defines: drug_quantities
+-- columns:
+--   period_end       DATE
+--   department_code  VARCHAR
+--   drug_unit        VARCHAR
+--   cases            BIGINT
+--   quantity         DOUBLE
+--
 -- Drug seizures per reporting period, department and unit. Quantities are never added across units.
 CREATE OR REPLACE VIEW drug_quantities AS
 WITH s AS (

@@ -1,3 +1,16 @@
+-- name: views/green_channel_share
+-- defines: green_channel_share
+-- columns:
+--   year             BIGINT
+--   month            BIGINT
+--   department_code  VARCHAR
+--   declarations     BIGINT
+--   green            BIGINT
+--   yellow           BIGINT
+--   red              BIGINT
+--   green_share      DOUBLE
+--   red_share        DOUBLE
+--
 -- Share of registered declarations sent to the green channel, per local month and department.
 CREATE OR REPLACE VIEW green_channel_share AS
 SELECT year(local_time(occurred_at)) AS year, month(local_time(occurred_at)) AS month, department_code,

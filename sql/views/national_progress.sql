@@ -1,3 +1,16 @@
+-- name: views/national_progress
+-- defines: national_progress(as_of TIMESTAMPTZ)
+-- columns:
+--   level                   VARCHAR
+--   target_status           VARCHAR
+--   as_of                   TIMESTAMP WITH TIME ZONE
+--   ytd_vnd                 HUGEINT
+--   target_vnd              BIGINT
+--   plan_share              DOUBLE
+--   plan_to_date_vnd        DOUBLE
+--   pace_ratio              DOUBLE
+--   projected_year_end_vnd  DOUBLE
+--
 -- National revenue progress at as_of per target level: the national targets against the sum over
 -- all departments, with the same formulas as revenue_progress. Without a national target for the
 -- year there is one row with level NULL (ytd and projection only).

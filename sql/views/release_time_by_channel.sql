@@ -1,3 +1,12 @@
+-- name: views/release_time_by_channel
+-- defines: release_time_by_channel
+-- columns:
+--   department_code  VARCHAR
+--   channel          VARCHAR
+--   cleared          BIGINT
+--   median_hours     DOUBLE
+--   p90_hours        DOUBLE
+--
 -- Median and 90th percentile release time (hours) per department and channel.
 CREATE OR REPLACE VIEW release_time_by_channel AS
 SELECT department_code, channel, count(*) AS cleared,

@@ -1,3 +1,16 @@
+-- name: views/release_times
+-- defines: release_times
+-- columns:
+--   declaration_no   VARCHAR
+--   department_code  VARCHAR
+--   office_code      VARCHAR
+--   flow             VARCHAR
+--   channel          VARCHAR
+--   registered_at    TIMESTAMP WITH TIME ZONE
+--   cleared_at       TIMESTAMP WITH TIME ZONE
+--   release_us       BIGINT
+--   release_hours    DOUBLE
+--
 -- One row per declaration whose release is known: cleared minus registered (WCO Time Release Study).
 -- The contract allows one registered and at most one cleared event per declaration; should a
 -- declaration_no have more, its earliest registered and earliest cleared events (by occurred_at,

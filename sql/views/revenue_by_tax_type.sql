@@ -1,3 +1,14 @@
+-- name: views/revenue_by_tax_type
+-- defines: revenue_by_tax_type
+-- columns:
+--   year             BIGINT
+--   month            BIGINT
+--   department_code  VARCHAR
+--   tax_type         VARCHAR
+--   gross_vnd        BIGINT
+--   refunded_vnd     BIGINT
+--   net_vnd          BIGINT
+--
 -- Gross, refunded and net revenue per local month, department and tax type.
 CREATE OR REPLACE VIEW revenue_by_tax_type AS
 SELECT year(local_time(occurred_at)) AS year, month(local_time(occurred_at)) AS month, department_code, tax_type,

@@ -1,3 +1,13 @@
+-- name: views/revenue_daily
+-- defines: revenue_daily
+-- columns:
+--   day              DATE
+--   department_code  VARCHAR
+--   gross_vnd        BIGINT
+--   refunded_vnd     BIGINT
+--   net_vnd          BIGINT
+--   receipts         BIGINT
+--
 -- Gross, refunded and net revenue per local day and department.
 CREATE OR REPLACE VIEW revenue_daily AS
 SELECT CAST(local_time(occurred_at) AS DATE) AS day, department_code,

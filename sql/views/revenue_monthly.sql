@@ -1,3 +1,13 @@
+-- name: views/revenue_monthly
+-- defines: revenue_monthly
+-- columns:
+--   year             BIGINT
+--   month            BIGINT
+--   department_code  VARCHAR
+--   gross_vnd        BIGINT
+--   refunded_vnd     BIGINT
+--   net_vnd          BIGINT
+--
 -- Gross, refunded and net revenue per local month and department.
 CREATE OR REPLACE VIEW revenue_monthly AS
 SELECT year(local_time(occurred_at)) AS year, month(local_time(occurred_at)) AS month, department_code,

@@ -1,3 +1,18 @@
+-- name: views/revenue_progress
+-- defines: revenue_progress(as_of TIMESTAMPTZ)
+-- columns:
+--   department_code         VARCHAR
+--   department              VARCHAR
+--   level                   VARCHAR
+--   target_status           VARCHAR
+--   as_of                   TIMESTAMP WITH TIME ZONE
+--   ytd_vnd                 HUGEINT
+--   target_vnd              BIGINT
+--   plan_share              DOUBLE
+--   plan_to_date_vnd        DOUBLE
+--   pace_ratio              DOUBLE
+--   projected_year_end_vnd  DOUBLE
+--
 -- Revenue progress of every department at as_of, one row per target level (level is NULL where the
 -- department has no target for the year). These are the contract's formulas, and /metrics reads
 -- them from here (sql/metrics/progress.sql): ytd is net revenue from the start of the local year up

@@ -1,3 +1,11 @@
+-- name: views/revenue_year_on_year
+-- defines: revenue_year_on_year(as_of TIMESTAMPTZ)
+-- columns:
+--   department_code  VARCHAR
+--   this_year_vnd    BIGINT
+--   last_year_vnd    BIGINT
+--   growth           DOUBLE
+--
 -- Net revenue from 1 January to as_of against the same period of the previous year, per department.
 CREATE OR REPLACE MACRO revenue_year_on_year(as_of) AS TABLE
 WITH bounds AS (

@@ -1,3 +1,15 @@
+-- name: views/seizures_by_period
+-- defines: seizures_by_period
+-- columns:
+--   period_end            DATE
+--   department_code       VARCHAR
+--   category              VARCHAR
+--   cases                 BIGINT
+--   goods_value_vnd       BIGINT
+--   budget_collected_vnd  BIGINT
+--   prosecuted            BIGINT
+--   transferred           BIGINT
+--
 -- Seizures per reporting period (16th of one month to 15th of the next, local time), department and
 -- category. period_end is the 15th that closes the period; e.g. 16 Nov to 15 Dec 2021 is 2021-12-15.
 CREATE OR REPLACE VIEW seizures_by_period AS

@@ -1,3 +1,13 @@
+-- name: views/top_enterprises
+-- defines: top_enterprises
+-- columns:
+--   year                 BIGINT
+--   enterprise_tax_code  VARCHAR
+--   gross_vnd            BIGINT
+--   refunded_vnd         BIGINT
+--   net_vnd              BIGINT
+--   rank                 BIGINT
+--
 -- Enterprises by net revenue per local year, ranked (1 = largest).
 CREATE OR REPLACE VIEW top_enterprises AS
 WITH totals AS (

@@ -1,3 +1,14 @@
+-- name: write/genuine_replays
+-- params: none
+-- columns:
+--   source_topic        VARCHAR
+--   source_partition    INTEGER
+--   source_offset       BIGINT
+--   original_topic      VARCHAR
+--   original_partition  INTEGER
+--   original_offset     BIGINT
+--   original_log        INTEGER
+--
 -- The messages of a batch that replay a stored reject byte for byte (others are ordinary messages),
 -- with the log of the reject they replay (a position may hold a reject in more than one log).
 SELECT i.source_topic, i.source_partition, i.source_offset, i.original_topic, i.original_partition, i.original_offset,

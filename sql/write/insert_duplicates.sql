@@ -1,3 +1,7 @@
+-- name: write/insert_duplicates
+-- params: batch_seq BIGINT, now TIMESTAMPTZ
+-- columns: none
+--
 -- Exact re-deliveries of stored events: counted, not stored again. log_seq: the partition's current
 -- log (one more for each new log accepted in offset_resets).
 INSERT INTO duplicates (source_topic, source_partition, source_offset, event_id, seen_at, batch_seq, log_seq)

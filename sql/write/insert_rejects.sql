@@ -1,3 +1,7 @@
+-- name: write/insert_rejects
+-- params: batch_seq BIGINT, changed_seq BIGINT, now TIMESTAMPTZ
+-- columns: none
+--
 -- Rejected messages with their raw bytes, reason and detail. log_seq: the partition's current log
 -- (one more for each new log accepted in offset_resets).
 INSERT INTO rejects (source_topic, source_partition, source_offset, message_key, raw_value, reason, detail, event_id, rejected_at, batch_seq, changed_seq, log_seq)

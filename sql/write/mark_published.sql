@@ -1,3 +1,7 @@
+-- name: write/mark_published
+-- params: changed_seq BIGINT, from_batch BIGINT
+-- columns: none
+--
 -- Rejects the DLQ topic has acknowledged (by position and log: write/unpublished_rejects.sql).
 UPDATE rejects SET dlq_published = true, changed_seq = $changed_seq
 FROM published p

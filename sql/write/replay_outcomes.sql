@@ -1,3 +1,7 @@
+-- name: write/replay_outcomes
+-- params: changed_seq BIGINT, now TIMESTAMPTZ
+-- columns: none
+--
 -- Record each replay's outcome on its original reject. A later replay finding the event already
 -- stored does not undo "accepted"; an unchanged outcome keeps its time, so replaying the same
 -- rejects again changes nothing.

@@ -1,3 +1,7 @@
+-- name: write/upsert_offsets
+-- params: now TIMESTAMPTZ
+-- columns: none
+--
 -- The next offset to read of every partition in the batch, and the id of the topic it belongs to
 -- (NULL when the broker gave none: the stored id is kept).
 INSERT INTO consumer_offsets (topic, "partition", next_offset, updated_at, topic_id)

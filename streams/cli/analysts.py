@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from streams.cli.common import DEFAULT_DB, Db, LakeData, LakeOpt, parse_time
+from streams.cli.common import DEFAULT_DB, Db, LakeData, LakeOpt, as_flag, parse_time
+from streams.errors import ConfigError
 
 if TYPE_CHECKING:
     from datetime import date
@@ -56,6 +57,8 @@ def sql(
                 return
             try:
                 _show(run_query(con, source, line, max_rows=max_rows, timeout_s=timeout), fmt, None, max_rows)
+            except ConfigError as exc:
+                err().print(f"error: {as_flag(exc)}")
             except Exception as exc:
                 err().print(f"error: {exc}")
 

@@ -46,6 +46,7 @@ def as_flag(error: ConfigError) -> ConfigError:
     """The error as a user of the command line meets it: its setting named by the flag that sets it."""
     return dataclasses.replace(error, setting=FLAGS.get(error.setting, error.setting))
 
+
 DEFAULT_DATA = Path("var/kafka")
 DEFAULT_DB = Path("var/customs.duckdb")
 DEMO_DIR = Path("var/demo")  # `customs-kpi demo`'s folder: its broker data, database, logs and briefing

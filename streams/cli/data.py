@@ -315,8 +315,8 @@ def verify(
         typer.echo(f"error: {exc}. A running consumer verifies its store itself: see customs_kpi_verify_differences on /metrics", err=True)
         raise typer.Exit(exc.exit_code) from None
     summary = Table("topic", "events", "duplicates", "rejects", "read (next offsets summed)", title="The store, per topic")
-    for topic, events, duplicates, rejects, read in result.totals:
-        summary.add_row(topic, f"{events:,}", f"{duplicates:,}", f"{rejects:,}", f"{read:,}")
+    for t in result.totals:
+        summary.add_row(t.topic, f"{t.events:,}", f"{t.duplicates:,}", f"{t.rejects:,}", f"{t.next_offsets:,}")
     console = Console()
     console.print(summary)
     lake_note = f"lake version {result.lake_version}" if result.lake_version is not None else "no lake"

@@ -18,7 +18,7 @@ from streams.contract.events import TOPICS
 from streams.kafka import clients
 from streams.kafka.topics import ensure_topics
 from streams.kpi.targets import load_targets
-from streams.observe.kpi_collector import KpiCollector
+from streams.observe.kpi_collector import READS, KpiCollector
 from streams.observe.pipeline import PipelineMetrics
 from streams.observe.server import CollectorRegistry, serve_metrics
 from streams.read import latest_event_time, read_snapshot
@@ -38,7 +38,7 @@ def build_registry(
     registry = CollectorRegistry()
     metrics = _metrics(registry)
     as_of = latest_event_time if settings.clock == "event" else (lambda _con: clock())
-    registry.register(KpiCollector(lambda: read_snapshot(store, as_of), settings.clock))
+    registry.register(KpiCollector(lambda: read_snapshot(store, as_of, READS), settings.clock))
     return registry, metrics
 
 

@@ -4,7 +4,17 @@ from their wheels (extensions.py). Other packages import this face, not the modu
 
 from streams.lake.extensions import extension_file, load_extensions
 from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
-from streams.lake.publication import LakeWriter, Mirror, Publication, check_mirrors, mirror, publish, read_watermark, rebuild
+from streams.lake.publication import (
+    LakeWriter,
+    Mirror,
+    Publication,
+    check_mirrors,
+    current_version,
+    mirror,
+    publish,
+    read_watermark,
+    rebuild,
+)
 from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain, maintain_lake
 
 __all__ = [
@@ -19,6 +29,7 @@ __all__ = [
     "Upkeep",
     "attach",
     "check_mirrors",
+    "current_version",
     "extension_file",
     "load_extensions",
     "maintain",

@@ -20,6 +20,7 @@ so DuckDB's per-row-group min/max skips the history) and the changed rejects by 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,7 @@ from streams.config import Lake
 from streams.errors import ConfigError, LakeMismatchError
 from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
 from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain
-from streams.store import EventStore, relation, statement, transaction
+from streams.store import EventStore, one, relation, rows, run, scalar, transaction
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,13 @@ def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the lake's tables with the store's columns, and its watermark table; fail clearly if a
     lake table's columns differ from the store's (a lake of another release)."""
     with transaction(con):
-        con.execute(statement("lake/create_publications"))
+        run(con, "lake/create_publications")
         for table in LAKE_TABLES:
             name = relation(table)
             con.execute(f"CREATE TABLE IF NOT EXISTS {ALIAS}.{name} AS SELECT * FROM main.{name} LIMIT 0")
-    (store,), *_ = con.execute("SELECT current_database()").fetchall()
+    store = str(scalar(con, "SELECT current_database()"))
     for table in LAKE_TABLES:
-        store_columns = _columns(con, str(store), table)
+        store_columns = _columns(con, store, table)
         lake_columns = _columns(con, ALIAS, table)
         if table == "rejects" and lake_columns == store_columns[:-1] and store_columns[-1] == ("log_seq", "INTEGER"):
             # A lake published before migration 009: its rejects gain the column (0, the first log).
@@ -66,13 +67,14 @@ def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+@dataclass(frozen=True)
+class _Column:
+    column_name: str
+    data_type: str
+
+
 def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, str]]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = ? AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
-        [database, table],
-    ).fetchall()
-    return [(str(name), str(kind)) for name, kind in rows]
+    return [(c.column_name, c.data_type) for c in rows(con, "lake/table_columns", _Column, {"database": database, "table": table})]
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,35 @@ class Mirror:
         return self.watermark is not None and (self.watermark[0] > self.store_batch or self.watermark[1] > self.store_changed)
 
 
+@dataclass(frozen=True)
+class _Mirrored:
+    mirrored: str | None
+    store_id: str
+    batch_seq: int
+    changed_seq: int
+
+
+@dataclass(frozen=True)
+class _Watermark:
+    batch_seq: int | None
+    changed_seq: int | None
+
+
+@dataclass(frozen=True)
+class _StoreWatermark:
+    batch_seq: int
+    changed_seq: int
+
+
+@dataclass(frozen=True)
+class _Stale:
+    stale: int
+    lowest: int | None
+
+
 def mirror(con: duckdb.DuckDBPyConnection) -> Mirror:
-    (mirrored, store_id, batch_seq, changed_seq), *_ = con.execute(statement("lake/mirrored_store")).fetchall()
-    return Mirror(mirrored, str(store_id), int(batch_seq), read_watermark(con), int(changed_seq))
+    found = one(con, "lake/mirrored_store", _Mirrored)
+    return Mirror(found.mirrored, str(found.store_id), int(found.batch_seq), read_watermark(con), int(found.changed_seq))
 
 
 def check_mirrors(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
@@ -118,8 +146,8 @@ def check_mirrors(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
 
 def read_watermark(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
     """The store's last batch and last reject change the lake holds; None before its first publication."""
-    (batch_seq, changed_seq), *_ = con.execute(statement("lake/watermark")).fetchall()
-    return None if batch_seq is None else (int(batch_seq), int(changed_seq))
+    found = one(con, "lake/watermark", _Watermark)
+    return None if found.batch_seq is None or found.changed_seq is None else (int(found.batch_seq), int(found.changed_seq))
 
 
 def publish(
@@ -134,15 +162,18 @@ def publish(
         appended = _append(con, now, watermark, reference)
     if appended is None:
         return None
-    (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
-    return Publication(*appended, int(version), -1 if watermark is None else watermark[0])
+    return dataclasses.replace(appended, version=current_version(con), after=-1 if watermark is None else watermark[0])
 
 
-def _append(
-    con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int, int] | None, reference: bool
-) -> tuple[int, int, int, int] | None:
-    """publish()'s work inside the caller's transaction: (batch_seq, changed_seq, events, rejects), or None."""
-    (batch_seq, changed_seq), *_ = con.execute(statement("lake/store_watermark")).fetchall()
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The attached lake's current snapshot."""
+    return int(scalar(con, f"SELECT id FROM ducklake_current_snapshot('{ALIAS}')"))
+
+
+def _append(con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int, int] | None, reference: bool) -> Publication | None:
+    """publish()'s work inside the caller's transaction, or None (its version and `after` still to fill)."""
+    store = one(con, "lake/store_watermark", _StoreWatermark)
+    batch_seq, changed_seq = store.batch_seq, store.changed_seq
     after, changes_after = watermark if watermark is not None else (-1, -1)
     replaced = _reference_differs(con) if reference else []
     if watermark is not None and (batch_seq, changed_seq) == watermark and not replaced:
@@ -150,30 +181,29 @@ def _append(
     window = {"after": after, "upto": batch_seq}
     events = 0
     for table in EVENT_TABLES:
-        (count,), *_ = con.execute(statement("lake/append_events", table=relation(table)), window).fetchall()
-        events += int(count)
+        events += run(con, "lake/append_events", window, table=relation(table))
         if watermark is None:
-            (count,), *_ = con.execute(statement("lake/append_unsequenced", table=relation(table))).fetchall()
-            events += int(count)
+            events += run(con, "lake/append_unsequenced", table=relation(table))
     changes = {"changes_after": changes_after, "changes_upto": changed_seq}
     if watermark is None:
-        (rejects,), *_ = con.execute(statement("lake/copy_table", table="rejects")).fetchall()
-        con.execute(statement("lake/copy_table", table="agg_revenue_day"))
+        rejects = run(con, "lake/copy_table", table="rejects")
+        run(con, "lake/copy_table", table="agg_revenue_day")
     else:
-        (stale, lowest), *_ = con.execute(statement("lake/stale_rejects"), changes | {"after": after}).fetchall()
-        if stale:  # only when a publication fell between a reject's batch and its DLQ copy, or on a replay
-            con.execute(statement("lake/delete_changed_rejects"), changes | {"after": after, "lowest": lowest})
-        (rejects,), *_ = con.execute(statement("lake/append_rejects"), changes).fetchall()
-        con.execute(statement("lake/delete_revenue_days"), window)
-        con.execute(statement("lake/append_revenue_days"), window)
+        stale = one(con, "lake/stale_rejects", _Stale, changes | {"after": after})
+        if stale.stale:  # only when a publication fell between a reject's batch and its DLQ copy, or on a replay
+            run(con, "lake/delete_changed_rejects", changes | {"after": after, "lowest": stale.lowest})
+        rejects = run(con, "lake/append_rejects", changes)
+        run(con, "lake/delete_revenue_days", window)
+        run(con, "lake/append_revenue_days", window)
     for table in replaced:
         con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
-        con.execute(statement("lake/copy_table", table=relation(table)))
-    con.execute(
-        statement("lake/record_publication"),
-        {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": int(rejects)},
+        run(con, "lake/copy_table", table=relation(table))
+    run(
+        con,
+        "lake/record_publication",
+        {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": rejects},
     )
-    return int(batch_seq), int(changed_seq), events, int(rejects)
+    return Publication(batch_seq=batch_seq, changed_seq=changed_seq, events=events, rejects=rejects, version=-1, after=-1)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
@@ -185,8 +215,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
             con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
         appended = _append(con, now, None, reference=True)
     assert appended is not None  # a first publication always writes its watermark
-    (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
-    return Publication(*appended, int(version), -1)
+    return dataclasses.replace(appended, version=current_version(con), after=-1)
 
 
 def _reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -194,10 +223,11 @@ def _reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
     differ = []
     for table in REFERENCE_TABLES:
         name = relation(table)
-        (count,), *_ = con.execute(
+        count = scalar(
+            con,
             f"SELECT count(*) FROM ((FROM main.{name} EXCEPT ALL FROM {ALIAS}.{name}) "
-            f"UNION ALL (FROM {ALIAS}.{name} EXCEPT ALL FROM main.{name}))"
-        ).fetchall()
+            f"UNION ALL (FROM {ALIAS}.{name} EXCEPT ALL FROM main.{name}))",
+        )
         if count:
             differ.append(table)
     return differ

@@ -12,7 +12,7 @@ import duckdb
 from streams.config import Lake
 from streams.errors import ConfigError
 from streams.lake.location import ALIAS, attach
-from streams.store import statement
+from streams.store import one, scalar
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,11 @@ class Upkeep:
     orphans: int  # files in the data path no snapshot ever held (a publication killed before its commit), deleted
 
 
+@dataclass(frozen=True)
+class _Expired:
+    versions: list[int]
+
+
 FILE_GRACE = timedelta(minutes=10)  # files no snapshot needs any more are deleted this long after, so running reads finish
 
 
@@ -34,17 +39,22 @@ def maintain(con: duckdb.DuckDBPyConnection, now: datetime, grace: timedelta = F
     no snapshot needs any more (`grace` after they were last needed), and delete the files no
     snapshot ever held (written `grace` ago or earlier: a publication killed before its commit; a
     publication under way writes its files within seconds of its commit)."""
-    (versions,), *_ = con.execute(statement("lake/expired_versions"), {"now": now}).fetchall()
+    versions = one(con, "lake/expired_versions", _Expired, {"now": now}).versions
     if versions:
         con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', versions => $versions)", {"versions": versions})
     # Small publications are kept in the catalog itself (DuckLake's data inlining): write them out to
     # Parquet first, so the catalog stays small too.
     con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')")
-    merged = con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')").fetchall()
+    merged = con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')").pl()
     removed = con.execute(  # by the wall clock, which stamps the files to delete (`now` may be the event clock)
         f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => $cutoff)", {"cutoff": _deletion_cutoff(con, grace)}
-    ).fetchall()
-    return Upkeep(len(versions), sum(int(row[2]) for row in merged), len(removed), _delete_orphans(con, grace))
+    ).pl()
+    return Upkeep(
+        expired=len(versions),
+        merged=int(merged["files_processed"].sum()),
+        removed=removed.height,
+        orphans=_delete_orphans(con, grace),
+    )
 
 
 def _delete_orphans(con: duckdb.DuckDBPyConnection, grace: timedelta) -> int:
@@ -52,9 +62,9 @@ def _delete_orphans(con: duckdb.DuckDBPyConnection, grace: timedelta) -> int:
     every Parquet file under the data path, whoever wrote it: if any such file is not one of DuckLake's
     own (`ducklake-<uuid>.parquet`), nothing is deleted and the log names it (a copy an analyst
     left in the folder is theirs, not an orphan)."""
-    (wall,), *_ = con.execute("SELECT now()").fetchall()
+    wall: datetime = scalar(con, "SELECT now()")
     call = f"CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => $cutoff, dry_run => $dry)"
-    found = [str(row[0]) for row in con.execute(call, {"cutoff": wall - grace, "dry": True}).fetchall()]
+    found: list[str] = con.execute(call, {"cutoff": wall - grace, "dry": True}).pl()["path"].to_list()
     foreign = [path for path in found if not re.fullmatch(r"ducklake-[0-9a-f-]+\.parquet", path.rsplit("/", 1)[-1])]
     if foreign:
         log.warning(
@@ -65,7 +75,7 @@ def _delete_orphans(con: duckdb.DuckDBPyConnection, grace: timedelta) -> int:
         return 0
     if not found:
         return 0
-    return len(con.execute(call, {"cutoff": wall - grace, "dry": False}).fetchall())
+    return con.execute(call, {"cutoff": wall - grace, "dry": False}).pl().height
 
 
 def _deletion_cutoff(con: duckdb.DuckDBPyConnection, grace: timedelta) -> datetime:
@@ -73,13 +83,14 @@ def _deletion_cutoff(con: duckdb.DuckDBPyConnection, grace: timedelta) -> dateti
     after the day of a file scheduled within the grace. DuckLake 1.5 on a SQLite catalog compares a
     file's schedule by its day (it stores it as text): asked for 10 minutes ago, it deleted files
     merged away a second earlier, under reads still running. Such files now wait for a later upkeep."""
-    (now,), *_ = con.execute("SELECT now()").fetchall()
-    cutoff: datetime = now - grace
-    (young,), *_ = con.execute(
+    now: datetime = scalar(con, "SELECT now()")
+    cutoff = now - grace
+    young: datetime | None = scalar(
+        con,
         f"SELECT min(CAST(schedule_start AS TIMESTAMPTZ)) FROM __ducklake_metadata_{ALIAS}.ducklake_files_scheduled_for_deletion "
         "WHERE CAST(schedule_start AS TIMESTAMPTZ) >= $cutoff",
         {"cutoff": cutoff},
-    ).fetchall()
+    )
     if young is not None:
         day = young.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         cutoff = min(cutoff, day - timedelta(microseconds=1))

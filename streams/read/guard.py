@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import duckdb
 
 from streams.errors import QueryRefused
+from streams.store import scalar
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 # Functions a SELECT may call that reach past the read-only data: SQL run on the catalog's server or
@@ -105,7 +106,7 @@ def _parse(select: str) -> dict[str, object]:
     """DuckDB's own parse tree of a SELECT (json_serialize_sql)."""
     con = duckdb.connect(":memory:")
     try:
-        tree: dict[str, object] = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": select}).fetchall()[0][0])
+        tree: dict[str, object] = json.loads(scalar(con, "SELECT json_serialize_sql($q)", {"q": select}))
     finally:
         con.close()
     if tree.get("error"):

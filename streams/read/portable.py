@@ -12,7 +12,7 @@ from streams.config import Lake
 from streams.errors import ConfigError
 from streams.lake import ALIAS, LAKE_TABLES, attach
 from streams.read.sandbox import open_sandbox
-from streams.store import apply_views, literal, relation
+from streams.store import apply_views, literal, relation, scalar
 
 
 def write_portable(db: Path, lake: Lake, target: Path) -> int:
@@ -37,9 +37,9 @@ def write_portable(db: Path, lake: Lake, target: Path) -> int:
         )
         con.execute("USE portable")
         apply_views(con)
-        (events,), *_ = con.execute(
-            "SELECT (SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures)"
-        ).fetchall()
+        events = scalar(
+            con, "SELECT (SELECT count(*) FROM declarations) + (SELECT count(*) FROM revenue) + (SELECT count(*) FROM seizures)"
+        )
     except BaseException:
         con.close()
         target.unlink(missing_ok=True)

@@ -1,54 +1,56 @@
-"""Read-side queries for the metrics endpoint: the SELECTs of sql/metrics/, in one transaction per scrape."""
+"""Read-side queries for the metrics endpoint: the SELECTs of sql/metrics/ a collector names, in one
+transaction per scrape, each read by column name (streams.store.rows) into its row type."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
-from streams.store import EventStore, statement
-
-Rows = list[tuple[Any, ...]]  # a statement's rows as DuckDB returns them: each column's Python type
+from streams.store import EventStore, rows, sql_file
 
 
 @dataclass(frozen=True)
 class KpiSnapshot:
-    """Everything the KPI collector exposes, read in one transaction: each sql/metrics/NAME.sql's rows."""
+    """Everything the KPI collector exposes, read in one transaction: each sql/metrics/NAME.sql's rows
+    under NAME. The files that take $as_of are read only when there is an as_of."""
 
     as_of: datetime | None
-    rows: dict[str, Rows]
+    rows: dict[str, list[Any]]
 
-    def __getitem__(self, name: str) -> Rows:
+    def __getitem__(self, name: str) -> list[Any]:
         return self.rows.get(name, [])
 
 
-# Read whatever the clock; the rest need as_of.
-ALWAYS = ("revenue_totals", "revenue_by_tax_type", "declarations", "seizures", "release", "streams", "records", "rejects")
-AT_AS_OF = ("progress", "national_progress", "period_cases", "targets_in_force", "same_period_last_year")
-
-
-def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> Rows:
-    return con.execute(statement(f"metrics/{name}"), params or {}).fetchall()  # fetch to the end: DuckDB keeps an unfinished result open
+@dataclass(frozen=True)
+class EventClock:
+    as_of: datetime | None
 
 
 def latest_event_time(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The latest occurred_at accepted on any stream: the event clock."""
-    row = _rows(con, "event_clock")
-    return row[0][0] if row else None
+    found = rows(con, "metrics/event_clock", EventClock)
+    return found[0].as_of if found else None
 
 
-def read_snapshot(store: EventStore, as_of: Callable[[duckdb.DuckDBPyConnection], datetime | None]) -> KpiSnapshot:
-    """All KPI inputs at one instant; as_of picks the time from the wall clock or the data."""
+def read_snapshot(
+    store: EventStore, as_of: Callable[[duckdb.DuckDBPyConnection], datetime | None], reads: Mapping[str, type | None]
+) -> KpiSnapshot:
+    """The rows of each sql/metrics/NAME.sql of `reads` (NAME: its row type, None for the one its
+    header declares) at one instant; as_of picks the time from the wall clock or the data."""
     with store.reader() as con:
         con.execute("BEGIN TRANSACTION")
         try:
             when = as_of(con)
-            rows = {name: _rows(con, name) for name in ALWAYS}
-            if when is not None:
-                rows |= {name: _rows(con, name, {"as_of": when}) for name in AT_AS_OF}
+            read: dict[str, list[Any]] = {}
+            for name, row in reads.items():
+                takes_as_of = "as_of" in sql_file(f"metrics/{name}").params
+                if takes_as_of and when is None:
+                    continue
+                read[name] = rows(con, f"metrics/{name}", row, {"as_of": when} if takes_as_of else None)
         finally:
             con.execute("COMMIT")
-    return KpiSnapshot(when, rows)
+    return KpiSnapshot(when, read)

@@ -33,11 +33,11 @@ import pyarrow as pa
 from streams.config import Lake
 from streams.errors import QueryRefused
 from streams.kpi.clock import VIETNAM
-from streams.lake import ALIAS, extension_file
+from streams.lake import ALIAS, current_version, extension_file
 from streams.lake import attach as attach_lake
 from streams.read.guard import check_statement
 from streams.retry import RetryPolicy
-from streams.store import apply_views, in_use, newer_format, newer_format_error, view_files, view_sql
+from streams.store import apply_views, in_use, newer_format, newer_format_error, scalar, view_files, view_sql
 
 MAX_TEMP = "8GB"  # spill files of one sandbox process, at most
 MAX_RESULT_BYTES = 256 * 2**20  # what one query may hand to Python by default (Arrow bytes)
@@ -146,7 +146,7 @@ def open_lake(
             raise QueryRefused(f"the lake has no snapshot at {asked}: {str(exc).splitlines()[0]}{span}") from exc
         con.execute(f"USE {ALIAS}")
         try:
-            (published,), *_ = con.execute("SELECT max(published_at) FROM lake_publications").fetchall()
+            published = scalar(con, "SELECT max(published_at) FROM lake_publications")
         except duckdb.CatalogException:  # attached, but the consumer has not created its tables yet
             published = None
         if published is None:
@@ -157,13 +157,13 @@ def open_lake(
                     f"Ask for a later version (the newest is {_newest_snapshot(lake)})"
                 )
             return None
-        (snapshot,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
+        snapshot = current_version(con)
         apply_views(con, temporary=True)
         _lock(con, *lake.local_paths)
     except BaseException:
         con.close()
         raise
-    return con, Source(lake.describe(), False, published, int(snapshot))
+    return con, Source(lake.describe(), False, published, snapshot)
 
 
 def _published_span(lake: Lake) -> str:
@@ -172,7 +172,8 @@ def _published_span(lake: Lake) -> str:
     con = duckdb.connect(":memory:")
     try:
         attach_lake(con, lake, read_only=True)
-        first, last = con.execute(f"SELECT min(published_at), max(published_at) FROM {ALIAS}.lake_publications").fetchone() or (None, None)
+        first = scalar(con, f"SELECT min(published_at) FROM {ALIAS}.lake_publications")
+        last = scalar(con, f"SELECT max(published_at) FROM {ALIAS}.lake_publications")
     except duckdb.Error:
         return ""
     finally:
@@ -191,12 +192,12 @@ def _newest_snapshot(lake: Lake) -> int | None:
     con = duckdb.connect(":memory:")
     try:
         attach_lake(con, lake, read_only=True)
-        (snapshot,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
+        snapshot = current_version(con)
         try:
             con.execute(f"SELECT 1 FROM {ALIAS}.lake_publications LIMIT 0")
         except duckdb.CatalogException:
             return None
-        return int(snapshot)
+        return snapshot
     finally:
         con.close()
 
@@ -291,7 +292,7 @@ def _open(
 def _upgrade_hint(con: duckdb.DuckDBPyConnection) -> str:
     """Say so when the file predates the views (they are created by the consumer, which writes)."""
     try:
-        views = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall()[0][0]
+        views = scalar(con, "SELECT count(*) FROM duckdb_views() WHERE NOT internal")
     except duckdb.Error:
         return ""
     if views < _VIEWS:

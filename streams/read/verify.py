@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from streams.config import Lake
-from streams.lake import ALIAS, EVENT_TABLES, LakeWriter, Publication, attach, mirror, read_watermark
-from streams.store import aggregates, statement
+from streams.lake import ALIAS, EVENT_TABLES, LakeWriter, Publication, attach, current_version, mirror, read_watermark
+from streams.store import aggregates, rows, scalar, statement
 
 # The exact sum each event table is compared by (none for declarations: they carry no amount).
 AMOUNTS = {
@@ -43,17 +44,63 @@ class Difference:
     detail: str  # both sides' figures
 
 
+@dataclass(frozen=True)
+class _PartitionDetail:
+    topic: str
+    partition: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class _StoredOffset:
+    topic: str
+    partition: int
+    next_offset: int
+    topic_id: str | None
+
+
+@dataclass(frozen=True)
+class _DayDetail:
+    department_code: str
+    day: date
+    detail: str
+
+
+@dataclass(frozen=True)
+class _ReasonDetail:
+    topic: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class _TableDetail:
+    tbl: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class TopicTotals:
+    """One topic's records in the store, and the committed next offsets of its partitions summed."""
+
+    topic: str
+    events: int
+    duplicates: int
+    rejects: int
+    next_offsets: int
+
+
 def offsets(con: duckdb.DuckDBPyConnection) -> list[Difference]:
     """Source positions recorded twice, or at or past the committed next offset."""
-    rows = con.execute(statement("verify/offsets")).fetchall()
-    return [Difference("offsets", f"{topic}[{partition}]", detail) for topic, partition, detail in rows]
+    return [Difference("offsets", f"{r.topic}[{r.partition}]", r.detail) for r in rows(con, "verify/offsets", _PartitionDetail)]
 
 
 def broker(con: duckdb.DuckDBPyConnection, logs: Mapping[tuple[str, int], tuple[int, str | None]]) -> list[Difference]:
     """The stored offsets against the broker's logs now: `logs` maps each partition to (its end
     offset, its topic's id), as streams.kafka.topics.partition_logs gives them."""
     found = []
-    for topic, partition, next_offset, topic_id in con.execute(statement("verify/stored_offsets")).fetchall():
+    for stored in rows(con, "verify/stored_offsets", _StoredOffset):
+        topic, partition, next_offset, topic_id = stored.topic, stored.partition, stored.next_offset, stored.topic_id
         where = f"{topic}[{partition}]"
         if (topic, partition) not in logs:
             found.append(Difference("broker", where, f"the store holds offset {next_offset}; the broker has no such partition"))
@@ -91,15 +138,14 @@ def lake(con: duckdb.DuckDBPyConnection) -> list[Difference]:
     upto = {"upto": watermark[0]}
     found = []
     for table in EVENT_TABLES:
-        sql = statement("verify/lake_events", table=table, alias=ALIAS, amount=AMOUNTS[table])
-        for department, day, detail in con.execute(sql, upto).fetchall():
-            found.append(Difference("lake", f"{table} {department} {day}", detail))
-    for topic, reason, detail in con.execute(statement("verify/lake_rejects", alias=ALIAS), upto).fetchall():
-        found.append(Difference("lake", f"rejects {topic} {reason}", detail))
+        for d in rows(con, "verify/lake_events", _DayDetail, upto, table=table, alias=ALIAS, amount=AMOUNTS[table]):
+            found.append(Difference("lake", f"{table} {d.department_code} {d.day}", d.detail))
+    for r in rows(con, "verify/lake_rejects", _ReasonDetail, upto, alias=ALIAS):
+        found.append(Difference("lake", f"rejects {r.topic} {r.reason}", r.detail))
     audit = statement(
         "aggregates/audit", table=f"{ALIAS}.agg_revenue_day", contribution=aggregates.contribution("agg_revenue_day", f"{ALIAS}.")
     )
-    (differing,), *_ = con.execute(f"SELECT count(*) FROM ({audit})").fetchall()
+    differing = scalar(con, f"SELECT count(*) FROM ({audit})")
     if differing:
         found.append(Difference("lake", "agg_revenue_day", f"{differing} rows differ from their recomputation from the lake's revenue"))
     return found
@@ -107,8 +153,8 @@ def lake(con: duckdb.DuckDBPyConnection) -> list[Difference]:
 
 def published(con: duckdb.DuckDBPyConnection, after: int, upto: int) -> list[Difference]:
     """The lake's rows of batches after..upto (one publication's) against the store's."""
-    rows = con.execute(statement("verify/published", alias=ALIAS), {"after": after, "upto": upto}).fetchall()
-    return [Difference("published", table, detail) for table, detail in rows]
+    found = rows(con, "verify/published", _TableDetail, {"after": after, "upto": upto}, alias=ALIAS)
+    return [Difference("published", t.tbl, t.detail) for t in found]
 
 
 def after_publication(writer: LakeWriter, done: Publication) -> list[Difference]:
@@ -121,9 +167,12 @@ def scheduled(writer: LakeWriter, check: str) -> list[Difference]:
     return SCHEDULED[check](writer.connection)
 
 
-def totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, int]]:
-    """Per topic: (topic, events, duplicates, rejects, committed next offsets summed), for the summary."""
-    return [(str(t), int(e), int(d), int(r), int(o)) for t, e, d, r, o in con.execute(statement("verify/totals")).fetchall()]
+def totals(con: duckdb.DuckDBPyConnection) -> list[TopicTotals]:
+    """Per topic: its records in the store and its committed next offsets summed, for the summary."""
+    return [
+        TopicTotals(t.topic, int(t.events), int(t.duplicates), int(t.rejects), int(t.next_offsets))
+        for t in rows(con, "verify/totals", TopicTotals)
+    ]
 
 
 # The checks the consumer runs on its upkeep schedule (the broker's side it watches batch by batch).
@@ -138,7 +187,7 @@ SCHEDULED: dict[str, Callable[[duckdb.DuckDBPyConnection], list[Difference]]] = 
 class Verification:
     checked: tuple[str, ...]  # the checks run, in the order above
     differences: list[Difference]
-    totals: list[tuple[str, int, int, int, int]]
+    totals: list[TopicTotals]
     lake_version: int | None  # the lake snapshot compared (None: no lake)
     lake_batch: int | None  # the store's last batch the lake holds (None: no lake, or nothing published)
     store_batch: int  # the store's last batch
@@ -175,13 +224,13 @@ def verify_store(
             version, held = None, None
             if lake_setting is not None and lake_setting.exists():
                 attach(con, lake_setting, read_only=True)
-                (version,), *_ = con.execute(f"SELECT * FROM ducklake_current_snapshot('{ALIAS}')").fetchall()
+                version = current_version(con)
                 found += SCHEDULED["lake"](con)
                 checked.append("lake")
                 watermark = read_watermark(con)
                 held = None if watermark is None else watermark[0]
-            (stored,), *_ = con.execute("SELECT batch_seq FROM store_state").fetchall()
-            return Verification(tuple(checked), found, totals(con), None if version is None else int(version), held, int(stored))
+            stored = int(scalar(con, "SELECT batch_seq FROM store_state"))
+            return Verification(tuple(checked), found, totals(con), version, held, stored)
     finally:
         store.close()
 

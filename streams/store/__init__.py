@@ -10,8 +10,8 @@ from streams.store.database import EventStore, WriteCounts, store_state
 from streams.store.migrate import Migrated, import_export
 from streams.store.opening import duckdb_version, in_use, newer_format, newer_format_error, open_store
 from streams.store.reference import write_reference
-from streams.store.schema import apply_schema, migrations, schema_version, sql_dir
-from streams.store.sqlfiles import literal, placeholders, relation, statement
+from streams.store.schema import apply_schema, migrations, schema_version
+from streams.store.sqlfiles import SqlFile, literal, one, placeholders, relation, rows, run, scalar, sql_dir, sql_file, statement
 from streams.store.transaction import transaction
 from streams.store.views import apply_views, view_files, view_sql
 
@@ -30,6 +30,7 @@ __all__ = [
     "TRANSIENT_WRITE_ERRORS",
     "EventStore",
     "Migrated",
+    "SqlFile",
     "WriteCounts",
     "aggregates",
     "apply_schema",
@@ -42,12 +43,17 @@ __all__ = [
     "migrations",
     "newer_format",
     "newer_format_error",
+    "one",
     "open_store",
     "placeholders",
     "rebuild",
     "relation",
+    "rows",
+    "run",
+    "scalar",
     "schema_version",
     "sql_dir",
+    "sql_file",
     "statement",
     "store_state",
     "transaction",

@@ -13,7 +13,7 @@ import time
 import duckdb
 import polars as pl
 
-from streams.store.sqlfiles import placeholders, statement
+from streams.store.sqlfiles import placeholders, run, scalar, statement
 from streams.store.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -42,15 +42,15 @@ def merge_batch(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
     """Add a batch's contribution to every aggregate that takes rows of a relation it has (new_<table> registered)."""
     for name in MERGED:
         if placeholders(f"aggregates/{name}") & present:
-            con.execute(statement(f"aggregates/merge/{name}", contribution=contribution(name, "new_")))
+            run(con, f"aggregates/merge/{name}", contribution=contribution(name, "new_"))
 
 
 def merge_release(con: duckdb.DuckDBPyConnection, deltas: pl.DataFrame) -> None:
     if deltas.is_empty():
         return
     con.register("release_deltas", deltas.to_arrow())
-    con.execute(statement("aggregates/merge/agg_release"))
-    con.execute(statement("aggregates/merge/agg_release_zeros"))
+    run(con, "aggregates/merge/agg_release")
+    run(con, "aggregates/merge/agg_release_zeros")
     con.unregister("release_deltas")
 
 
@@ -69,7 +69,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
 
 def build_if_needed(con: duckdb.DuckDBPyConnection) -> None:
     """Fill the aggregates once for rows stored before they existed (a database from before migration 004)."""
-    built = con.execute("SELECT aggregates_built FROM store_state").fetchall()[0][0]
+    built = scalar(con, "SELECT aggregates_built FROM store_state")
     if not built:
         started = time.monotonic()
         rebuild(con)

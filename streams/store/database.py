@@ -26,7 +26,7 @@ from streams.decode.result import REJECT_SCHEMA, DecodedBatch
 from streams.errors import StoreInconsistentError
 from streams.store import aggregates
 from streams.store.index import Index, IndexWrites, catch_up, event_entries
-from streams.store.sqlfiles import relation, statement
+from streams.store.sqlfiles import one, relation, rows, run, statement
 from streams.store.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,29 @@ class _Batch:
         return {"now": self.now, "batch_seq": self.seq}
 
 
-def store_state(con: duckdb.DuckDBPyConnection) -> tuple[str, int, int]:
-    (store_id, batch_seq, changed_seq), *_ = con.execute(statement("write/store_state")).fetchall()  # one row from migration 004 on
-    return str(store_id), int(batch_seq), int(changed_seq)
+@dataclass(frozen=True)
+class StoreState:
+    store_id: str  # a UUID made by migration 004: a store recreated at the same path is another store
+    batch_seq: int  # the last batch committed
+    changed_seq: int  # the last change to stored rejects
+
+
+def store_state(con: duckdb.DuckDBPyConnection) -> StoreState:
+    return one(con, "write/store_state", StoreState)  # one row from migration 004 on
+
+
+@dataclass(frozen=True)
+class _Offset:
+    topic: str
+    partition: int
+    next_offset: int
+
+
+@dataclass(frozen=True)
+class _TopicId:
+    topic: str
+    partition: int
+    topic_id: str
 
 
 class EventStore:
@@ -72,7 +92,8 @@ class EventStore:
         self._con = con
         self.path = path
         self._index = index
-        self._store_id, self._batch_seq, self._changed_seq = store_state(con) if index is not None else ("", 0, 0)
+        state = store_state(con) if index is not None else StoreState("", 0, 0)
+        self._store_id, self._batch_seq, self._changed_seq = state.store_id, state.batch_seq, state.changed_seq
         self._indexed_seq = self._batch_seq
         self._unpublished_from = 0  # the earliest batch that may hold rejects not yet in the DLQ
 
@@ -101,8 +122,8 @@ class EventStore:
             return None
         where = {"topic": topic, "partition": partition}
         with transaction(self._con):
-            self._con.execute(statement("write/accept_new_log"), where | {"now": now, "by": by, "note": note})
-            self._con.execute(statement("write/forget_offset"), where)
+            run(self._con, "write/accept_new_log", where | {"now": now, "by": by, "note": note})
+            run(self._con, "write/forget_offset", where)
         return before
 
     def stored_offsets(self, topics: Iterable[str] | None = None) -> dict[tuple[str, int], int]:
@@ -113,15 +134,15 @@ class EventStore:
         writer's connection, and one DuckDB connection used from two threads at once can hang both
         (it did: a rebalance during a DLQ bookkeeping transaction)."""
         with self.reader() as con:
-            rows = con.execute(statement("write/stored_offsets")).fetchall()
+            found = rows(con, "write/stored_offsets", _Offset)
         wanted = set(topics) if topics is not None else None
-        return {(t, p): o for t, p, o in rows if wanted is None or t in wanted}
+        return {(o.topic, o.partition): o.next_offset for o in found if wanted is None or o.topic in wanted}
 
     def stored_topic_ids(self) -> dict[tuple[str, int], str]:
         """The id of the topic each partition's stored offset belongs to, where known (read like stored_offsets)."""
         with self.reader() as con:
-            rows = con.execute(statement("write/stored_topic_ids")).fetchall()
-        return {(t, p): i for t, p, i in rows}
+            found = rows(con, "write/stored_topic_ids", _TopicId)
+        return {(t.topic, t.partition): t.topic_id for t in found}
 
     @property
     def batch_seq(self) -> int:
@@ -194,7 +215,7 @@ class EventStore:
         new = unique.join(seen, on="event_id", how="anti")
         if new.height:
             self._con.register("new_events", new.to_arrow())
-            self._con.execute(statement("write/insert_events", table=relation(spec.table)), batch.params)
+            run(self._con, "write/insert_events", batch.params, table=relation(spec.table))
             self._con.unregister("new_events")
             batch.new.setdefault(spec.table, []).append(new)
             batch.index.add(event_entries(spec.stream, new))
@@ -237,7 +258,7 @@ class EventStore:
         ]
         frame = pl.concat([o.cast({"source_partition": pl.Int32, "source_offset": pl.Int64}) for o in outcomes], how="vertical")
         self._con.register("replay_outcomes", frame.join(genuine, on=SOURCE, how="inner").to_arrow())
-        self._con.execute(statement("write/replay_outcomes"), {"now": batch.now, "changed_seq": batch.changed})
+        run(self._con, "write/replay_outcomes", {"now": batch.now, "changed_seq": batch.changed})
         self._con.unregister("replay_outcomes")
 
     def _genuine_replays(self, replays: pl.DataFrame) -> pl.DataFrame:
@@ -265,9 +286,9 @@ class EventStore:
         for name, frame in relations.items():
             con.register(name, frame.to_arrow())
         if dups.height:
-            con.execute(statement("write/insert_duplicates"), batch.params)
+            run(con, "write/insert_duplicates", batch.params)
         if rejects.height:
-            con.execute(statement("write/insert_rejects"), batch.params | {"changed_seq": batch.changed})
+            run(con, "write/insert_rejects", batch.params | {"changed_seq": batch.changed})
             for reason, n in rejects.group_by("reason").len().iter_rows():
                 _add(batch.counts.rejected, reason, n)
         present = {name.removeprefix("new_") for name, frame in relations.items() if frame.height}
@@ -280,7 +301,7 @@ class EventStore:
         for name in relations:
             con.unregister(name)
         self._write_offsets(next_offsets, batch.now, topic_ids)
-        con.execute(statement("write/end_batch"), {"batch_seq": batch.seq, "changed_seq": batch.changed})
+        run(con, "write/end_batch", {"batch_seq": batch.seq, "changed_seq": batch.changed})
 
     def _write_offsets(self, next_offsets: dict[tuple[str, int], int], now: datetime, topic_ids: Mapping[str, str]) -> None:
         if not next_offsets:
@@ -295,7 +316,7 @@ class EventStore:
             schema={"topic": pl.String, "partition": pl.Int32, "next_offset": pl.Int64, "topic_id": pl.String},
         )
         self._con.register("incoming_offsets", frame.to_arrow())
-        self._con.execute(statement("write/upsert_offsets"), {"now": now})
+        run(self._con, "write/upsert_offsets", {"now": now})
         self._con.unregister("incoming_offsets")
 
     # -- the DLQ bookkeeping ------------------------------------------------------------------
@@ -313,8 +334,8 @@ class EventStore:
         self._con.register("published", rejects.select(*SOURCE, "log_seq").to_arrow())
         try:
             with transaction(self._con):
-                self._con.execute(statement("write/mark_published"), {"from_batch": self._unpublished_from, "changed_seq": change})
-                self._con.execute(statement("write/change_rejects"), {"changed_seq": change})
+                run(self._con, "write/mark_published", {"from_batch": self._unpublished_from, "changed_seq": change})
+                run(self._con, "write/change_rejects", {"changed_seq": change})
         finally:
             self._con.unregister("published")
         self._changed_seq = change

@@ -26,6 +26,7 @@ import duckdb
 
 from streams.errors import ConfigError
 from streams.store.opening import open_store
+from streams.store.sqlfiles import scalar
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,9 @@ def import_export(export: Path, target: Path) -> Migrated:
             con.execute(statement.query)
         for statement in duckdb.extract_statements((export / "load.sql").read_text()):
             con.execute(statement.query)
-        (tables,) = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() or (0,)
+        tables = scalar(con, "SELECT count(*) FROM duckdb_tables()")
         counts = " + ".join(f"(FROM (SELECT count(*) FROM {table}))" for table in ("declarations", "revenue", "seizures"))
-        (events,) = con.execute(f"SELECT {counts}").fetchone() or (0,)
+        events = scalar(con, f"SELECT {counts}")
     finally:
         con.close()
     open_store(target).close()  # the migrations after the export's, the views, and the index beside it

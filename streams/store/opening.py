@@ -85,7 +85,8 @@ def _share_memory(con: duckdb.DuckDBPyConnection, limit: int, index: Index) -> N
 
 
 def _open_index(con: duckdb.DuckDBPyConnection, path: Path) -> Index:
-    store_id, batch_seq, _ = store_state(con)
+    stored = store_state(con)
+    store_id, batch_seq = stored.store_id, stored.batch_seq
     state = StateStore(state_path(path))
     watermark = state.watermark
     if state.store_id != store_id or watermark is None or watermark > batch_seq:

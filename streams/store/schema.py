@@ -8,18 +8,10 @@ from pathlib import Path
 import duckdb
 
 from streams.errors import SchemaTooNewError
+from streams.store.sqlfiles import scalar, sql_dir
 from streams.store.transaction import transaction
 
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-
-
-def sql_dir() -> Path:
-    """The sql/ folder: beside the package in a checkout, inside it in a built wheel."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "_sql", here.parent / "sql"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("sql/ folder not found beside or inside the streams package")
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -37,7 +29,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    done = set(con.execute("SELECT version FROM schema_migrations").pl()["version"].to_list())
     known = max(version for version, _ in migrations())
     if done and max(done) > known:  # written by a newer release: migrating it "back" would corrupt it
         raise SchemaTooNewError(max(done), known)
@@ -55,7 +47,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The newest migration applied to the database (0 for one without any)."""
     try:
-        (version,), *_ = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+        version = scalar(con, "SELECT coalesce(max(version), 0) FROM schema_migrations")
     except duckdb.CatalogException:
         return 0
     return int(version)

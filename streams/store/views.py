@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from streams.store.schema import sql_dir
+from streams.store.sqlfiles import sql_dir
 
 
 def view_files() -> list[Path]:

@@ -25,6 +25,7 @@ from streams.report.text import DRUG_UNITS, SEIZURE_CATEGORIES
 from streams.store import open_store, write_reference
 from tests.support.factories import raw_batch
 from tests.support.services import ROOT, cli
+from tests.support.sqlcover import covers
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2021, 7, 2, tzinfo=UTC)
@@ -72,6 +73,20 @@ def _briefing(db: Path, day: date, lang: str = "vi") -> tuple[dict[str, Any], st
     return json.loads(data.group(1).replace("<\\/", "</")), html
 
 
+@covers(
+    "report/daily",
+    "report/declarations",
+    "report/drugs",
+    "report/enforcement",
+    "report/league",
+    "report/national",
+    "report/period",
+    "report/plan_share",
+    "report/rejects",
+    "report/release",
+    "report/tax_types",
+    "report/year_on_year",
+)
 def test_every_figure_equals_the_curated_views(db: Path) -> None:
     """Headline, year on year, league, tax types, refunds and declarations at the end of June 2021, against the views."""
     data, html = _briefing(db, date(2021, 6, 30))

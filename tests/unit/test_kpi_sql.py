@@ -16,6 +16,7 @@ from streams.kpi.plan import default_curve
 from streams.kpi.targets import load_targets
 from streams.store import EventStore, open_store, write_reference
 from tests.support.factories import raw_batch, revenue
+from tests.support.sqlcover import covers
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2022, 6, 1, tzinfo=UTC)
@@ -45,6 +46,7 @@ def _rows(store: EventStore, sql: str, *params: object) -> list[tuple]:  # type:
         return con.execute(sql, list(params)).fetchall()
 
 
+@covers("views/01_plan_share")
 def test_plan_share_is_linear_within_the_local_month(tmp_path: Path) -> None:
     """plan_share = C(m-1) + (Cm - C(m-1)) x elapsed fraction of the local month, local midnight to midnight."""
     store = _store(tmp_path)
@@ -57,6 +59,7 @@ def test_plan_share_is_linear_within_the_local_month(tmp_path: Path) -> None:
     assert share(datetime(2021, 12, 31, 16, 59, 59, tzinfo=UTC)) == pytest.approx(1 - (1 - C[10]) / (31 * 86400), rel=1e-15)
 
 
+@covers("views/03_revenue_ytd")
 def test_ytd_is_whole_days_from_the_aggregates_and_the_as_of_day_from_rows(tmp_path: Path) -> None:
     """ytd counts the local year up to as_of: last year's last second and as_of's later seconds stay out, refunds subtract."""
     store = _store(tmp_path)
@@ -83,6 +86,7 @@ def test_ytd_is_whole_days_from_the_aggregates_and_the_as_of_day_from_rows(tmp_p
     assert _rows(store, "SELECT ytd_vnd FROM revenue_ytd(?::TIMESTAMPTZ) WHERE department_code = '03'", as_of) == [(100834,)]
 
 
+@covers("views/revenue_progress", "views/national_progress")
 def test_pace_plan_and_projection_follow_the_contract(tmp_path: Path) -> None:
     """plan_to_date = target x share; pace = ytd / plan; projection = ytd / share; national uses the sum of departments."""
     store = _store(tmp_path)

@@ -16,11 +16,10 @@ from streams.config import lake_for
 from streams.errors import ConfigError, QueryRefused
 from streams.kpi.targets import load_targets
 from streams.lake import LakeWriter, attach
-from streams.lake import publication as lake_module
-from streams.lake import upkeep as upkeep_module
 from streams.read import open_sandbox, run_query
-from streams.store import sql_dir, write_reference
+from streams.store import sql_dir, sqlfiles, write_reference
 from tests.support.factories import declaration, revenue, seizure
+from tests.support.sqlcover import covers
 from tests.support.stores import Feed
 
 NOW = datetime(2021, 7, 1, 3, tzinfo=UTC)
@@ -53,6 +52,16 @@ def _lake_totals(feed: Feed, **at: object) -> tuple:  # type: ignore[type-arg]
         con.close()
 
 
+@covers(
+    "lake/create_publications",
+    "lake/table_columns",
+    "lake/store_watermark",
+    "lake/watermark",
+    "lake/append_events",
+    "lake/append_unsequenced",
+    "lake/copy_table",
+    "lake/record_publication",
+)
 def test_publications_append_what_is_new_exactly_once(feed: Feed) -> None:
     writer = LakeWriter(feed.store, lake_for(feed.path))
     feed.write(revenue=_revenue(50, 0), declaration=[declaration(event_id="d1")], seizure=[seizure(event_id="s1")])
@@ -78,14 +87,14 @@ def test_a_failed_lake_commit_loses_and_doubles_nothing(feed: Feed, monkeypatch:
     feed.write(revenue=_revenue(20, 0))
     writer.publish(NOW, reference=True)
     feed.write(revenue=_revenue(20, 20, day=3))
-    real = lake_module.statement
+    real = sqlfiles.statement
 
     def failing(name: str, **fill: str) -> str:
         if name == "lake/record_publication":  # every row of the batch is appended by now
             raise OSError("disk full")
         return real(name, **fill)
 
-    monkeypatch.setattr(lake_module, "statement", failing)
+    monkeypatch.setattr(sqlfiles, "statement", failing)
     with pytest.raises(OSError):
         writer.publish(NOW, reference=False)
     monkeypatch.undo()
@@ -97,6 +106,7 @@ def test_a_failed_lake_commit_loses_and_doubles_nothing(feed: Feed, monkeypatch:
     assert _lake_totals(feed) == feed.rows(TOTALS)[0]
 
 
+@covers("lake/stale_rejects", "lake/delete_changed_rejects", "lake/append_rejects")
 def test_changed_rejects_and_reference_tables_are_written_again(feed: Feed) -> None:
     writer = LakeWriter(feed.store, lake_for(feed.path))
     feed.write(revenue=[b"{bad", b"[]", *_revenue(3, 0)])
@@ -124,14 +134,13 @@ def test_changed_rejects_and_reference_tables_are_written_again(feed: Feed) -> N
 def test_every_publication_statement_runs(feed: Feed, monkeypatch: pytest.MonkeyPatch) -> None:
     """The statements of sql/lake/ are each run by publications (first, incremental, changes) and upkeep."""
     used: set[str] = set()
-    real = lake_module.statement
+    real = sqlfiles.statement
 
     def recording(name: str, **fill: str) -> str:
         used.add(name)
         return real(name, **fill)
 
-    monkeypatch.setattr(lake_module, "statement", recording)
-    monkeypatch.setattr(upkeep_module, "statement", recording)
+    monkeypatch.setattr(sqlfiles, "statement", recording)
     writer = LakeWriter(feed.store, lake_for(feed.path))
     feed.write(revenue=[b"{", *_revenue(2, 0)])
     writer.publish(NOW, reference=True)
@@ -145,6 +154,7 @@ def test_every_publication_statement_runs(feed: Feed, monkeypatch: pytest.Monkey
     assert files - used == set()
 
 
+@covers("lake/delete_revenue_days", "lake/append_revenue_days")
 def test_the_revenue_aggregate_of_touched_days_is_rewritten(feed: Feed) -> None:
     writer = LakeWriter(feed.store, lake_for(feed.path))
     feed.write(revenue=_revenue(10, 0, day=1) + _revenue(10, 10, day=2))
@@ -219,6 +229,7 @@ def test_default_lake_and_postgres_settings(tmp_path: Path) -> None:
     )
 
 
+@covers("lake/expired_versions")
 def test_upkeep_keeps_the_retained_snapshots_readable_and_bounds_the_files(feed: Feed) -> None:
     """Publications every 15 minutes for 3 hours, then upkeep two days later: the last snapshot of each
     hour (within the week) stays readable with its exact totals; the small files are merged and the rest deleted."""
@@ -351,6 +362,7 @@ def test_every_view_and_ready_query_runs_on_the_lake(feed: Feed) -> None:
         con.close()
 
 
+@covers("lake/read/event_clock")
 def test_a_briefing_reads_one_lake_version_and_says_which(feed: Feed, monkeypatch: pytest.MonkeyPatch) -> None:
     """The consumer publishes between the briefing's first query (the headline) and the next ones (the
     league and the rest): every figure still comes from the version the briefing opened, and the page
@@ -419,6 +431,7 @@ def test_upkeep_deletes_merged_files_only_after_their_grace_on_the_wall_clock(fe
     assert _lake_totals(feed)[:2] == (12_000, sum(1_000_000 + i for i in range(12_000)))
 
 
+@covers("lake/mirrored_store")
 def test_a_lake_refuses_another_store_and_a_store_restored_from_an_older_copy(feed: Feed, tmp_path: Path) -> None:
     """The lake records which store it mirrors. A store recreated at the same path (a new store id) or
     restored from an older copy (it holds fewer batches than the lake) is refused with a clear error and

@@ -13,6 +13,7 @@ from streams.query import queries_dir, ready_queries
 from streams.read import QueryResult, Source, open_sandbox, run_query
 from streams.store import open_store, write_reference
 from tests.support.factories import declaration, revenue
+from tests.support.sqlcover import covers
 from tests.support.stores import load
 
 ICT = timezone(timedelta(hours=7))
@@ -87,6 +88,7 @@ def test_every_ready_query_has_a_test() -> None:
     assert ready_queries() == ["behind_pace", "red_channel_share_month", "shortfall_by_tax_type", "slowest_offices"]
 
 
+@covers("queries/behind_pace")
 def test_behind_pace(db: Path) -> None:
     """Departments under plan at the estimate level, biggest shortfall first, with the exact shortfall."""
     rows = run(db, "behind_pace")
@@ -100,6 +102,7 @@ def test_behind_pace(db: Path) -> None:
     assert dept03[6] == pytest.approx(dept03[3] / dept03[4])
 
 
+@covers("queries/shortfall_by_tax_type")
 def test_shortfall_by_tax_type(db: Path) -> None:
     """Each tax type's gap against the plan split by the national mix (78% VAT, 22% import duty here)."""
     rows = [r for r in run(db, "shortfall_by_tax_type") if r[0] == "03"]
@@ -137,12 +140,14 @@ def test_shortfall_shares_lie_between_0_and_1_with_large_refunds(tmp_path: Path)
         assert sum(r[5] for r in mine) == pytest.approx(progress[3] - progress[4])  # ytd - plan: the shortfall, negative
 
 
+@covers("queries/red_channel_share_month")
 def test_red_channel_share_month(db: Path) -> None:
     """March (to as_of) against February: red share from 1/4 to 2/3."""
     rows = run(db, "red_channel_share_month")
     assert rows == [("03", 3, pytest.approx(2 / 3), 4, 0.25, pytest.approx(2 / 3 - 0.25))]
 
 
+@covers("queries/slowest_offices")
 def test_slowest_offices(db: Path) -> None:
     """Release time P90 and median per office over the last 30 days."""
     assert run(db, "slowest_offices") == [("03CC", "03", 2, pytest.approx(13.0), pytest.approx(21.8))]

@@ -12,6 +12,7 @@ from streams.decode import decode_batch
 from streams.kpi.targets import load_targets
 from streams.store import open_store, write_reference
 from tests.support.factories import declaration, raw_batch, revenue, seizure
+from tests.support.sqlcover import covers
 from tests.support.stores import load
 
 ICT = timezone(timedelta(hours=7))
@@ -121,6 +122,7 @@ def q(store, sql: str) -> list[tuple]:  # type: ignore[no-untyped-def]
         return con.execute(sql).fetchall()
 
 
+@covers("views/revenue_monthly", "views/revenue_daily", "views/00_local_time")
 def test_revenue_monthly_and_daily_use_vietnam_time(store) -> None:  # type: ignore[no-untyped-def]
     """A receipt at 00:30 on 1 February in Vietnam (31 January UTC) counts in February."""
     assert q(store, "SELECT year, month, department_code, gross_vnd, refunded_vnd, net_vnd FROM revenue_monthly WHERE year = 2021") == [
@@ -135,6 +137,7 @@ def test_revenue_monthly_and_daily_use_vietnam_time(store) -> None:  # type: ign
     ]
 
 
+@covers("views/revenue_by_tax_type", "views/refunds", "views/top_enterprises")
 def test_tax_types_refunds_and_top_enterprises(store) -> None:  # type: ignore[no-untyped-def]
     """Revenue splits by tax type, refunds count separately, enterprises rank by net revenue."""
     assert q(store, "SELECT tax_type, sum(net_vnd) FROM revenue_by_tax_type WHERE year = 2021 GROUP BY 1 ORDER BY 1") == [
@@ -149,6 +152,7 @@ def test_tax_types_refunds_and_top_enterprises(store) -> None:  # type: ignore[n
     ]
 
 
+@covers("views/revenue_year_on_year")
 def test_year_on_year(store) -> None:  # type: ignore[no-untyped-def]
     """Net revenue to as_of against the same period of the year before."""
     rows = q(
@@ -159,6 +163,13 @@ def test_year_on_year(store) -> None:  # type: ignore[no-untyped-def]
     assert rows == [("03", 1500, 0, None), ("15", 400, 300, pytest.approx(400 / 300 - 1))]
 
 
+@covers(
+    "views/declarations_by_channel",
+    "views/green_channel_share",
+    "views/release_time_by_channel",
+    "views/release_time_by_office",
+    "views/release_times",
+)
 def test_declaration_views(store) -> None:  # type: ignore[no-untyped-def]
     """Counts by channel, green share, and release time median and P90 by channel and office."""
     assert q(store, "SELECT channel, sum(declarations) FROM declarations_by_channel GROUP BY 1 ORDER BY 1") == [
@@ -174,6 +185,7 @@ def test_declaration_views(store) -> None:  # type: ignore[no-untyped-def]
     assert q(store, "SELECT office_code, cleared, median_hours FROM release_time_by_office") == [("03CC", 2, 12.5), ("03CE", 1, 3.0)]
 
 
+@covers("views/seizures_by_period", "views/drug_quantities")
 def test_seizure_views_use_16th_to_15th_periods(store) -> None:  # type: ignore[no-untyped-def]
     """Periods end on the 15th (local time); drug quantities stay per unit."""
     assert q(
@@ -190,6 +202,7 @@ def test_seizure_views_use_16th_to_15th_periods(store) -> None:  # type: ignore[
     ]
 
 
+@covers("views/rejects_by_reason")
 def test_rejects_by_reason(tmp_path: Path) -> None:
     """Rejects are counted per local day, topic and reason."""
     s = open_store(tmp_path / "r.duckdb")

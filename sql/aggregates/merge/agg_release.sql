@@ -1,3 +1,7 @@
+-- name: aggregates/merge/agg_release
+-- params: none
+-- columns: none
+--
 -- release_deltas: +1 for each release that now counts, -1 for one that no longer does (an earlier
 -- registered or cleared event arrived late), with its department, channel and microseconds.
 INSERT INTO agg_release BY NAME (

@@ -1,2 +1,6 @@
+-- name: aggregates/merge/agg_revenue_total
+-- params: none
+-- columns: none
+--
 INSERT INTO agg_revenue_total BY NAME ({{contribution}})
 ON CONFLICT DO UPDATE SET receipts = receipts + excluded.receipts, amount_vnd = amount_vnd + excluded.amount_vnd
