@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import io
 from datetime import date
-from typing import Any
 
 import matplotlib
 
@@ -16,6 +15,8 @@ matplotlib.use("Agg")  # no display: files only
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+
+from streams.report.figures import BurnUp, LeagueEntry
 
 BN = 1e9
 COLOURS = {"this": "#0b5394", "last": "#999999", "estimate": "#e69138", "striving": "#6aa84f", "assigned": "#a64d79"}
@@ -33,15 +34,15 @@ def _day_of_year(iso: str) -> float:
     return float((d - date(d.year, 1, 1)).days)
 
 
-def burn_up(burn: dict[str, Any], labels: dict[str, str]) -> str:
+def burn_up(burn: BurnUp, labels: dict[str, str]) -> str:
     """Cumulative net revenue against the seasonal plan of each target level (and last year's line), by day of the year."""
     figure, ax = plt.subplots(figsize=(9, 4.2))
-    for key, points, style in (("this", burn["this_year"], "-"), ("last", burn["last_year"], "--")):
+    for key, points, style in (("this", burn.this_year, "-"), ("last", burn.last_year, "--")):
         if points:
             xs, ys = [_day_of_year(d) for d, _ in points], [v / BN for _, v in points]
             ax.plot(xs, ys, style, color=COLOURS[key], label=labels[key], linewidth=2)
-    for level, points in burn["plan"].items():
-        pts = [(_day_of_year(d), v / BN) for d, v in points if v is not None]
+    for level, plan in burn.plan.items():
+        pts = [(_day_of_year(d), v / BN) for d, v in plan if v is not None]
         label = labels["plan"].format(level=labels.get(level, level))
         ax.plot([x for x, _ in pts], [y for _, y in pts], ":", color=COLOURS.get(level, "#444444"), label=label)
     ax.set_ylabel(labels["axis"])
@@ -52,13 +53,14 @@ def burn_up(burn: dict[str, Any], labels: dict[str, str]) -> str:
     return _png(figure)
 
 
-def league(rows: list[dict[str, Any]], name_key: str, labels: dict[str, str]) -> str:
+def league(rows: list[LeagueEntry], name_key: str, labels: dict[str, str]) -> str:
     """Each department's % of its plan to date, lowest first; 100% marked."""
-    ranked = sorted((r for r in rows if r["pace_ratio"] is not None), key=lambda r: float(r["pace_ratio"]))
+    paced = sorted(((r.pace_ratio, r) for r in rows if r.pace_ratio is not None), key=lambda pair: pair[0])
+    ranked = [r for _, r in paced]
     figure, ax = plt.subplots(figsize=(9, max(3.0, 0.22 * len(ranked) + 0.8)))
-    values = [float(r["pace_ratio"]) * 100 for r in ranked]
+    values = [float(pace) * 100 for pace, _ in paced]
     colours = ["#cc0000" if v < 95 else ("#e69138" if v < 100 else "#6aa84f") for v in values]
-    ax.barh([str(r[name_key]) for r in ranked], values, color=colours)
+    ax.barh([str(getattr(r, name_key)) for r in ranked], values, color=colours)
     ax.axvline(100, color="#333333", linewidth=1)
     ax.set_xlabel(labels["pace_axis"])
     ax.tick_params(axis="y", labelsize=7)

@@ -76,23 +76,23 @@ def _share(part: float | None, whole: float | None) -> float | None:
 
 
 def _headline(b: Briefing, w: dict[str, str], s: Style) -> Html:
-    ytd = b.national[0]["ytd_vnd"] if b.national else 0
+    ytd = b.national[0].ytd_vnd if b.national else 0
     levels = join(
         [
             tag(
                 "div",
-                w["of_level"].format(pct=s.pct(_share(r["ytd_vnd"], r["target_vnd"])), level=_word(w, r["level"])),
-                "" if r["target_status"] == "official" else " *",
+                w["of_level"].format(pct=s.pct(_share(r.ytd_vnd, r.target_vnd)), level=_word(w, r.level)),
+                "" if r.target_status == "official" else " *",
             )
             for r in b.national
-            if r["level"] is not None
+            if r.level is not None
         ]
     )
-    projected = next((r["projected_year_end_vnd"] for r in b.national), None)
+    projected = next((r.projected_year_end_vnd for r in b.national), None)
     yoy = b.year_on_year
     change = (
-        f"{'+' if yoy['this_year_vnd'] >= yoy['last_year_vnd'] else ''}{s.pct(yoy['this_year_vnd'] / yoy['last_year_vnd'] - 1)}"
-        if yoy.get("last_year_vnd")
+        f"{'+' if yoy.this_year_vnd >= yoy.last_year_vnd else ''}{s.pct(yoy.this_year_vnd / yoy.last_year_vnd - 1)}"
+        if yoy.last_year_vnd
         else w["yoy_none"]
     )
 
@@ -114,23 +114,23 @@ def _headline(b: Briefing, w: dict[str, str], s: Style) -> Html:
 
 def _league(b: Briefing, w: dict[str, str], s: Style, name: str) -> Html:
     rows: list[list[object]] = []
-    for r in sorted(b.league, key=lambda r: (r["pace_ratio"] is None, r["pace_ratio"] or 0)):
-        if r["receipts"] == 0:
+    for r in sorted(b.league, key=lambda r: (r.pace_ratio is None, r.pace_ratio or 0)):
+        if r.receipts == 0:
             status: object = tag("span", w["no_events"], class_="behind")
-        elif r["pace_ratio"] is None:
+        elif r.pace_ratio is None:
             status = "\u2013"
         else:
-            status = tag("span", w["on_pace"], class_="on") if r["on_pace"] else tag("span", w["behind"], class_="behind")
-        mark = "" if r["target_status"] in ("official", None) else " *"
-        if r["level"] not in ("estimate", None):  # no estimate that year: the level the target comes from
-            mark += f" ({w['level_' + r['level']]})"
+            status = tag("span", w["on_pace"], class_="on") if r.on_pace else tag("span", w["behind"], class_="behind")
+        mark = "" if r.target_status in ("official", None) else " *"
+        if r.level not in ("estimate", None):  # no estimate that year: the level the target comes from
+            mark += f" ({w['level_' + r.level]})"
         rows.append(
             [
-                f"{r['department_code']} {r[name]}",
-                s.bn(r["ytd_vnd"]),
-                s.bn(r["target_vnd"]) + mark,
-                s.pct(r["pace_ratio"]),
-                s.pct(r["projected_target_ratio"]),
+                f"{r.department_code} {getattr(r, name)}",
+                s.bn(r.ytd_vnd),
+                s.bn(r.target_vnd) + mark,
+                s.pct(r.pace_ratio),
+                s.pct(r.projected_target_ratio),
                 status,
             ]
         )
@@ -157,26 +157,25 @@ def _league(b: Briefing, w: dict[str, str], s: Style, name: str) -> Html:
 
 
 def _shortfalls(b: Briefing, w: dict[str, str], s: Style) -> Html:
-    names = {r["department_code"]: r["name_vi"] for r in b.league}
+    names = {r.department_code: r.name_vi for r in b.league}
     taxes = TAX_TYPES[s.lang]
     rows: list[list[object]] = [
-        [f"{r['department_code']} {names.get(r['department_code'], '')}", _word(taxes, r["tax_type"]), s.bn(r["gap_vnd"])]
-        for r in b.shortfalls
+        [f"{r.department_code} {names.get(r.department_code, '')}", _word(taxes, r.tax_type), s.bn(r.gap_vnd)] for r in b.shortfalls
     ]
     head = [(w["col_dept"], False), (w["col_tax"], False), (w["col_gap"] + f" ({w['money']})", True)]
     return tag("section", tag("h2", w["shortfalls"]), _table(head, rows, w["none"]))
 
 
 def _refunds(b: Briefing, w: dict[str, str], s: Style) -> Html:
-    gross = sum(r["gross_vnd"] for r in b.tax_types)
-    refunded = sum(r["refunded_vnd"] for r in b.tax_types)
+    gross = sum(r.gross_vnd for r in b.tax_types)
+    refunded = sum(r.refunded_vnd for r in b.tax_types)
     total = w["refund_total"].format(amount=s.money(refunded), pct=s.pct(refunded / gross if gross else None))
     rows: list[list[object]] = [
         [
-            _word(TAX_TYPES[s.lang], r["tax_type"]),
-            s.bn(r["gross_vnd"]),
-            s.bn(r["refunded_vnd"]),
-            s.pct(r["refunded_vnd"] / r["gross_vnd"] if r["gross_vnd"] else None),
+            _word(TAX_TYPES[s.lang], r.tax_type),
+            s.bn(r.gross_vnd),
+            s.bn(r.refunded_vnd),
+            s.pct(r.refunded_vnd / r.gross_vnd if r.gross_vnd else None),
         ]
         for r in b.tax_types
     ]
@@ -185,18 +184,18 @@ def _refunds(b: Briefing, w: dict[str, str], s: Style) -> Html:
 
 
 def _declarations(b: Briefing, w: dict[str, str], s: Style) -> Html:
-    rows: list[list[object]] = [[_word(w, r["flow"]), _word(w, r["channel"]), s.number(r["declarations"])] for r in b.declarations]
+    rows: list[list[object]] = [[_word(w, r.flow), _word(w, r.channel), s.number(r.declarations)] for r in b.declarations]
     head = [(w["col_flow"], False), (w["col_channel"], False), (w["col_count"], True)]
-    total = sum(r["declarations"] for r in b.declarations)
+    total = sum(r.declarations for r in b.declarations)
     chart = Html("")
     if total:
         mix: dict[str, float] = {}
         for r in b.declarations:
-            key = _word(w, r["channel"])
-            mix[key] = mix.get(key, 0.0) + r["declarations"] / total
+            key = _word(w, r.channel)
+            mix[key] = mix.get(key, 0.0) + r.declarations / total
         chart = tag("img", alt=w["mix"], src=charts.shares(mix, w["mix"]))
     release: list[list[object]] = [
-        [_word(w, r["channel"]), s.number(r["cleared"]), s.number(r["median_hours"], 1), s.number(r["p90_hours"], 1)] for r in b.release
+        [_word(w, r.channel), s.number(r.cleared), s.number(r.median_hours, 1), s.number(r.p90_hours, 1)] for r in b.release
     ]
     release_head = [(w["col_channel"], False), (w["col_cleared"], True), (w["col_median"], True), (w["col_p90"], True)]
     return tag(
@@ -210,21 +209,19 @@ def _declarations(b: Briefing, w: dict[str, str], s: Style) -> Html:
 
 
 def _enforcement(b: Briefing, w: dict[str, str], s: Style, lang: str) -> Html:
-    title = w["enforcement"].format(first=_day(b.period["first_day"], lang), last=_day(b.period["last_day"], lang))
+    title = w["enforcement"].format(first=_day(b.period.first_day, lang), last=_day(b.period.last_day, lang))
     rows: list[list[object]] = [
-        [_word(SEIZURE_CATEGORIES[lang], r["category"]), s.number(r["cases"]), s.bn(r["goods_value_vnd"]), s.number(r["prosecuted"])]
+        [_word(SEIZURE_CATEGORIES[lang], r.category), s.number(r.cases), s.bn(r.goods_value_vnd), s.number(r.prosecuted)]
         for r in b.enforcement
     ]
     head = [(w["col_category"], False), (w["col_cases"], True), (w["col_value"] + f" ({w['money']})", True), (w["col_prosecuted"], True)]
-    drugs: list[list[object]] = [
-        [_word(DRUG_UNITS[lang], r["drug_unit"]), s.number(r["cases"]), s.number(r["quantity"], 2)] for r in b.drugs
-    ]
+    drugs: list[list[object]] = [[_word(DRUG_UNITS[lang], r.drug_unit), s.number(r.cases), s.number(r.quantity, 2)] for r in b.drugs]
     drug_head = [(w["col_unit"], False), (w["col_cases"], True), (w["col_quantity"], True)]
     return tag("section", tag("h2", title), _table(head, rows, w["none"]), tag("h2", w["drugs"]), _table(drug_head, drugs, w["none"]))
 
 
 def _quality(b: Briefing, w: dict[str, str], s: Style) -> Html:
-    rows: list[list[object]] = [[str(r["reason"]), s.number(r["rejects"])] for r in b.rejects]
+    rows: list[list[object]] = [[str(r.reason), s.number(r.rejects)] for r in b.rejects]
     head = [(w["col_reason"], False), (w["col_rejects"], True)]
     latest = tag("p", w["latest_event"].format(t=b.latest_event), class_="note") if b.latest_event else Html("")
     return tag(

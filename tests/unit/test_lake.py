@@ -392,8 +392,8 @@ def test_a_briefing_reads_one_lake_version_and_says_which(feed: Feed, monkeypatc
         con.close()
     assert calls[0] == "national" and "league" in calls
     first_five = sum(1_000_000 + i for i in range(5))
-    assert [r["ytd_vnd"] for r in b.national] == [first_five] * len(b.national)
-    assert sum(r["ytd_vnd"] for r in b.league) == first_five  # not the 12 events of the newer version
+    assert [r.ytd_vnd for r in b.national] == [first_five] * len(b.national)
+    assert sum(r.ytd_vnd for r in b.league) == first_five  # not the 12 events of the newer version
     assert f"at version {source.version}," in b.freshness
     assert _lake_totals(feed)[0] == 12  # the newer version is there for the next reader
 

@@ -20,6 +20,7 @@ from streams.lake import EVENT_TABLES, attach
 from streams.lake.publication import ensure_lake_tables
 from streams.observe.kpi_collector import FAMILIES, READS
 from streams.read.verify import AMOUNTS
+from streams.report.figures import READS as REPORT_READS
 from streams.store import aggregates, open_store, sql_dir, sql_file, statement, write_reference
 from streams.store.sqlfiles import parse
 
@@ -145,6 +146,14 @@ def test_the_collectors_row_types_and_families_read_declared_columns() -> None:
         if family.source is not None:
             declared = sql_file(f"metrics/{family.source}").column_names
             assert {*family.labels.values(), family.value} <= set(declared), family.name
+
+
+def test_the_briefings_row_types_read_declared_columns() -> None:
+    """Each figure of the briefing is read into a row type whose fields are its file's columns."""
+    for name, row in REPORT_READS.items():
+        assert tuple(f.name for f in dataclasses.fields(row)) == sql_file(name).column_names, name
+    report_files = {n for n in NAMES if n.startswith("report/")}
+    assert report_files - set(REPORT_READS) == set()  # every file of sql/report/ has its row type
 
 
 def test_the_sql_folder_holds_nothing_undeclared() -> None:
