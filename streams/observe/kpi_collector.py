@@ -146,10 +146,9 @@ FAMILIES = (
 _KINDS: dict[str, Callable[..., Metric]] = {GAUGE: GaugeMetricFamily, COUNTER: CounterMetricFamily, HISTOGRAM: HistogramMetricFamily}
 
 
-# Row types of the files the collector's own code reads (fields: the files' declared columns).
+# Row types of the files the collector's own code reads (fields: the files' declared columns, read by name).
 @dataclass(frozen=True)
-class Progress:
-    department_code: str
+class NationalProgress:
     level: str | None  # None: no target for the year
     ytd_vnd: int
     target_vnd: int | None
@@ -159,13 +158,8 @@ class Progress:
 
 
 @dataclass(frozen=True)
-class NationalProgress:
-    level: str | None
-    ytd_vnd: int
-    target_vnd: int | None
-    plan_to_date_vnd: float | None
-    pace_ratio: float | None
-    projected_year_end_vnd: float | None
+class Progress(NationalProgress):
+    department_code: str
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ The files of sql/views/ declare instead what they `define` (a view, a macro), an
 first. tests/unit/test_sql_files.py checks every header against DuckDB's DESCRIBE of the statement.
 
 Python reads results through rows() and one() into frozen row types whose fields are the declared
-columns, by name: a SELECT list reordered or renamed fails at once, never moves values between
-fields. Placeholders `{{name}}` stand for relations (an event table or a batch's frame) and for whole
+columns, by name: a column renamed, added or dropped fails at once, and a SELECT list reordered
+moves no value between fields. Placeholders `{{name}}` stand for relations (an event table or a batch's frame) and for whole
 statements of other files (`{{contribution}}`): never for data, which travels as `$parameters` or Arrow.
 """
 
@@ -192,11 +192,12 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, row: type[R], params: Params
 def rows(con: duckdb.DuckDBPyConnection, name: str, row: None = None, params: Params = None, **fill: str) -> list[Any]: ...
 def rows(con: duckdb.DuckDBPyConnection, name: str, row: type[R] | None = None, params: Params = None, **fill: str) -> list[R] | list[Any]:
     """The rows of a SELECT of sql/, each a `row` built by column name (None: row_type(name)). The row
-    type's fields must be the file's columns: a file and its reader that disagree fail here, on the first call."""
+    type's fields must be the file's columns (in any order): a file and its reader that disagree fail
+    here, on the first call."""
     make: Any = row or row_type(name)
     result = con.execute(statement(name, **fill), _checked(name, params))
     names = tuple(d[0] for d in result.description or ())
-    if names != _fields(make):
+    if set(names) != set(_fields(make)) or len(names) != len(set(names)):
         raise TypeError(f"sql/{name}.sql returns {', '.join(names)}; {make.__name__} reads {', '.join(_fields(make))}")
     # Fetched to the end: DuckDB keeps an unfinished result open.
     return [make(**dict(zip(names, values, strict=True))) for values in result.fetchall()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,76 +10,14 @@ from prometheus_client import CollectorRegistry
 
 from streams.config import ConsumerSettings, KafkaConnection
 from streams.consume.runner import build_registry
-from streams.contract import EVENT_TYPES
-from streams.decode import decode_batch
 from streams.kpi.plan import default_curve
-from streams.kpi.targets import load_targets
-from streams.store import open_store, write_reference
-from tests.support.factories import declaration, raw_batch, revenue, seizure
-
-ICT = timezone(timedelta(hours=7))
-AS_OF = datetime(2021, 3, 10, 12, 0, tzinfo=ICT)
-EARLIER = "2021-03-05T10:00:00+07:00"
-
-
-def _store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store = open_store(tmp_path / "db.duckdb")
-    write_reference(store, load_targets())  # as the consumer does on start
-    now = AS_OF.astimezone(UTC)
-    batches = {
-        "revenue": [
-            revenue(department_code="03", office_code="03CC", amount_vnd=5_000_000_000_000, occurred_at="2021-02-01T08:00:00+07:00"),
-            revenue(
-                department_code="03", office_code="03CC", kind="refund", amount_vnd=200_000_000_000, occurred_at="2021-03-01T08:00:00+07:00"
-            ),
-            revenue(
-                department_code="15",
-                office_code="15BB",
-                tax_type="import_duty",
-                amount_vnd=300_000_000_000,
-                occurred_at="2021-03-09T08:00:00+07:00",
-            ),
-            # last year (local): counts in the all-time counter, not in ytd
-            revenue(department_code="15", office_code="15BB", amount_vnd=7_000_000, occurred_at="2020-12-31T16:59:59Z"),
-            # after as_of: not in ytd
-            revenue(department_code="03", office_code="03CC", amount_vnd=11, occurred_at="2021-03-10T12:00:01+07:00"),
-        ],
-        "declaration": [
-            declaration(event_id="d-1", channel="red", occurred_at=EARLIER),
-            declaration(event_id="d-2", channel="red", occurred_at=EARLIER),
-            declaration(status="cleared", channel="red", occurred_at=EARLIER),
-            declaration(
-                event_id="d-3", department_code="15", office_code=None, flow="export", type_code="B11", channel="green", occurred_at=EARLIER
-            ),
-            # released 3.5 hours after registration
-            declaration(declaration_no="109999999999", channel="green", occurred_at="2021-03-05T10:00:00+07:00"),
-            declaration(declaration_no="109999999999", status="cleared", channel="green", occurred_at="2021-03-05T13:30:00+07:00"),
-        ],
-        "seizure": [
-            seizure(category="drugs", drug_quantity=1.5, drug_unit="kg", goods_value_vnd=900, prosecuted=True, occurred_at=EARLIER),
-            seizure(goods_value_vnd=100, occurred_at=EARLIER),
-            # the reporting period before the one of as_of (16 January to 15 February)
-            seizure(category="wildlife", goods_value_vnd=5, occurred_at="2021-02-15T23:59:59+07:00"),
-        ],
-    }
-    decoded = []
-    for name, values in batches.items():
-        spec = EVENT_TYPES[name]
-        decoded.append((spec, decode_batch(spec, raw_batch(spec.topic, [*values, b"{oops"]), now)))
-    store.write_batch(decoded, {}, now)
-    return store
-
-
-def _registry(tmp_path: Path, clock: str = "wall") -> tuple[CollectorRegistry, object]:
-    store = _store(tmp_path)
-    settings = ConsumerSettings(kafka=KafkaConnection("127.0.0.1:1"), db_path=tmp_path / "db.duckdb", metrics_port=0, clock=clock)
-    registry, _ = build_registry(store, settings, lambda: AS_OF.astimezone(UTC))
-    return registry, store
+from streams.store import open_store
+from tests.support.kpi import AS_OF, ICT, kpi_registry
 
 
 def test_revenue_metrics_match_the_formulas(tmp_path: Path) -> None:
     """ytd, plan, pace and projection at as_of equal the contract's formulas for Hai Phong and nationally."""
-    registry, _ = _registry(tmp_path)
+    registry, _ = kpi_registry(tmp_path)
     v = registry.get_sample_value
     curve = default_curve().cumulative
     share = curve[1] + (curve[2] - curve[1]) * (9.5 * 86400) / (31 * 86400)
@@ -103,7 +41,7 @@ def test_revenue_metrics_match_the_formulas(tmp_path: Path) -> None:
 
 def test_counters_are_all_time_totals(tmp_path: Path) -> None:
     """Collected, refunded, declarations and seizures count everything stored."""
-    registry, _ = _registry(tmp_path)
+    registry, _ = kpi_registry(tmp_path)
     v = registry.get_sample_value
     assert v("customs_revenue_collected_vnd_total", {"department": "03"}) == 5_000_000_000_011
     assert v("customs_revenue_refunded_vnd_total", {"department": "03"}) == 200_000_000_000
@@ -123,7 +61,7 @@ def test_counters_are_all_time_totals(tmp_path: Path) -> None:
 
 def test_tax_types_release_times_prosecutions_and_reporting_period(tmp_path: Path) -> None:
     """The additions beyond the contract's names: by tax type, the release-time histogram, prosecutions, period cases."""
-    registry, _ = _registry(tmp_path)
+    registry, _ = kpi_registry(tmp_path)
     v = registry.get_sample_value
     assert v("customs_revenue_by_tax_type_vnd_total", {"department": "03", "tax_type": "vat", "kind": "collection"}) == 5_000_000_000_011
     assert v("customs_revenue_by_tax_type_vnd_total", {"department": "03", "tax_type": "vat", "kind": "refund"}) == 200_000_000_000
@@ -148,7 +86,7 @@ def test_tax_types_release_times_prosecutions_and_reporting_period(tmp_path: Pat
 
 def test_event_clock_uses_the_latest_event(tmp_path: Path) -> None:
     """With the event clock, as_of is the latest occurred_at accepted."""
-    registry, _ = _registry(tmp_path, clock="event")
+    registry, _ = kpi_registry(tmp_path, clock="event")
     latest = datetime(2021, 3, 10, 12, 0, 1, tzinfo=ICT).timestamp()
     assert registry.get_sample_value("customs_kpi_as_of_timestamp_seconds", {"clock": "event"}) == latest
     assert registry.get_sample_value("customs_revenue_ytd_vnd", {"department": "03"}) == 5_000_000_000_000 - 200_000_000_000 + 11
@@ -156,8 +94,8 @@ def test_event_clock_uses_the_latest_event(tmp_path: Path) -> None:
 
 def test_values_survive_reopening_the_database(tmp_path: Path) -> None:
     """A new process (a fresh registry on the same file) exposes the same totals."""
-    _, store = _registry(tmp_path)
-    store.close()  # type: ignore[attr-defined]
+    _, store = kpi_registry(tmp_path)
+    store.close()
     again = open_store(tmp_path / "db.duckdb")
     fresh, _ = build_registry(
         again,
@@ -189,7 +127,7 @@ def test_the_demo_table_reads_the_metrics_with_vietnamese_names(tmp_path: Path) 
     from streams.cli.output import progress_table
     from streams.observe.console import parse, progress
 
-    registry, _ = _registry(tmp_path)
+    registry, _ = kpi_registry(tmp_path)
     found = progress(parse(generate_latest(registry).decode()), level="assigned", top=2)
     assert [(r.code, r.name) for r in found.departments] == [("03", "Hải Phòng"), ("15", "Lạng Sơn")]
     assert found.departments[0].ytd == 4_800_000_000_000

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from prometheus_client import generate_latest
 
+from tests.support.kpi import kpi_registry
 from tests.support.monitoring import tool
-from tests.unit.test_collector import _registry
 
 
 def test_promtool_accepts_the_exposition(tmp_path: Path) -> None:
     """Every metric family on /metrics (KPI and pipeline) is well formed and follows the naming rules."""
     promtool = tool("promtool")
-    registry, _ = _registry(tmp_path)
+    registry, _ = kpi_registry(tmp_path)
     text = generate_latest(registry)
     assert b"customs_revenue_pace_ratio" in text and b"customs_kpi_build_info" in text
     result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, check=False)
