@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.results import machine, record  # noqa: E402
 
-from streams.config import ConsumerSettings, KafkaConnection  # noqa: E402
+from streams.config import ConsumerSettings, KafkaConnection, lake_for  # noqa: E402
 from streams.consume.runner import build_pipeline  # noqa: E402
 from streams.contract.events import TOPICS  # noqa: E402
 from streams.kafka import broker  # noqa: E402
@@ -77,7 +77,9 @@ def raw_poll(bootstrap: str, total: int, max_records: int) -> float:
 
 def end_to_end(bootstrap: str, total: int, db: Path, max_records: int) -> float:
     """The consumer's own run loop (prefetch thread + decode + DuckDB write with offsets), timed from its first batch."""
-    settings = ConsumerSettings(kafka=KafkaConnection(bootstrap), db_path=db, metrics_port=0, max_poll_records=max_records)
+    settings = ConsumerSettings(  # publishing to the lake beside the database, as `customs-kpi consume` does by default
+        kafka=KafkaConnection(bootstrap), db_path=db, metrics_port=0, max_poll_records=max_records, lake=lake_for(db)
+    )
     pipeline, registry, close = build_pipeline(settings)
 
     def handled() -> float:  # records in committed batches

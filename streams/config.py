@@ -265,7 +265,9 @@ class ConsumerSettings:
         if self.publish_every_s < 0:
             raise ConfigError("publish_every_s", self.publish_every_s, "seconds between publications to the lake, at least 0 (0 = no lake)")
         if self.lake is not None and self.publish_every_s == 0:
-            raise ConfigError("publish_every_s", 0, "more than 0 seconds between publications to a lake (lake=None for none)")
+            raise ConfigError(
+                "publish_every_s", 0, "more than 0 seconds between publications to a lake (a setting without a lake publishes nothing)"
+            )
         if self.maintain_every_s < 0:
             raise ConfigError("maintain_every_s", self.maintain_every_s, "seconds between upkeeps of the lake, at least 0 (0 = none)")
         object.__setattr__(self, "memory_limit", check_memory_limit(self.memory_limit))

@@ -32,12 +32,30 @@ def _filters(reasons: list[str], since: datetime | None) -> tuple[str, dict[str,
 
 
 @dataclass(frozen=True)
+class ByReason:
+    reason: str
+    topic: str
+    rejects: int
+    first: datetime
+    last: datetime
+    accepted: int  # accepted on replay
+    still_rejected: int
+
+
+@dataclass(frozen=True)
+class ByTime:
+    t: datetime  # the local (Vietnam) day or hour
+    reason: str
+    rejects: int
+
+
+@dataclass(frozen=True)
 class RejectSummary:
     """Rejects grouped by reason (count, first and last, replay outcomes), or by day or hour and reason."""
 
     by: str
     columns: list[str]
-    rows: list[tuple[object, ...]]
+    rows: list[ByReason] | list[ByTime]
     total: int
 
 
@@ -61,7 +79,10 @@ def summary(con: Connection, by: str, reasons: list[str], since: datetime | None
             params,
         ).pl()
         columns = [by + " (Vietnam time)", "reason", "rejects"]
-    return RejectSummary(by, columns, frame.rows(), int(frame["rejects"].sum()))
+    rows: list[ByReason] | list[ByTime] = (
+        [ByReason(**r) for r in frame.iter_rows(named=True)] if by == "reason" else [ByTime(**r) for r in frame.iter_rows(named=True)]
+    )
+    return RejectSummary(by, columns, rows, int(frame["rejects"].sum()))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ FLAGS = {
     "by": "--by",
     "clock": "--clock",
     "db": "--db",
+    "export": "EXPORT",
     "format": "--format",
     "lake": "--lake",
     "lake_data": "--lake-data",
@@ -38,6 +39,7 @@ FLAGS = {
     "partitions": "--partitions",
     "publish_every_s": "--publish-every",
     "targets_file": "--targets",
+    "timeout": "--timeout",
     "to": "--to",
 }
 
@@ -125,3 +127,10 @@ def simulation_plan(
     if not 0 <= spread <= 0.5:
         raise ConfigError("--spread", spread, "a number from 0 (every department exactly on its target) to 0.5, e.g. 0.1")
     return SimulationPlan(first, last, events_per_day, seed, performance, factors, frozenset(never), stop_at, spread)
+
+
+def existing(db: Path) -> Path:
+    """The store a maintenance command works on, which must exist: opening a missing path would create an empty one."""
+    if not db.exists():
+        raise ConfigError("--db", str(db), "an existing store: the consumer's DuckDB file")
+    return db

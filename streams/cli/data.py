@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, parse_time
+from streams.cli.common import DEFAULT_DB, Bootstrap, Db, LakeData, LakeOpt, existing, parse_time
 from streams.config import lake_for
 from streams.errors import ConfigError
 
@@ -163,7 +163,7 @@ def aggregates_rebuild(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: Lak
     them with a rebuild of the lake if there is one (stop the consumer first)."""
     from streams.store import open_store, rebuild
 
-    store = open_store(db)
+    store = open_store(existing(db))
     try:
         with store.reader() as con:
             rebuild(con)
@@ -213,7 +213,7 @@ def offsets_accept_new_log(
     from streams.kafka.topics import partition_log
     from streams.store import open_store
 
-    store = open_store(db)
+    store = open_store(existing(db))
     try:
         held = store.stored_offsets([topic]).get((topic, partition))
         if held is not None:
@@ -244,7 +244,7 @@ def lake_rebuild(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData 
     lake that mirrors another store or an older copy of this one, which the consumer refuses to publish into."""
     from streams.store import open_store
 
-    store = open_store(db)
+    store = open_store(existing(db))
     try:
         _rebuild_lake(store, lake_for(db, lake, lake_data), only_if_present=False)
     finally:

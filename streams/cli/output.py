@@ -24,7 +24,7 @@ from streams.observe.console import Progress, ProgressRow
 from streams.query import check_flat, csv_text, freshness
 from streams.read import Connection, QueryResult, Source
 from streams.read import reading as open_reading
-from streams.rejects import RejectSummary
+from streams.rejects import ByReason, RejectSummary
 
 
 def err() -> Console:
@@ -179,13 +179,12 @@ def _local(t: object) -> str:
 def print_rejects(summary: RejectSummary) -> None:
     table = Table(*summary.columns, title=f"Rejects by {summary.by}")
     for row in summary.rows:
-        if summary.by == "reason":
-            reason, topic, n, first, last, accepted, pending = row
-            table.add_row(str(reason), str(topic), f"{n:,}", _local(first), _local(last), f"{accepted:,}", f"{pending:,}")
+        if isinstance(row, ByReason):
+            cells = [row.reason, row.topic, f"{row.rejects:,}", _local(row.first), _local(row.last), f"{row.accepted:,}"]
+            table.add_row(*cells, f"{row.still_rejected:,}")
         else:
-            t, reason, n = row
-            when = t.strftime("%Y-%m-%d %H:00" if summary.by == "hour" else "%Y-%m-%d") if isinstance(t, datetime) else ""
-            table.add_row(when, str(reason), f"{n:,}")
+            when = row.t.strftime("%Y-%m-%d %H:00" if summary.by == "hour" else "%Y-%m-%d")
+            table.add_row(when, row.reason, f"{row.rejects:,}")
     table.caption = f"{summary.total:,} rejects" + ("" if summary.rows else " (none match)")
     Console(width=max(160, Console().width)).print(table)  # whole reason codes, also when piped
 

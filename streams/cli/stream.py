@@ -45,6 +45,7 @@ def consume(
     from streams.consume.runner import serving
 
     setup_logging(verbose)
+    where = lake_for(db, lake, lake_data)  # a bad --lake fails here, before anything starts, even with no lake to publish
     settings = ConsumerSettings(
         kafka=kafka_connection(bootstrap),
         db_path=db,
@@ -56,7 +57,7 @@ def consume(
         partitions=partitions,
         max_poll_records=max_poll_records,
         batch_wait_ms=batch_wait,
-        lake=None if publish_every == 0 else lake_for(db, lake, lake_data),  # a bad --lake fails here, before anything starts
+        lake=None if publish_every == 0 else where,
         publish_every_s=publish_every,
         maintain_every_s=maintain_every,
         memory_limit=memory_limit,

@@ -31,7 +31,7 @@ import polars as pl
 import pyarrow as pa
 
 from streams.config import Lake
-from streams.errors import QueryRefused
+from streams.errors import ConfigError, QueryRefused
 from streams.kpi.clock import VIETNAM
 from streams.lake import ALIAS, current_version, extension_file
 from streams.lake import attach as attach_lake
@@ -315,6 +315,10 @@ def run_query(
     max_bytes: int | None = MAX_RESULT_BYTES,
 ) -> QueryResult:
     """Run one checked statement; at most max_rows rows and max_bytes (Arrow) are returned, all within timeout_s."""
+    if max_rows < 1:
+        raise ConfigError("max_rows", max_rows, "a whole number of rows, at least 1")
+    if timeout_s <= 0:
+        raise ConfigError("timeout", timeout_s, "seconds, more than 0")
     check_statement(sql)
     deadline = time.monotonic() + timeout_s
     timer = threading.Timer(timeout_s, con.interrupt)

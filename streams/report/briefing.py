@@ -34,7 +34,7 @@ from streams.report.figures import (
     TaxType,
     YearOnYear,
 )
-from streams.store import statement
+from streams.store import check_params, statement
 
 R = TypeVar("R")
 
@@ -83,13 +83,14 @@ def typed(frame: pl.DataFrame, name: str, row: type[R]) -> list[R]:
     """A result's rows as `row`, by column name (the file's declared columns are its fields), each
     value plain: datetimes and dates as ISO text."""
     fields = tuple(f.name for f in dataclasses.fields(row))  # type: ignore[arg-type]  # a dataclass, as READS holds
-    if tuple(frame.columns) != fields:
+    if set(frame.columns) != set(fields):
         raise TypeError(f"sql/{name}.sql returns {', '.join(frame.columns)}; {row.__name__} reads {', '.join(fields)}")
     return [row(**{k: _plain(v) for k, v in values.items()}) for values in frame.iter_rows(named=True)]
 
 
 def _rows(con: Connection, source: Source, name: str, row: type[R], **params: object) -> list[R]:
-    frame = run_query(con, source, statement(f"report/{name}"), max_rows=100_000, timeout_s=300, params=params).frame
+    checked = check_params(f"report/{name}", params)  # exactly the file's declared $parameters
+    frame = run_query(con, source, statement(f"report/{name}"), max_rows=100_000, timeout_s=300, params=checked).frame
     return typed(frame, f"report/{name}", row)
 
 

@@ -11,7 +11,20 @@ from streams.store.migrate import Migrated, import_export
 from streams.store.opening import duckdb_version, in_use, newer_format, newer_format_error, open_store
 from streams.store.reference import write_reference
 from streams.store.schema import apply_schema, migrations, schema_version
-from streams.store.sqlfiles import SqlFile, literal, one, placeholders, relation, rows, run, scalar, sql_dir, sql_file, statement
+from streams.store.sqlfiles import (
+    SqlFile,
+    check_params,
+    literal,
+    one,
+    placeholders,
+    relation,
+    rows,
+    run,
+    scalar,
+    sql_dir,
+    sql_file,
+    statement,
+)
 from streams.store.transaction import transaction
 from streams.store.views import apply_views, view_files, view_sql
 
@@ -36,6 +49,7 @@ __all__ = [
     "apply_schema",
     "apply_views",
     "audit",
+    "check_params",
     "duckdb_version",
     "import_export",
     "in_use",

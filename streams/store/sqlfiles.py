@@ -12,7 +12,7 @@ A file opens with its header, then says in prose what it does:
 (or `none`); `columns` the result's columns with DuckDB's types, one per line, or `none` for a
 statement that changes data, or `like <SELECT>` for one whose columns follow a placeholder's table.
 The files of sql/views/ declare instead what they `define` (a view, a macro), and the columns of the
-first. tests/unit/test_sql_files.py checks every header against DuckDB's DESCRIBE of the statement.
+first. tests/unit/test_sql_headers.py checks every header against DuckDB's DESCRIBE of the statement.
 
 Python reads results through rows() and one() into frozen row types whose fields are the declared
 columns, by name: a column renamed, added or dropped fails at once, and a SELECT list reordered
@@ -106,9 +106,19 @@ def parse(name: str, source: str) -> SqlFile:
     if fields.get("params", "none") != "none":
         for item in _split(fields["params"]):
             param, _, kind = item.partition(" ")
+            if not kind.strip() or param in params:
+                raise ValueError(f"sql/{name}.sql: its params must each be a name and a type, once: {fields['params']!r}")
             params[param] = kind.strip()
     declared = fields["columns"]
     like = declared.removeprefix("like ").strip() if declared.startswith("like ") else None
+    if declared.startswith("like") and not like:
+        raise ValueError(f"sql/{name}.sql: `columns: like` needs the SELECT whose columns it has")
+    if not declared and not columns:
+        raise ValueError(f"sql/{name}.sql: `columns:` lists no column (one per line: `--   name  TYPE`), or say `none`")
+    if declared and declared != "none" and not like:
+        raise ValueError(f"sql/{name}.sql: `columns:` takes `none`, `like <SELECT>`, or its columns on the lines below")
+    if "defines" in fields and not _split(fields["defines"]):
+        raise ValueError(f"sql/{name}.sql: `defines:` names no view or macro")
     text = "\n".join(line for line in lines if not line.lstrip().startswith("--")).strip().rstrip(";")
     return SqlFile(
         name=name,
@@ -161,8 +171,10 @@ def placeholders(name: str) -> set[str]:
     return set(_PLACEHOLDER.findall(sql_text(name)))
 
 
-def _checked(name: str, params: Params) -> dict[str, object]:
+def check_params(name: str, params: Params) -> dict[str, object]:
     """The parameters, exactly those the header declares."""
+    if params is not None and not isinstance(params, Mapping):
+        raise TypeError(f"sql/{name}.sql takes its parameters by name (a mapping), not {type(params).__name__}")
     given = dict(params or {})
     declared = sql_file(name).params
     if set(given) != set(declared):
@@ -180,8 +192,10 @@ def row_type(name: str) -> type[Any]:
     """A frozen row type made from the file's declared columns, for readers that take columns by the
     names of a table (the metric families of streams/observe) rather than by fields of their own."""
     file = sql_file(name)
+    if file.like is not None:
+        raise TypeError(f"sql/{name}.sql has the columns of the table filled in ({file.like}): read it with a row type of that table's")
     if file.columns is None:
-        raise TypeError(f"sql/{name}.sql declares no columns")
+        raise TypeError(f"sql/{name}.sql returns no rows (`columns: none`): run() it")
     title = "".join(part.title() for part in re.split(r"[/_]", name))
     return dataclasses.make_dataclass(title, [(column, object) for column in file.column_names], frozen=True)
 
@@ -195,7 +209,7 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, row: type[R] | None = None, 
     type's fields must be the file's columns (in any order): a file and its reader that disagree fail
     here, on the first call."""
     make: Any = row or row_type(name)
-    result = con.execute(statement(name, **fill), _checked(name, params))
+    result = con.execute(statement(name, **fill), check_params(name, params))
     names = tuple(d[0] for d in result.description or ())
     if set(names) != set(_fields(make)) or len(names) != len(set(names)):
         raise TypeError(f"sql/{name}.sql returns {', '.join(names)}; {make.__name__} reads {', '.join(_fields(make))}")
@@ -225,6 +239,8 @@ def one(con: duckdb.DuckDBPyConnection, name: str, row: type[R], params: Params 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: Params = None, **fill: str) -> int:
     """Run a statement of sql/ that changes data; the number of rows it changed (DuckDB's count)."""
-    result = con.execute(statement(name, **fill), _checked(name, params))
+    if sql_file(name).columns is not None or sql_file(name).like is not None:
+        raise TypeError(f"sql/{name}.sql returns rows: read them with rows() or one()")
+    result = con.execute(statement(name, **fill), check_params(name, params))
     counted = result.fetchall() if result.description else []
     return int(counted[0][0]) if counted and counted[0] and counted[0][0] is not None else 0

@@ -142,3 +142,44 @@ def test_a_database_in_use_is_exit_code_3_for_readers_and_writers_alike(
     assert code == 3 and "Traceback" not in err
     assert err.startswith(f"error: database {db} is open in another process (pid {holder.pid}: ")
     assert "Stop that process first; analysts read the lake the consumer publishes" in err and "snapshot" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "setting", "expected"),
+    [
+        # --lake is checked even when --publish-every 0 turns the lake off (before Kafka is asked)
+        (["consume", "--publish-every", "0", "--lake", "mysql:x", "-b", "127.0.0.1:1"], "--lake", "sqlite:<catalog file> or postgres:"),
+        (["consume", "--lake", "postgres:dbname=x password=hunter2", "-b", "127.0.0.1:1"], "--lake", "no password in the setting"),
+        (["consume", "--publish-every", "-1", "-b", "127.0.0.1:1"], "--publish-every", "at least 0"),
+        (["sql", "SELECT 1", "--max-rows", "0"], "--max-rows", "at least 1"),
+        (["sql", "SELECT 1", "--timeout", "-1"], "--timeout", "more than 0"),
+        (["export", "revenue", "--output", "x.parquet", "--max-rows", "-1"], "--max-rows", "at least 1"),
+        (["rejects", "--by", "week"], "--by", "one of reason"),
+        (["migrate-duckdb2", "no-such-export", "--to", "new.duckdb"], "EXPORT", "folder"),
+    ],
+)
+def test_library_errors_reach_the_user_as_flags(
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    setting: str,
+    expected: str,
+) -> None:
+    """The library names its settings (lake, max_rows, export); the user reads the flag or argument that sets them."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = customs_kpi(capsys, monkeypatch, *args, *([] if args[0] == "migrate-duckdb2" else ["--db", str(db)]))
+    assert code == 2 and "Traceback" not in err, err
+    assert f"setting {setting}=" in err and expected in err, err
+    assert "hunter2" not in err
+
+
+@pytest.mark.parametrize("command", [["lake", "rebuild"], ["aggregates", "rebuild"]])
+def test_a_maintenance_command_on_a_missing_store_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    missing = tmp_path / "missing.duckdb"
+    code, _, err = customs_kpi(capsys, monkeypatch, *command, "--db", str(missing))
+    assert code == 2 and f"setting --db='{missing}'" in err and "an existing store" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -21,7 +22,7 @@ from streams.lake.publication import ensure_lake_tables
 from streams.observe.kpi_collector import FAMILIES, READS
 from streams.read.verify import AMOUNTS
 from streams.report.figures import READS as REPORT_READS
-from streams.store import aggregates, open_store, sql_dir, sql_file, statement, write_reference
+from streams.store import aggregates, open_store, rows, run, sql_dir, sql_file, statement, write_reference
 from streams.store.sqlfiles import parse
 
 FOLDERS = ("write", "aggregates", "metrics", "verify", "lake", "report", "views", "queries")
@@ -160,3 +161,35 @@ def test_the_sql_folder_holds_nothing_undeclared() -> None:
     """Every .sql file outside the migrations is in one of the folders checked here."""
     others = {str(p.relative_to(sql_dir())) for p in Path(sql_dir()).rglob("*.sql")} - {f"{n}.sql" for n in NAMES}
     assert {o for o in others if not o.startswith("schema/")} == set()
+
+
+@pytest.mark.parametrize(
+    ("params", "columns", "words"),
+    [
+        ("x BIGINT, x BIGINT", "none", "each be a name and a type, once"),
+        ("x", "none", "each be a name and a type, once"),
+        ("none", "", "lists no column"),
+        ("none", "like", "needs the SELECT"),
+        ("none", "a BIGINT", "takes `none`, `like <SELECT>`, or its columns on the lines below"),
+    ],
+)
+def test_a_header_that_says_too_little_or_too_much_is_refused(params: str, columns: str, words: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(words)):
+        parse("metrics/x", f"-- name: metrics/x\n-- params: {params}\n-- columns: {columns}\nSELECT 1")
+
+
+def test_reads_and_runs_are_refused_where_the_header_says_otherwise(con: duckdb.DuckDBPyConnection) -> None:
+    """run() is for statements that change data, rows() for results; parameters go by name, exactly."""
+    as_of = {"as_of": datetime(2021, 6, 1, tzinfo=UTC)}
+    with pytest.raises(TypeError, match=re.escape("sql/metrics/progress.sql returns rows: read them with rows() or one()")):
+        run(con, "metrics/progress", as_of)
+    with pytest.raises(TypeError, match="returns no rows"):
+        rows(con, "write/end_batch", None, {"batch_seq": 1, "changed_seq": 1})
+    with pytest.raises(TypeError, match="has the columns of the table filled in"):
+        rows(con, "write/stored_events", None, {"lowest": 0, "highest": 1}, table="revenue")
+    with pytest.raises(TypeError, match=re.escape("takes its parameters by name (a mapping), not list")):
+        rows(con, "metrics/progress", None, [as_of["as_of"]])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=re.escape("takes $as_of; given ['asof']")):
+        rows(con, "metrics/progress", None, {"asof": as_of["as_of"]})
+    found = rows(con, "metrics/progress", None, as_of)
+    assert len(found) >= 35 and {r.department_code for r in found} >= {"02", "03"}  # every department, by name
