@@ -5,11 +5,13 @@ from their wheels (extensions.py). Other packages import this face, not the modu
 from streams.lake.extensions import extension_file, load_extensions
 from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
 from streams.lake.publication import (
+    LakeOffset,
     LakeWriter,
     Mirror,
     Publication,
     check_mirrors,
     current_version,
+    lake_offsets,
     mirror,
     publish,
     read_watermark,
@@ -23,6 +25,7 @@ __all__ = [
     "FILE_GRACE",
     "LAKE_TABLES",
     "REFERENCE_TABLES",
+    "LakeOffset",
     "LakeWriter",
     "Mirror",
     "Publication",
@@ -31,6 +34,7 @@ __all__ = [
     "check_mirrors",
     "current_version",
     "extension_file",
+    "lake_offsets",
     "load_extensions",
     "maintain",
     "maintain_lake",

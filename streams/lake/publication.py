@@ -144,6 +144,22 @@ def check_mirrors(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         )
 
 
+@dataclass(frozen=True)
+class LakeOffset:
+    """Where the lake's rows of one Kafka partition end: its next offset, as of the store's batch `batch_seq`."""
+
+    topic: str
+    partition: int
+    next_offset: int
+    topic_id: str | None
+    batch_seq: int
+
+
+def lake_offsets(con: duckdb.DuckDBPyConnection) -> list[LakeOffset]:
+    """The attached lake's Kafka offsets, written with its newest publication (none before the first)."""
+    return rows(con, "lake/read/offsets", LakeOffset)
+
+
 def read_watermark(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
     """The store's last batch and last reject change the lake holds; None before its first publication."""
     found = one(con, "lake/watermark", _Watermark)

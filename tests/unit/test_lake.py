@@ -15,7 +15,7 @@ import pytest
 from streams.config import lake_for
 from streams.errors import ConfigError, QueryRefused
 from streams.kpi.targets import load_targets
-from streams.lake import LakeWriter, attach
+from streams.lake import LakeWriter, attach, lake_offsets
 from streams.read import open_sandbox, run_query
 from streams.store import sql_dir, sqlfiles, write_reference
 from tests.support.factories import declaration, revenue, seizure
@@ -647,3 +647,58 @@ def test_a_reader_may_not_write_its_output_over_the_lake_or_the_store(feed: Feed
         result = _cli(*args)
         assert result.returncode == 2 and "a file outside the lake's folder" in result.stderr, (args, result.stderr)
     assert {t: t.read_bytes() for t in targets} == before
+
+
+def _offsets_in_lake(feed: Feed) -> list[tuple[str, int, int, str | None, int]]:
+    con = duckdb.connect()
+    try:
+        attach(con, lake_for(feed.path), read_only=True)
+        return [(o.topic, o.partition, o.next_offset, o.topic_id, o.batch_seq) for o in lake_offsets(con)]
+    finally:
+        con.close()
+
+
+@covers("lake/read/offsets")
+def test_the_lake_records_where_in_kafka_its_rows_end(feed: Feed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each publication records the store's Kafka offsets at the batch it holds, in the same
+    transaction as the rows: a failed publication leaves rows and offsets as they were."""
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    feed.write(revenue=_revenue(20, 0), declaration=[declaration(event_id="d1"), b"{"])
+    writer.publish(NOW, reference=True)
+    assert _offsets_in_lake(feed) == [("customs.declarations", 0, 2, None, 1), ("customs.revenue", 0, 20, None, 1)]
+    feed.write(revenue=_revenue(5, 20, day=2))
+    writer.publish(NOW + timedelta(seconds=5), reference=False)
+    assert _offsets_in_lake(feed) == [("customs.declarations", 0, 2, None, 2), ("customs.revenue", 0, 25, None, 2)]
+    assert feed.rows("SELECT topic, next_offset FROM consumer_offsets ORDER BY 1") == [("customs.declarations", 2), ("customs.revenue", 25)]
+
+    feed.write(seizure=[seizure(event_id="s1")], revenue=_revenue(3, 25, day=3))
+    real = sqlfiles.statement
+
+    def failing(name: str, **fill: str) -> str:
+        if name == "lake/record_publication":  # every row of the batch is appended by now
+            raise OSError("disk full")
+        return real(name, **fill)
+
+    monkeypatch.setattr(sqlfiles, "statement", failing)
+    with pytest.raises(OSError):
+        writer.publish(NOW + timedelta(seconds=10), reference=False)
+    monkeypatch.undo()
+    assert _offsets_in_lake(feed)[1] == ("customs.revenue", 0, 25, None, 2)
+    assert _lake_totals(feed)[0] == 25  # no row of batch 3 either
+    done = writer.publish(NOW + timedelta(seconds=15), reference=False)
+    assert done is not None and done.batch_seq == 3
+    assert _offsets_in_lake(feed) == [
+        ("customs.declarations", 0, 2, None, 3),
+        ("customs.revenue", 0, 28, None, 3),
+        ("customs.seizures", 0, 1, None, 3),
+    ]
+    assert _lake_totals(feed) == feed.rows(TOTALS)[0]
+    writer.close()
+    old = duckdb.connect()  # a lake last published by a release that did not record offsets
+    attach(old, lake_for(feed.path), read_only=False)
+    old.execute("ALTER TABLE lake.lake_publications DROP COLUMN offsets")
+    old.close()
+    feed.write(revenue=_revenue(1, 28, day=4))
+    writer = LakeWriter(feed.store, lake_for(feed.path))
+    assert writer.publish(NOW + timedelta(seconds=20), reference=False) is not None  # the column comes back, filled
+    assert _offsets_in_lake(feed)[1] == ("customs.revenue", 0, 29, None, 4)

@@ -134,7 +134,9 @@ def test_a_skipped_publication_is_caught(published: Feed) -> None:
     feed.write(revenue=_revenue(4, 100, day=3))
     feed.store.close()
     _lake(
-        feed, "INSERT INTO lake.lake_publications SELECT 3, changed_seq, published_at, 4, 0, store_id FROM lake.lake_publications LIMIT 1"
+        feed,
+        "INSERT INTO lake.lake_publications "
+        "SELECT 3, changed_seq, published_at, 4, 0, store_id, offsets FROM lake.lake_publications LIMIT 1",
     )
     found = verify_store(feed.path, lake_for(feed.path), None).differences
     amount = sum(1_000_000 + 100 + i for i in range(4))
