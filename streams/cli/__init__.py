@@ -1,7 +1,7 @@
 """The `customs-kpi` command. Errors become messages and exit codes here, and only here.
 
 The commands live by group: `broker` (kafka, topics), `stream` (consume, produce, snapshot, demo),
-`data` (targets, dashboards, rejects, aggregates, offsets, lake, verify) and `analysts` (sql, query, export, report).
+`data` (targets, dashboards, rejects, aggregates, offsets, lake, verify, restore) and `analysts` (sql, query, export, report).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ app.command("report")(analysts.report)
 app.command("snapshot")(stream.snapshot)
 app.command("demo")(stream.demo)
 app.command("verify")(data.verify)
+app.command("restore")(data.restore)
 app.command("migrate-duckdb2")(data.migrate_duckdb2)
 
 

@@ -251,6 +251,27 @@ def lake_rebuild(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData 
         store.close()
 
 
+def restore(
+    from_lake: Annotated[bool, typer.Option("--from-lake", help="Rebuild the store from the lake's newest publication.")] = False,
+    db: Db = DEFAULT_DB,
+    lake: LakeOpt = None,
+    lake_data: LakeData = None,
+) -> None:
+    """Build a new store (--db must not exist) from the lake: its rows, its rejects and the Kafka offsets of its newest
+    publication; `consume` then resumes exactly where the lake's rows end (for a replica whose disk was lost)."""
+    from datetime import UTC, datetime
+
+    from streams.lake import restore_from_lake
+
+    if not from_lake:
+        raise ConfigError("--from-lake", False, "--from-lake: the lake is what a store is restored from")
+    done = restore_from_lake(db, lake_for(db, lake, lake_data), datetime.now(UTC))
+    typer.echo(
+        f"restored {done.events:,} events, {done.rejects:,} rejects and the offsets of {done.partitions} partitions into {db} "
+        f"(store {done.store_id} up to batch {done.batch_seq}); `customs-kpi consume` resumes from there"
+    )
+
+
 @lake_app.command("maintain")
 def lake_maintain(db: Db = DEFAULT_DB, lake: LakeOpt = None, lake_data: LakeData = None) -> None:
     """Expire old snapshots, merge small files and delete unneeded ones now (the consumer does it every --maintain-every seconds)."""

@@ -17,6 +17,7 @@ from streams.lake.publication import (
     read_watermark,
     rebuild,
 )
+from streams.lake.restore import Restored, restore_from_lake
 from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain, maintain_lake
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "LakeWriter",
     "Mirror",
     "Publication",
+    "Restored",
     "Upkeep",
     "attach",
     "check_mirrors",
@@ -42,4 +44,5 @@ __all__ = [
     "publish",
     "read_watermark",
     "rebuild",
+    "restore_from_lake",
 ]

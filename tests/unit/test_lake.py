@@ -4,6 +4,7 @@ DuckDB, real DuckLake with a SQLite catalog, real RocksDB index."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,9 @@ import pytest
 from streams.config import lake_for
 from streams.errors import ConfigError, QueryRefused
 from streams.kpi.targets import load_targets
-from streams.lake import LakeWriter, attach, lake_offsets
+from streams.lake import LakeWriter, attach, lake_offsets, restore_from_lake
 from streams.read import open_sandbox, run_query
+from streams.read.verify import verify_store
 from streams.store import sql_dir, sqlfiles, write_reference
 from tests.support.factories import declaration, revenue, seizure
 from tests.support.sqlcover import covers
@@ -702,3 +704,61 @@ def test_the_lake_records_where_in_kafka_its_rows_end(feed: Feed, monkeypatch: p
     writer = LakeWriter(feed.store, lake_for(feed.path))
     assert writer.publish(NOW + timedelta(seconds=20), reference=False) is not None  # the column comes back, filled
     assert _offsets_in_lake(feed)[1] == ("customs.revenue", 0, 29, None, 4)
+
+
+def _table(feed: Feed, table: str) -> list[tuple]:  # type: ignore[type-arg]
+    return sorted(feed.rows(f"SELECT * FROM {table}"), key=repr)
+
+
+@covers("lake/restore/newest_publication", "lake/restore/copy_table", "lake/restore/offsets", "lake/restore/store_state")
+def test_a_store_restored_from_the_lake_equals_the_lost_one_and_goes_on(feed: Feed, tmp_path: Path) -> None:
+    """`restore --from-lake` after the store's disk is lost: the same rows, rejects, offsets and id,
+    its aggregates and index rebuilt, `verify` clean; it goes on consuming and publishing to the lake."""
+    lake = lake_for(feed.path)
+    writer = LakeWriter(feed.store, lake)
+    feed.write(revenue=[*_revenue(20, 0), b"{bad"], declaration=[declaration(event_id="d1")], seizure=[seizure(event_id="s1")])
+    feed.write(revenue=[*_revenue(5, 20, day=2), _revenue(1, 0)[0]])  # a duplicate of r0
+    assert writer.publish(NOW, reference=True) is not None
+    writer.close()
+    tables = ("declarations", "revenue", "seizures", "rejects", "consumer_offsets", "agg_revenue_day", "agg_streams", "agg_rejects")
+    lost = {table: _table(feed, table) for table in tables}
+    state = feed.rows("SELECT store_id, batch_seq, changed_seq FROM store_state")
+    feed.store.close()
+    feed.path.unlink()  # the disk is lost: the store and its index; the lake (here beside it) is not
+    shutil.rmtree(f"{feed.path}.index")
+
+    restored = tmp_path / "restored" / "customs.duckdb"
+    args = ("restore", "--from-lake", "--db", str(restored), "--lake", lake.catalog)
+    done = _cli(*args)
+    assert done.returncode == 0, done.stderr
+    assert "restored 27 events, 1 rejects and the offsets of 3 partitions" in done.stdout
+    again = Feed(restored)
+    assert again.rows("SELECT store_id, batch_seq, changed_seq FROM store_state") == state
+    for table in tables:  # offsets' updated_at is the restore's time
+        found = _table(again, table)
+        assert (found if table != "consumer_offsets" else [r[:3] for r in found]) == (
+            lost[table] if table != "consumer_offsets" else [r[:3] for r in lost[table]]
+        ), table
+    assert again.audit() == {}  # the aggregates, rebuilt from the rows, are the rows'
+    again.store.close()
+    assert verify_store(restored, lake, None).differences == []
+    again = Feed(restored)
+    assert _cli(*args).returncode == 2  # never over an existing store
+
+    again.offsets = {"customs.revenue": 27, "customs.declarations": 1, "customs.seizures": 1}
+    counts = again.write(revenue=[*_revenue(3, 25, day=3), _revenue(20, 0)[5]])  # the index knows r5: a duplicate
+    assert counts["accepted"] == {"customs.revenue": 3} and counts["duplicates"] == {"customs.revenue": 1}
+    resumed = LakeWriter(again.store, lake).publish(NOW + timedelta(seconds=5), reference=False)  # the lake takes it as the same store
+    assert resumed is not None and (resumed.after, resumed.events) == (2, 3)
+    con, _ = open_sandbox(feed.path, lake)  # the lake, read beside the lost store's path
+    try:
+        assert con.execute(TOTALS).fetchall()[0] == again.rows(TOTALS)[0]
+    finally:
+        con.close()
+
+
+def test_restoring_needs_a_published_lake_and_a_new_path(tmp_path: Path) -> None:
+    empty = tmp_path / "nothing.duckdb"
+    with pytest.raises(ConfigError, match="an existing lake"):
+        restore_from_lake(empty, lake_for(empty), NOW)
+    assert not empty.exists()
