@@ -175,3 +175,42 @@ def test_a_readers_statements_on_the_catalog_server_stop_there(tmp_path: Path, p
     finally:
         con.close()
     feed.store.close()
+
+
+def test_a_commit_that_holds_a_row_another_writer_changed_fails_whole(
+    tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DuckLake behaviour a fenced publisher relies on (issue 23), pinned on a PostgreSQL catalog:
+    two writers' sessions on one lake; a transaction that updates a row which the other writer changed
+    and committed after it began fails at its commit and leaves none of its rows; one that only
+    appends commits. A DuckLake release that changed this would fail here first."""
+    import duckdb
+
+    from streams.config import lake_for
+    from streams.lake import attach
+
+    monkeypatch.setenv("PGPASSWORD", postgres.password)
+    lake = lake_for(tmp_path / "x.duckdb", f"postgres:{postgres.conninfo}", str(tmp_path / "lake-data"))
+    old, new = duckdb.connect(), duckdb.connect()
+    attach(old, lake, read_only=False)
+    attach(new, lake, read_only=False)
+    old.execute("CREATE TABLE lake.leader (epoch BIGINT, replica VARCHAR)")
+    old.execute("INSERT INTO lake.leader VALUES (1, 'a')")
+    old.execute("CREATE TABLE lake.rows (x INTEGER)")
+
+    old.execute("BEGIN")
+    assert old.execute("SELECT epoch, replica FROM lake.leader").fetchall() == [(1, "a")]  # a's snapshot: still the leader
+    old.execute("UPDATE lake.leader SET replica = 'a' WHERE epoch = 1")  # holding its epoch
+    old.execute("INSERT INTO lake.rows SELECT range FROM range(100)")
+    new.execute("UPDATE lake.leader SET epoch = 2, replica = 'b'")  # b takes over, committed at once
+    with pytest.raises(duckdb.TransactionException, match="Failed to commit DuckLake transaction"):
+        old.execute("COMMIT")
+    assert new.execute("SELECT (SELECT count(*) FROM lake.rows), (SELECT epoch FROM lake.leader)").fetchall() == [(0, 2)]
+
+    old.execute("BEGIN")  # without holding the row, nothing stops the old writer: holding it is the fence
+    old.execute("INSERT INTO lake.rows SELECT range FROM range(100)")
+    new.execute("UPDATE lake.leader SET epoch = 3, replica = 'b'")
+    old.execute("COMMIT")
+    assert new.execute("SELECT (SELECT count(*) FROM lake.rows), (SELECT epoch FROM lake.leader)").fetchall() == [(100, 3)]
+    old.close()
+    new.close()
