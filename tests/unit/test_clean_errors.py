@@ -18,12 +18,10 @@ from streams.store import open_store, write_reference
 from tests.support.stores import customs_kpi, held, write
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
+def _published(path: Path) -> Path:
     """A store with five events, its lake published once (at version 2: version 1 is the empty catalog)."""
     from tests.support.factories import revenue
 
-    path = tmp_path / "c.duckdb"
     store = open_store(path)
     write_reference(store, load_targets())
     write(store, [revenue(event_id=f"e{i}") for i in range(5)])
@@ -32,6 +30,17 @@ def db(tmp_path: Path) -> Path:
     writer.close()
     store.close()
     return path
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return _published(tmp_path / "c.duckdb")
+
+
+@pytest.fixture(scope="module")
+def read_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same, made once for the tests that only read it."""
+    return _published(tmp_path_factory.mktemp("read") / "c.duckdb")
 
 
 @pytest.mark.parametrize(
@@ -45,10 +54,10 @@ def db(tmp_path: Path) -> Path:
     ],
 )
 def test_days_outside_the_contract_name_the_setting(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], setting: str
+    read_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], setting: str
 ) -> None:
     code, _, err = customs_kpi(
-        capsys, monkeypatch, *args, "--db", str(db), *(["--output", str(tmp_path / "r.html")] if args[0] == "report" else [])
+        capsys, monkeypatch, *args, "--db", str(read_db), *(["--output", str(tmp_path / "r.html")] if args[0] == "report" else [])
     )
     assert code == 2 and "Traceback" not in err
     assert f"setting {setting}=" in err and "from 2000-01-01" in err
@@ -159,7 +168,7 @@ def test_a_database_in_use_is_exit_code_3_for_readers_and_writers_alike(
     ],
 )
 def test_library_errors_reach_the_user_as_flags(
-    db: Path,
+    read_db: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -169,7 +178,7 @@ def test_library_errors_reach_the_user_as_flags(
 ) -> None:
     """The library names its settings (lake, max_rows, export); the user reads the flag or argument that sets them."""
     monkeypatch.chdir(tmp_path)
-    code, _, err = customs_kpi(capsys, monkeypatch, *args, *([] if args[0] == "migrate-duckdb2" else ["--db", str(db)]))
+    code, _, err = customs_kpi(capsys, monkeypatch, *args, *([] if args[0] == "migrate-duckdb2" else ["--db", str(read_db)]))
     assert code == 2 and "Traceback" not in err, err
     assert f"setting {setting}=" in err and expected in err, err
     assert "hunter2" not in err
