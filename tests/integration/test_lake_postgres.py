@@ -5,6 +5,7 @@ lock the test holds). Real Kafka, real PostgreSQL (Debian's package), real DuckL
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -66,8 +67,9 @@ def _wait(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
         time.sleep(0.3)
 
 
-@pytest.fixture
-def postgres() -> Postgres:
+@pytest.fixture(scope="module")
+def server() -> Postgres:
+    """One PostgreSQL server for the module's tests (its start is most of a short test's time)."""
     folder = Path(tempfile.mkdtemp(prefix="customs-kpi-pg-"))  # not under pytest's 0700 folder: the postgres user reads it
     os.chmod(folder, 0o755)
     pg = Postgres(folder / "pg").start()
@@ -76,6 +78,15 @@ def postgres() -> Postgres:
     finally:
         pg.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres(server: Postgres) -> Postgres:
+    """A lake catalog database of the test's own on the module's server."""
+    return server.new_database(f"lake_{next(_DATABASES)}")
+
+
+_DATABASES = itertools.count()
 
 
 def test_readers_see_exact_totals_through_a_kill_mid_publication(
@@ -114,7 +125,7 @@ def test_readers_see_exact_totals_through_a_kill_mid_publication(
     files_before = len(list(data.rglob("*.parquet")))
     _send(bootstrap, half, half)
     waiting = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'kpi' AND wait_event_type = 'Lock'"
-    _wait(lambda: postgres.psql(waiting, superuser=True, database="lake") != "0", 60, "a publication waiting at its commit")
+    _wait(lambda: postgres.psql(waiting, superuser=True, database=postgres.database) != "0", 60, "a publication waiting at its commit")
     assert len(list(data.rglob("*.parquet"))) > files_before  # its files are written: it is mid-publication
     consumer.kill()  # SIGKILL
     lock.stdin.write("ROLLBACK;\n")
@@ -214,3 +225,50 @@ def test_a_commit_that_holds_a_row_another_writer_changed_fails_whole(
     assert new.execute("SELECT (SELECT count(*) FROM lake.rows), (SELECT epoch FROM lake.leader)").fetchall() == [(100, 3)]
     old.close()
     new.close()
+
+
+def test_a_store_restored_from_the_lake_after_a_kill_ends_exact(
+    bootstrap: str, tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consumer is SIGKILLed while events flow and its folder deleted (store and index); the store is
+    restored from the lake (PostgreSQL catalog) and the consumer restarted on it: it reads again from
+    the lake's offsets, so the lake and the store end with every event once, duplicates sent again
+    after the restore counted as duplicates, and `verify` finds nothing."""
+    monkeypatch.setenv("PGPASSWORD", postgres.password)
+    catalog = f"postgres:{postgres.conninfo}"
+    lake_args = ("--lake", catalog, "--lake-data", str(tmp_path / "lake-data"))
+    db = tmp_path / "replica" / "customs.duckdb"
+    db.parent.mkdir()
+    half = EVENTS // 2
+    consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", *lake_args, "--publish-every", "0.5").start()
+    _send(bootstrap, 0, half)
+    assert _wait(lambda: _lake(postgres)[1] == half, 60, "the first half in the lake")
+    _send(bootstrap, half, half // 2)  # in flight: some stored, maybe some published, when the process dies
+    consumer.kill()
+    shutil.rmtree(db.parent)  # the disk is lost; the lake is on the catalog's server and the shared data path
+
+    restored = subprocess.run(
+        [sys.executable, "-m", "streams", "restore", "--from-lake", "--db", str(db), *lake_args], capture_output=True, text=True, cwd=ROOT
+    )
+    assert restored.returncode == 0, restored.stderr
+    in_lake = _lake(postgres)[1]
+    assert f"restored {in_lake:,} events" in restored.stdout and half <= in_lake <= half + half // 2
+
+    again = ConsumerProcess(bootstrap, db, tmp_path / "consumer2.log", *lake_args, "--publish-every", "0.5").start()
+    _send(bootstrap, half + half // 2, EVENTS - half - half // 2)
+    _send(bootstrap, 0, 100)  # duplicates of events the restored store holds from the lake
+    expected = sum(1_000_000 + i for i in range(EVENTS))
+    assert _wait(lambda: _lake(postgres)[1] >= EVENTS, 90, "every event in the lake")
+    assert again.stop() == 0
+    assert _lake(postgres) == (EVENTS, EVENTS, expected)  # every event once: none lost with the store, none twice
+    checked = subprocess.run(
+        [sys.executable, "-m", "streams", "verify", "--db", str(db), *lake_args], capture_output=True, text=True, cwd=ROOT
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    import duckdb
+
+    store = duckdb.connect(str(db), read_only=True)
+    try:
+        assert store.execute("SELECT (SELECT count(*) FROM revenue), (SELECT count(*) FROM duplicates)").fetchall() == [(EVENTS, 100)]
+    finally:
+        store.close()

@@ -61,6 +61,13 @@ class Postgres:
         self.psql(f"CREATE DATABASE {self.database} OWNER {self.user}", superuser=True)
         return self
 
+    def new_database(self, database: str) -> Postgres:
+        """The same server and role with a database of its own (a test's own lake catalog)."""
+        self.psql(f"CREATE DATABASE {database} OWNER {self.user}", superuser=True)
+        other = Postgres(self.folder, self.user, self.password, database)
+        other.port = self.port
+        return other
+
     def psql(self, sql: str, superuser: bool = False, database: str | None = None) -> str:
         user, password = ("postgres", "postgres-secret") if superuser else (self.user, self.password)
         target = database or ("postgres" if superuser else self.database)

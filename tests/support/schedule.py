@@ -28,7 +28,12 @@ import pytest
 DURATIONS = Path(__file__).resolve().parents[1] / "durations.json"
 UNKNOWN_S = 0.5  # a test not in the file: new tests are usually short ones
 # Modules whose tests share a module-scoped fixture: run together, on one worker.
-TOGETHER = ("tests/integration/test_security.py", "tests/integration/test_report.py", "tests/alerting/test_rules.py")
+TOGETHER = (
+    "tests/integration/test_security.py",
+    "tests/integration/test_report.py",
+    "tests/alerting/test_rules.py",
+    "tests/integration/test_lake_postgres.py",  # one PostgreSQL server for its tests
+)
 MAKE_STARTED = "CUSTOMS_KPI_MAKE_TEST_STARTED"  # set by `make test`: the epoch second it began
 
 
