@@ -8,6 +8,9 @@ the command as the installed one does, errors and exit codes included."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -96,3 +99,27 @@ def customs_kpi(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPa
         code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def run_cli(*args: str, columns: int | None = None) -> subprocess.CompletedProcess[str]:
+    """One `customs-kpi` command run in this process as the installed command runs it, its output
+    captured (a subprocess would spend a second and a half importing); `columns`: the terminal's width."""
+    out, err = io.StringIO(), io.StringIO()
+    argv, sys.argv = sys.argv, ["customs-kpi", *args]
+    width = os.environ.get("COLUMNS")
+    if columns is not None:
+        os.environ["COLUMNS"] = str(columns)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = argv
+        if columns is not None:
+            if width is None:
+                os.environ.pop("COLUMNS", None)
+            else:
+                os.environ["COLUMNS"] = width
+    return subprocess.CompletedProcess(["customs-kpi", *args], code, out.getvalue(), err.getvalue())

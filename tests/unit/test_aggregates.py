@@ -218,15 +218,14 @@ def test_rebuild_replaces_damaged_aggregates(feed: Feed) -> None:
 def test_the_verify_command_reports_differences_and_rebuild_fixes_them(feed: Feed) -> None:
     """`customs-kpi aggregates verify` exits 0 on a healthy file, 1 naming the table on a damaged one; `rebuild` repairs it."""
     import subprocess
-    import sys
+
+    from tests.support.stores import run_cli
 
     feed.write(revenue=[revenue(event_id="v", amount_vnd=10)], seizure=[seizure(event_id="s")])
     feed.store.close()
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "streams", "aggregates", *args, "--db", str(feed.path)], capture_output=True, text=True
-        )
+        return run_cli("aggregates", *args, "--db", str(feed.path))
 
     healthy = cli("verify")
     assert healthy.returncode == 0, healthy.stderr

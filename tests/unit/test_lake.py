@@ -22,7 +22,7 @@ from streams.read.verify import verify_store
 from streams.store import sql_dir, sqlfiles, write_reference
 from tests.support.factories import declaration, revenue, seizure
 from tests.support.sqlcover import covers
-from tests.support.stores import Feed
+from tests.support.stores import Feed, run_cli
 
 NOW = datetime(2021, 7, 1, 3, tzinfo=UTC)
 TOTALS = (
@@ -266,7 +266,7 @@ def test_upkeep_keeps_the_retained_snapshots_readable_and_bounds_the_files(feed:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "streams", *args], capture_output=True, text=True, timeout=120)
+    return run_cli(*args)
 
 
 def test_the_lake_commands(feed: Feed, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ printed) and by the publisher (on_verified, as /metrics exports it). Real DuckDB
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from dataclasses import astuple
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from streams.lake import LakeWriter, attach
 from streams.read.verify import broker, verify_store
 from streams.store import sqlfiles, write_reference
 from tests.support.factories import declaration, revenue, seizure
-from tests.support.stores import Feed
+from tests.support.stores import Feed, run_cli
 
 NOW = datetime(2021, 7, 1, 3, tzinfo=UTC)
 
@@ -69,15 +68,7 @@ def _store(feed: Feed, sql: str) -> None:
 
 
 def _cli(feed: Feed) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streams", "verify", "--db", str(feed.path)], capture_output=True, text=True, timeout=120, env=_wide()
-    )
-
-
-def _wide() -> dict[str, str]:
-    import os
-
-    return {**os.environ, "COLUMNS": "200"}
+    return run_cli("verify", "--db", str(feed.path), columns=200)
 
 
 def test_a_healthy_store_and_lake_have_no_differences(published: Feed) -> None:
@@ -263,16 +254,9 @@ def test_a_value_changed_in_place_is_caught_by_the_fingerprint(published: Feed) 
 def test_what_cannot_be_read_is_said_plainly(published: Feed, tmp_path: Path) -> None:
     """A missing store or an explicit lake that does not exist: exit 2, naming the setting. A lake
     data file gone: a difference (the lake cannot be what the store holds), exit 1. No traceback."""
-    missing = subprocess.run(
-        [sys.executable, "-m", "streams", "verify", "--db", str(tmp_path / "nope.duckdb")], capture_output=True, text=True, timeout=60
-    )
+    missing = run_cli("verify", "--db", str(tmp_path / "nope.duckdb"))
     assert missing.returncode == 2 and "an existing store" in missing.stderr and "Traceback" not in missing.stderr
-    typo = subprocess.run(
-        [sys.executable, "-m", "streams", "verify", "--db", str(published.path), "--lake", f"sqlite:{tmp_path / 'typo' / 'c.sqlite'}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    typo = run_cli("verify", "--db", str(published.path), "--lake", f"sqlite:{tmp_path / 'typo' / 'c.sqlite'}")
     assert typo.returncode == 2 and "an existing lake" in typo.stderr and "Traceback" not in typo.stderr
     for file in Path(lake_for(published.path).data_path).rglob("*.parquet"):
         if "/revenue/" in str(file):
