@@ -82,6 +82,21 @@ def test_publications_append_what_is_new_exactly_once(feed: Feed) -> None:
     assert _lake_totals(feed, version=first.version)[:2] == (50, sum(1_000_000 + i for i in range(50)))
 
 
+def _fail_at_the_watermark(writer: LakeWriter, now: datetime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A publication that fails as it records its watermark, every row of its batches appended by then."""
+    real = sqlfiles.statement
+
+    def failing(name: str, **fill: str) -> str:
+        if name == "lake/record_publication":
+            raise OSError("disk full")
+        return real(name, **fill)
+
+    monkeypatch.setattr(sqlfiles, "statement", failing)
+    with pytest.raises(OSError):
+        writer.publish(now, reference=False)
+    monkeypatch.undo()
+
+
 def test_a_failed_lake_commit_loses_and_doubles_nothing(feed: Feed, monkeypatch: pytest.MonkeyPatch) -> None:
     """The consumer's crash between its DuckDB commit and the lake's commit: the lake keeps its
     last publication whole, and the next publication, from the lake's own watermark, is exact."""
@@ -89,17 +104,7 @@ def test_a_failed_lake_commit_loses_and_doubles_nothing(feed: Feed, monkeypatch:
     feed.write(revenue=_revenue(20, 0))
     writer.publish(NOW, reference=True)
     feed.write(revenue=_revenue(20, 20, day=3))
-    real = sqlfiles.statement
-
-    def failing(name: str, **fill: str) -> str:
-        if name == "lake/record_publication":  # every row of the batch is appended by now
-            raise OSError("disk full")
-        return real(name, **fill)
-
-    monkeypatch.setattr(sqlfiles, "statement", failing)
-    with pytest.raises(OSError):
-        writer.publish(NOW, reference=False)
-    monkeypatch.undo()
+    _fail_at_the_watermark(writer, NOW, monkeypatch)
     assert _lake_totals(feed)[0] == 20  # the failed transaction left nothing
     feed.write(revenue=_revenue(5, 40, day=4))
     restarted = LakeWriter(feed.store, lake_for(feed.path))  # a new process: the watermark comes from the lake
@@ -674,17 +679,7 @@ def test_the_lake_records_where_in_kafka_its_rows_end(feed: Feed, monkeypatch: p
     assert feed.rows("SELECT topic, next_offset FROM consumer_offsets ORDER BY 1") == [("customs.declarations", 2), ("customs.revenue", 25)]
 
     feed.write(seizure=[seizure(event_id="s1")], revenue=_revenue(3, 25, day=3))
-    real = sqlfiles.statement
-
-    def failing(name: str, **fill: str) -> str:
-        if name == "lake/record_publication":  # every row of the batch is appended by now
-            raise OSError("disk full")
-        return real(name, **fill)
-
-    monkeypatch.setattr(sqlfiles, "statement", failing)
-    with pytest.raises(OSError):
-        writer.publish(NOW + timedelta(seconds=10), reference=False)
-    monkeypatch.undo()
+    _fail_at_the_watermark(writer, NOW + timedelta(seconds=10), monkeypatch)
     assert _offsets_in_lake(feed)[1] == ("customs.revenue", 0, 25, None, 2)
     assert _lake_totals(feed)[0] == 25  # no row of batch 3 either
     done = writer.publish(NOW + timedelta(seconds=15), reference=False)
