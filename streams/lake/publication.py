@@ -30,7 +30,7 @@ from streams.config import Lake
 from streams.errors import ConfigError, LakeMismatchError
 from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
 from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain
-from streams.store import EventStore, one, relation, rows, run, scalar, transaction
+from streams.store import EventStore, one, relation, rows, run, scalar, store_state, transaction
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,6 @@ class _Watermark:
 
 
 @dataclass(frozen=True)
-class _StoreWatermark:
-    batch_seq: int
-    changed_seq: int
-
-
-@dataclass(frozen=True)
 class _Stale:
     stale: int
     lowest: int | None
@@ -126,7 +120,7 @@ class _Stale:
 
 def mirror(con: duckdb.DuckDBPyConnection) -> Mirror:
     found = one(con, "lake/mirrored_store", _Mirrored)
-    return Mirror(found.mirrored, str(found.store_id), int(found.batch_seq), read_watermark(con), int(found.changed_seq))
+    return Mirror(found.mirrored, found.store_id, found.batch_seq, read_watermark(con), found.changed_seq)
 
 
 def check_mirrors(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
@@ -163,7 +157,7 @@ def lake_offsets(con: duckdb.DuckDBPyConnection) -> list[LakeOffset]:
 def read_watermark(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
     """The store's last batch and last reject change the lake holds; None before its first publication."""
     found = one(con, "lake/watermark", _Watermark)
-    return None if found.batch_seq is None or found.changed_seq is None else (int(found.batch_seq), int(found.changed_seq))
+    return None if found.batch_seq is None or found.changed_seq is None else (found.batch_seq, found.changed_seq)
 
 
 def publish(
@@ -188,7 +182,7 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 
 def _append(con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int, int] | None, reference: bool) -> Publication | None:
     """publish()'s work inside the caller's transaction, or None (its version and `after` still to fill)."""
-    store = one(con, "lake/store_watermark", _StoreWatermark)
+    store = store_state(con)  # the store's own snapshot, in the transaction the rows are read in
     batch_seq, changed_seq = store.batch_seq, store.changed_seq
     after, changes_after = watermark if watermark is not None else (-1, -1)
     replaced = _reference_differs(con) if reference else []

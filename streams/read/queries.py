@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from streams.store import EventStore, rows, sql_file
+from streams.store import EventStore, one, rows, sql_file
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,7 @@ class EventClock:
 
 def latest_event_time(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The latest occurred_at accepted on any stream: the event clock."""
-    found = rows(con, "metrics/event_clock", EventClock)
-    return found[0].as_of if found else None
+    return one(con, "metrics/event_clock", EventClock).as_of  # an aggregate: one row, NULL before any event
 
 
 def read_snapshot(

@@ -242,5 +242,5 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: Params = None, **fill
     if sql_file(name).columns is not None or sql_file(name).like is not None:
         raise TypeError(f"sql/{name}.sql returns rows: read them with rows() or one()")
     result = con.execute(statement(name, **fill), check_params(name, params))
-    counted = result.fetchall() if result.description else []
-    return int(counted[0][0]) if counted and counted[0] and counted[0][0] is not None else 0
+    counted = result.fetchall() if result.description else []  # INSERT, UPDATE and DELETE give one row, their count
+    return sum(int(row[0] or 0) for row in counted)

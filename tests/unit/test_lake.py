@@ -57,7 +57,6 @@ def _lake_totals(feed: Feed, **at: object) -> tuple:  # type: ignore[type-arg]
 @covers(
     "lake/create_publications",
     "lake/table_columns",
-    "lake/store_watermark",
     "lake/watermark",
     "lake/append_events",
     "lake/append_unsequenced",
@@ -270,10 +269,6 @@ def test_upkeep_keeps_the_retained_snapshots_readable_and_bounds_the_files(feed:
         assert _lake_totals(feed, version=version)[:2] == totals[version]
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli(*args)
-
-
 def test_the_lake_commands(feed: Feed, tmp_path: Path) -> None:
     """sql --version/--at (time travel), lake views, lake maintain and snapshot --to, as a user runs them."""
     writer = LakeWriter(feed.store, lake_for(feed.path))
@@ -285,16 +280,16 @@ def test_the_lake_commands(feed: Feed, tmp_path: Path) -> None:
     feed.store.close()  # as when no consumer runs: the commands read the lake all the same
     db = str(feed.path)
     count = "SELECT count(*) AS n FROM revenue"
-    assert _cli("sql", "--db", db, count, "--format", "csv").stdout.split() == ["n", "15"]
+    assert run_cli("sql", "--db", db, count, "--format", "csv").stdout.split() == ["n", "15"]
     assert first is not None
-    then = _cli("sql", "--db", db, count, "--format", "csv", "--version", str(first.version))
+    then = run_cli("sql", "--db", db, count, "--format", "csv", "--version", str(first.version))
     assert then.stdout.split() == ["n", "10"] and f"at version {first.version}" in then.stderr
-    earlier = _cli("sql", "--db", db, count, "--format", "csv", "--at", "2000-01-01T00:00")
+    earlier = run_cli("sql", "--db", db, count, "--format", "csv", "--at", "2000-01-01T00:00")
     assert earlier.returncode == 5 and "2000-01-01" in earlier.stderr  # no snapshot that old: a clear refusal
-    views = _cli("lake", "views", "--db", db).stdout
+    views = run_cli("lake", "views", "--db", db).stdout
     assert views.count("CREATE OR REPLACE TEMP VIEW") == 13 and views.count("CREATE OR REPLACE TEMP MACRO") == 10
     assert views.index("MACRO local_time") < views.index("VIEW revenue_daily")
-    session = _cli("lake", "views", "--attach", "--db", db).stdout
+    session = run_cli("lake", "views", "--attach", "--db", db).stdout
     assert session.startswith("LOAD '") and f"ATTACH 'ducklake:{lake_for(feed.path).catalog}' AS lake (READ_ONLY);\nUSE lake;" in session
     con = duckdb.connect()  # a session of one's own, as the DuckDB CLI runs the file
     try:
@@ -303,17 +298,17 @@ def test_the_lake_commands(feed: Feed, tmp_path: Path) -> None:
         assert con.execute("SELECT sum(net_vnd) FROM revenue_monthly").fetchall() == [(sum(1_000_000 + i for i in range(15)),)]
     finally:
         con.close()
-    maintained = _cli("lake", "maintain", "--db", db)
+    maintained = run_cli("lake", "maintain", "--db", db)
     assert maintained.returncode == 0 and "snapshots expired" in maintained.stdout
     portable = tmp_path / "portable.duckdb"
-    assert _cli("snapshot", "--to", str(portable), "--db", db).stdout.strip() == f"wrote {portable}: 15 events"
+    assert run_cli("snapshot", "--to", str(portable), "--db", db).stdout.strip() == f"wrote {portable}: 15 events"
     con = duckdb.connect(str(portable), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM revenue_monthly").fetchall()[0][0] > 0
         assert con.execute("SELECT lake_version FROM snapshot_info").fetchall()[0][0] > first.version
     finally:
         con.close()
-    again = _cli("snapshot", "--to", str(portable), "--db", db)
+    again = run_cli("snapshot", "--to", str(portable), "--db", db)
     assert again.returncode == 2 and "a file that does not exist yet" in again.stderr
 
 
@@ -651,7 +646,7 @@ def test_a_reader_may_not_write_its_output_over_the_lake_or_the_store(feed: Feed
         ("snapshot", "--db", db, "--to", str(Path(lake.data_path) / "main" / "copy.duckdb")),
     ]
     for args in attempts:
-        result = _cli(*args)
+        result = run_cli(*args)
         assert result.returncode == 2 and "a file outside the lake's folder" in result.stderr, (args, result.stderr)
     assert {t: t.read_bytes() for t in targets} == before
 
@@ -724,7 +719,7 @@ def test_a_store_restored_from_the_lake_equals_the_lost_one_and_goes_on(feed: Fe
 
     restored = tmp_path / "restored" / "customs.duckdb"
     args = ("restore", "--from-lake", "--db", str(restored), "--lake", lake.catalog)
-    done = _cli(*args)
+    done = run_cli(*args)
     assert done.returncode == 0, done.stderr
     assert "restored 27 events, 1 rejects and the offsets of 3 partitions" in done.stdout
     again = Feed(restored)

@@ -138,15 +138,15 @@ def test_memory_and_spill_are_bounded_and_locked(db: Path) -> None:
 
 
 def test_the_time_limit_covers_the_results_conversion(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from streams.read import sandbox
+    from streams.read import running
 
-    real = sandbox._whole_numbers
+    real = running._whole_numbers
 
     def slow(frame):  # type: ignore[no-untyped-def]
         time.sleep(1.2)
         return real(frame)
 
-    monkeypatch.setattr(sandbox, "_whole_numbers", slow)
+    monkeypatch.setattr(running, "_whole_numbers", slow)
     con, source = open_sandbox(db)
     with pytest.raises(QueryRefused, match=r"longer than the 1 s limit \(with its result's conversion\)"):
         run_query(con, source, "SELECT 1", timeout_s=1)
