@@ -133,6 +133,24 @@ class LakeMismatchError(CustomsKpiError):
 
 
 @dataclass
+class LakeFencedError(CustomsKpiError):
+    """Another replica took the lead of the lake since this one did: its publication is refused."""
+
+    replica: str  # this replica
+    epoch: int  # the epoch it led under
+    leader: str  # the replica that leads now
+    leader_epoch: int
+
+    exit_code = 2
+
+    def __str__(self) -> str:
+        return (
+            f"replica {self.replica} led the lake in epoch {self.epoch}; replica {self.leader or '(none)'} leads it since "
+            f"epoch {self.leader_epoch}: this replica's publication is refused and it steps down"
+        )
+
+
+@dataclass
 class QueryRefused(CustomsKpiError):
     """An analyst's statement is not allowed, failed, or ran out of time; or there is nothing to read."""
 

@@ -8,17 +8,19 @@
 -- The lake's {{table}} against the store's rows up to the lake's watermark ($upto, its newest
 -- publication's batch): per department and local day, the count, the exact sum of amounts (0 for
 -- tables without one) and a fingerprint of every column of every row (the sum of the rows'
--- hashes: a kind, a status or any other value changed in place shows there). Event rows never
--- change once stored, so the two sides must agree exactly. One row per group that differs, saying how.
+-- hashes: a kind, a status or any other value changed in place shows there) but those that say
+-- where and when a store took the row: after a takeover the lake holds rows another replica stored,
+-- in its batches, and an identical duplicate from another partition than this store kept. Event
+-- rows never change once stored, so the two sides must agree exactly. One row per group that differs, saying how.
 WITH store AS (
     SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n, {{amount}} AS amount,
-           sum(CAST(hash(t) AS HUGEINT)) AS content
+           sum(CAST(hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS HUGEINT)) AS content
     FROM main.{{table}} t
     WHERE batch_seq <= $upto OR batch_seq IS NULL
     GROUP BY ALL
 ), lake AS (
     SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n, {{amount}} AS amount,
-           sum(CAST(hash(t) AS HUGEINT)) AS content
+           sum(CAST(hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS HUGEINT)) AS content
     FROM {{alias}}.{{table}} t
     GROUP BY ALL
 )

@@ -20,16 +20,19 @@ def check_reachable(connection: KafkaConnection) -> None:
     admin_client(connection).close()
 
 
-def ensure_topics(connection: KafkaConnection, partitions: int = 6, overrides: Mapping[str, object] | None = None) -> list[str]:
-    """Create whichever of the event topics and customs.dlq are missing; returns those created."""
+def ensure_topics(
+    connection: KafkaConnection, partitions: int = 6, overrides: Mapping[str, object] | None = None, single: tuple[str, ...] = ()
+) -> list[str]:
+    """Create whichever of the event topics and customs.dlq are missing, and of the `single` topics
+    (one partition each: a replica pair's election); returns those created."""
     admin = admin_client(connection, overrides=overrides)
     try:
         existing = set(admin.list_topics())
-        missing = [t for t in [*TOPICS, DLQ_TOPIC] if t not in existing]
+        missing = [t for t in [*TOPICS, DLQ_TOPIC, *single] if t not in existing]
         created = []
         for topic in missing:
             try:
-                admin.create_topics([NewTopic(topic, partitions, 1)])
+                admin.create_topics([NewTopic(topic, 1 if topic in single else partitions, 1)])
                 created.append(topic)
             except TopicAlreadyExistsError:  # another process created it meanwhile
                 pass

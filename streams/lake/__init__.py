@@ -5,17 +5,23 @@ from their wheels (extensions.py). Other packages import this face, not the modu
 from streams.lake.extensions import extension_file, load_extensions
 from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
 from streams.lake.publication import (
+    Behind,
     LakeOffset,
     LakeWriter,
+    Lead,
+    Leader,
     Mirror,
     Publication,
     check_mirrors,
+    current_leader,
     current_version,
     lake_offsets,
     mirror,
     publish,
     read_watermark,
     rebuild,
+    take_lead,
+    take_over,
 )
 from streams.lake.restore import Restored, restore_from_lake
 from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain, maintain_lake
@@ -26,14 +32,18 @@ __all__ = [
     "FILE_GRACE",
     "LAKE_TABLES",
     "REFERENCE_TABLES",
+    "Behind",
     "LakeOffset",
     "LakeWriter",
+    "Lead",
+    "Leader",
     "Mirror",
     "Publication",
     "Restored",
     "Upkeep",
     "attach",
     "check_mirrors",
+    "current_leader",
     "current_version",
     "extension_file",
     "lake_offsets",
@@ -45,4 +55,6 @@ __all__ = [
     "read_watermark",
     "rebuild",
     "restore_from_lake",
+    "take_lead",
+    "take_over",
 ]

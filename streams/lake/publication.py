@@ -15,6 +15,13 @@ from the watermark the lake holds.
 
 Its work is proportional to what is new: rows are found by `batch_seq` (stored in batch order,
 so DuckDB's per-row-group min/max skips the history) and the changed rejects by `changed_seq`.
+
+A replica pair (docs/RELIABILITY.md): each replica has a store of its own, and the one elected
+leader publishes. A leader takes the next epoch in `lake_leader` (take_lead) and every publication
+of its holds that row (a fence: an older leader's publication fails). Its first publication, when
+the lake mirrors the other replica's store, is a takeover: keyed to Kafka, it appends this store's
+rows of the records past the offsets the lake's newest publication recorded, skipping events the
+lake holds from another copy (take_over). From then on the lake mirrors this store, batch by batch.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from streams.config import Lake
-from streams.errors import ConfigError, LakeMismatchError
+from streams.errors import ConfigError, LakeFencedError, LakeMismatchError
 from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
 from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain
 from streams.store import EventStore, one, relation, rows, run, scalar, store_state, transaction
@@ -40,7 +47,36 @@ class Publication:
     events: int  # event rows appended
     rejects: int  # reject rows written (new or changed)
     version: int  # the lake's snapshot holding it
-    after: int  # the store's last batch the lake held before it (-1 for a first publication)
+    after: int  # the store's last batch the lake held before it (-1 for a first publication or a takeover)
+    takeover: bool = False  # a new leader's first publication, keyed to Kafka's offsets
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A replica's lead of the lake: the epoch it took (take_lead)."""
+
+    replica: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class Leader:
+    epoch: int
+    replica: str
+    store_id: str | None
+    since: datetime | None
+    publications: int
+
+
+@dataclass(frozen=True)
+class Behind:
+    """A partition where this store has not stored what the lake holds (or holds another log of it)."""
+
+    topic: str
+    partition: int
+    lake_offset: int
+    own_offset: int | None
+    other_log: bool
 
 
 def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,16 +196,46 @@ def read_watermark(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
     return None if found.batch_seq is None or found.changed_seq is None else (found.batch_seq, found.changed_seq)
 
 
+def current_leader(con: duckdb.DuckDBPyConnection) -> Leader:
+    """Who leads the attached lake (epoch 0: nobody yet)."""
+    return one(con, "lake/leader/current", Leader)
+
+
+def take_lead(con: duckdb.DuckDBPyConnection, replica: str, now: datetime) -> Lead:
+    """Take the next epoch of the attached lake for `replica` (elected by the caller's mechanism):
+    from its commit on, any publication of the previous leader fails."""
+    with transaction(con):
+        run(con, "lake/leader/take", {"replica": replica, "store_id": store_state(con).store_id, "now": now})
+        taken = current_leader(con)
+    return Lead(replica, taken.epoch)
+
+
+def _hold(con: duckdb.DuckDBPyConnection, lead: Lead | None) -> None:
+    """Inside a publication's transaction: hold the lead, or raise LakeFencedError."""
+    if lead is None:
+        return
+    if run(con, "lake/leader/hold", {"epoch": lead.epoch, "replica": lead.replica}) != 1:
+        now = current_leader(con)
+        raise LakeFencedError(lead.replica, lead.epoch, now.replica, now.epoch)
+
+
 def publish(
-    con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int, int] | None, *, reference: bool = True
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    watermark: tuple[int, int] | None,
+    *,
+    reference: bool = True,
+    lead: Lead | None = None,
 ) -> Publication | None:
     """Append to the lake what the store committed after `watermark` (the lake's, from
     read_watermark or the last Publication), in one DuckLake transaction; None if nothing changed.
     `con` is a connection of the store's own with the lake attached; the store's writer may go on
     committing meanwhile (this reads one snapshot of it). With `reference`, the reference tables
-    are compared and replaced if they differ (the consumer loads them once, at its start)."""
+    are compared and replaced if they differ (the consumer loads them once, at its start). With
+    `lead`, the publication holds the replica's epoch (LakeFencedError if another replica took it)."""
     with transaction(con):
-        appended = _append(con, now, watermark, reference)
+        _hold(con, lead)
+        appended = _append(con, now, watermark, reference, None if lead is None else lead.epoch)
     if appended is None:
         return None
     return dataclasses.replace(appended, version=current_version(con), after=-1 if watermark is None else watermark[0])
@@ -180,7 +246,9 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(scalar(con, f"SELECT id FROM ducklake_current_snapshot('{ALIAS}')"))
 
 
-def _append(con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int, int] | None, reference: bool) -> Publication | None:
+def _append(
+    con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int, int] | None, reference: bool, epoch: int | None = None
+) -> Publication | None:
     """publish()'s work inside the caller's transaction, or None (its version and `after` still to fill)."""
     store = store_state(con)  # the store's own snapshot, in the transaction the rows are read in
     batch_seq, changed_seq = store.batch_seq, store.changed_seq
@@ -200,20 +268,71 @@ def _append(con: duckdb.DuckDBPyConnection, now: datetime, watermark: tuple[int,
         run(con, "lake/copy_table", table="agg_revenue_day")
     else:
         stale = one(con, "lake/stale_rejects", _Stale, changes | {"after": after})
-        if stale.stale:  # only when a publication fell between a reject's batch and its DLQ copy, or on a replay
+        if stale.stale:  # when a publication fell between a reject's batch and its DLQ copy, on a replay, after a takeover
             run(con, "lake/delete_changed_rejects", changes | {"after": after, "lowest": stale.lowest})
         rejects = run(con, "lake/append_rejects", changes)
         run(con, "lake/delete_revenue_days", window)
         run(con, "lake/append_revenue_days", window)
-    for table in replaced:
+    _replace_reference(con, replaced)
+    record = {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": rejects, "epoch": epoch}
+    run(con, "lake/record_publication", record)
+    return Publication(batch_seq=batch_seq, changed_seq=changed_seq, events=events, rejects=rejects, version=-1, after=-1)
+
+
+def _replace_reference(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    for table in tables:
         con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
         run(con, "lake/copy_table", table=relation(table))
-    run(
-        con,
-        "lake/record_publication",
-        {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": rejects},
-    )
-    return Publication(batch_seq=batch_seq, changed_seq=changed_seq, events=events, rejects=rejects, version=-1, after=-1)
+
+
+@dataclass(frozen=True)
+class _Floor:
+    floor: int
+
+
+@dataclass(frozen=True)
+class _Lowest:
+    lowest: int | None
+
+
+def behind(con: duckdb.DuckDBPyConnection) -> list[Behind]:
+    """The partitions that keep this store from taking over the attached lake (none: it can)."""
+    return rows(con, "lake/takeover/behind", Behind)
+
+
+def adopt_dlq(con: duckdb.DuckDBPyConnection) -> int:
+    """Before a new leader copies rejects to the DLQ: mark those the previous leader was to copy (of
+    records before the lake's offsets) as copied, except those the lake says it had not copied yet.
+    Changes the store's rows only; returns how many."""
+    with transaction(con):
+        return run(con, "lake/takeover/adopt_dlq")
+
+
+def take_over(con: duckdb.DuckDBPyConnection, now: datetime, lead: Lead) -> Publication | None:
+    """A new leader's first publication into a lake that mirrors another store: this store's rows,
+    rejects and revenue days of the records past the lake's offsets, in one DuckLake transaction
+    that holds `lead`; from its commit on, the lake mirrors this store (publish() goes on from its
+    batch). None if this store is behind the lake on some partition (behind() says where): it has
+    not stored everything the lake holds yet."""
+    with transaction(con):
+        _hold(con, lead)
+        if behind(con):
+            return None
+        store = store_state(con)
+        floor = one(con, "lake/takeover/bounds", _Floor).floor
+        lowest = one(con, "lake/takeover/lowest", _Lowest, {"floor": floor}).lowest
+        window = {"floor": floor, "lowest": store.batch_seq + 1 if lowest is None else lowest}
+        events = sum(run(con, "lake/takeover/append_events", window, table=relation(table)) for table in EVENT_TABLES)
+        rejects = run(con, "lake/takeover/append_rejects", window)
+        run(con, "lake/takeover/delete_revenue_days", window)
+        run(con, "lake/takeover/append_revenue_days", window)
+        _replace_reference(con, _reference_differs(con))
+        record = {
+            "batch_seq": store.batch_seq, "changed_seq": store.changed_seq, "now": now,
+            "events": events, "rejects": rejects, "epoch": lead.epoch,
+        }  # fmt: skip
+        run(con, "lake/record_publication", record)
+    return Publication(store.batch_seq, store.changed_seq, events, rejects, current_version(con), after=-1, takeover=True)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
@@ -246,13 +365,19 @@ def _reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
 class LakeWriter:
     """The consumer's side of the lake: a connection of the store's own with the lake attached
     (made at the first publication, so an unreachable catalog does not stop the consumer), and the
-    lake's watermark, read from the lake once and then carried from publication to publication."""
+    lake's watermark, read from the lake once and then carried from publication to publication.
 
-    def __init__(self, store: EventStore, lake: Lake) -> None:
-        self.store, self.lake = store, lake
+    For a replica of a pair (`replica`), it publishes only while it holds a lead (lead(), after the
+    election chose it; step_down() when it no longer is): the first publication of a lead is a
+    takeover if the lake mirrors another store, and adopt_dlq() runs before it."""
+
+    def __init__(self, store: EventStore, lake: Lake, replica: str | None = None) -> None:
+        self.store, self.lake, self.replica = store, lake, replica
         self._con: duckdb.DuckDBPyConnection | None = None
         self._watermark: tuple[int, int] | None = None
         self._known = False
+        self._lead: Lead | None = None
+        self.waiting: list[Behind] = []  # why the last takeover did not happen yet
 
     def _attached(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
@@ -263,18 +388,63 @@ class LakeWriter:
             ensure_lake_tables(con)
         return self._con
 
+    @property
+    def lead_held(self) -> Lead | None:
+        return self._lead
+
+    @property
+    def mirrors_this_store(self) -> bool:
+        """The lake's newest publication is this store's (after a takeover, or for a single consumer once it published)."""
+        return self._known
+
+    def lead(self, now: datetime) -> Lead:
+        """Take the lake's next epoch for this replica (the election chose it)."""
+        if self.replica is None:
+            raise RuntimeError("only a replica of a pair takes the lead")
+        try:
+            self._lead = take_lead(self._attached(), self.replica, now)
+        except BaseException:
+            self.close()
+            raise
+        self._known = False  # the lake may mirror the other replica's store: read it again
+        return self._lead
+
+    def step_down(self) -> None:
+        self._lead, self._known = None, False
+
     def publish(self, now: datetime, *, reference: bool) -> Publication | None:
+        if self.replica is not None and self._lead is None:
+            raise RuntimeError(f"replica {self.replica} publishes only while it leads the lake")
         try:
             con = self._attached()
             if not self._known:
+                found = mirror(con)
+                if self._lead is not None and found.other_store:
+                    return self._take_over(con, now, self._lead)
                 check_mirrors(con, self.lake)  # another store, or an older copy: nothing is published
                 self._watermark, self._known = read_watermark(con), True
-            done = publish(con, now, self._watermark, reference=reference)
+            done = publish(con, now, self._watermark, reference=reference, lead=self._lead)
+        except LakeFencedError:
+            self.close()
+            self.step_down()
+            raise
         except BaseException:
             self.close()  # the next publication attaches again and re-reads the watermark from the lake
             raise
         if done is not None:
             self._watermark = (done.batch_seq, done.changed_seq)
+        return done
+
+    def _take_over(self, con: duckdb.DuckDBPyConnection, now: datetime, lead: Lead) -> Publication | None:
+        self.waiting = behind(con)
+        if self.waiting:
+            return None
+        adopt_dlq(con)
+        done = take_over(con, now, lead)
+        if done is None:
+            self.waiting = behind(con)
+            return None
+        self._watermark, self._known = (done.batch_seq, done.changed_seq), True
         return done
 
     def rebuild(self, now: datetime) -> Publication:
@@ -298,7 +468,7 @@ class LakeWriter:
         return self._con
 
     def close(self) -> None:
-        self._known = False
+        self._known = False  # the lead stays: a publication that failed for another reason is tried again under it
         if self._con is not None:
             con, self._con = self._con, None
             with contextlib.suppress(duckdb.Error):

@@ -20,6 +20,7 @@ from kafka import KafkaProducer
 
 from tests.support.factories import encode, revenue
 from tests.support.postgres import Postgres
+from tests.support.replicas import NOW, Replica, in_lake, open_publication_with_a_takeover_meanwhile
 from tests.support.services import ROOT, ConsumerProcess
 
 EVENTS = 6_000
@@ -225,6 +226,36 @@ def test_a_commit_that_holds_a_row_another_writer_changed_fails_whole(
     assert new.execute("SELECT (SELECT count(*) FROM lake.rows), (SELECT epoch FROM lake.leader)").fetchall() == [(100, 3)]
     old.close()
     new.close()
+
+
+def test_a_leader_whose_lead_is_taken_mid_publication_commits_nothing(
+    tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fence at its narrowest, on the catalog a pair shares: b takes the lead while a's
+    publication is open (its rows written, its commit not yet made). b's take lands; a's commit
+    fails, and the lake holds none of its rows; a's next publication is refused."""
+    import duckdb
+
+    from streams.config import lake_for
+    from streams.errors import LakeFencedError
+
+    monkeypatch.setenv("PGPASSWORD", postgres.password)
+    lake = lake_for(tmp_path / "a.duckdb", f"postgres:{postgres.conninfo}", str(tmp_path / "lake-data"))
+    a, b = Replica(tmp_path / "a.duckdb", lake, "a"), Replica(tmp_path / "b.duckdb", lake, "b")
+    try:
+        raised = open_publication_with_a_takeover_meanwhile(a, b, monkeypatch)
+        with pytest.raises(duckdb.TransactionException, match="Failed to commit DuckLake transaction"):
+            a.writer.publish(NOW, reference=False)
+        assert raised == []
+        assert in_lake(lake, "SELECT count(*) FROM revenue") == [(10,)]
+        assert in_lake(lake, "SELECT epoch, replica FROM lake_leader") == [(2, "b")]
+        monkeypatch.undo()
+        monkeypatch.setenv("PGPASSWORD", postgres.password)  # undone with the rest
+        with pytest.raises(LakeFencedError, match="replica b leads it since epoch 2"):
+            a.writer.publish(NOW, reference=False)
+    finally:
+        a.close()
+        b.close()
 
 
 def test_a_store_restored_from_the_lake_after_a_kill_ends_exact(

@@ -11,5 +11,5 @@
 -- that did not record them). No row: nothing was ever published.
 SELECT store_id, batch_seq, changed_seq, CAST(len(coalesce(offsets, [])) AS INTEGER) AS offsets
 FROM lake.lake_publications
-ORDER BY batch_seq DESC
+ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC
 LIMIT 1

@@ -1,0 +1,12 @@
+-- name: lake/leader/current
+-- params: none
+-- columns:
+--   epoch         BIGINT
+--   replica       VARCHAR
+--   store_id      VARCHAR
+--   since         TIMESTAMP WITH TIME ZONE
+--   publications  BIGINT
+--
+-- Who publishes the lake, since when, and how many publications it made in its epoch (epoch 0,
+-- replica '': no replica has led yet).
+SELECT epoch, replica, store_id, since, publications FROM lake.lake_leader

@@ -1,0 +1,17 @@
+-- name: lake/takeover/append_rejects
+-- params: floor BIGINT, lowest BIGINT
+-- columns: none
+--
+-- A new leader's first publication: this store's rejects of the records past the lake's offsets.
+INSERT INTO lake.rejects
+WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
+    SELECT o.topic, o."partition", o.next_offset, o.topic_id
+    FROM (SELECT offsets FROM lake.lake_publications ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC LIMIT 1) p, unnest(p.offsets) AS u(o)
+), resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
+    SELECT topic, "partition", max(batch_seq) AS after_batch FROM main.offset_resets GROUP BY ALL
+)
+SELECT t.* FROM main.rejects t
+LEFT JOIN lake_offsets o ON o.topic = t.source_topic AND o."partition" = t.source_partition
+LEFT JOIN resets r ON r.topic = t.source_topic AND r."partition" = t.source_partition
+WHERE coalesce(t.batch_seq, 0) >= $lowest AND t.source_offset >= $floor
+  AND t.source_offset >= coalesce(o.next_offset, 0) AND coalesce(t.batch_seq, 0) > coalesce(r.after_batch, -1)

@@ -1,0 +1,22 @@
+-- name: lake/takeover/delete_revenue_days
+-- params: floor BIGINT, lowest BIGINT
+-- columns: none
+--
+-- The local days and departments the takeover's revenue rows fall on: their aggregate rows are
+-- written again, from this store's aggregate.
+DELETE FROM lake.agg_revenue_day
+USING (
+    WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
+        SELECT o.topic, o."partition", o.next_offset, o.topic_id
+        FROM (SELECT offsets FROM lake.lake_publications ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC LIMIT 1) p, unnest(p.offsets) AS u(o)
+    ), resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
+        SELECT topic, "partition", max(batch_seq) AS after_batch FROM main.offset_resets GROUP BY ALL
+    )
+    SELECT DISTINCT CAST(local_time(t.occurred_at) AS DATE) AS day, t.department_code
+    FROM main.revenue t
+    LEFT JOIN lake_offsets o ON o.topic = t.source_topic AND o."partition" = t.source_partition
+    LEFT JOIN resets r ON r.topic = t.source_topic AND r."partition" = t.source_partition
+    WHERE coalesce(t.batch_seq, 0) >= $lowest AND t.source_offset >= $floor
+      AND t.source_offset >= coalesce(o.next_offset, 0) AND coalesce(t.batch_seq, 0) > coalesce(r.after_batch, -1)
+) d
+WHERE agg_revenue_day.day = d.day AND agg_revenue_day.department_code = d.department_code
