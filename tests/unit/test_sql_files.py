@@ -10,11 +10,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from streams.config import lake_for
 from streams.contract import EVENT_TYPES
 from streams.decode import decode_batch
 from streams.decode.result import REJECT_SCHEMA
 from streams.kpi.targets import load_targets
-from streams.config import lake_for
 from streams.lake import attach
 from streams.store import EventStore, open_store, sql_dir, statement, write_reference
 from streams.store.aggregates import contribution
@@ -523,7 +523,8 @@ def test_the_lake_against_the_store(with_lake: EventStore) -> None:
         ("revenue", "batches 1 to 2: store 2 rows, amount 12; lake 0 rows, amount 0"),
         ("seizures", "batches 1 to 2: store 1 rows, amount 9; lake 0 rows, amount 0"),
     ]
-    copies = "; ".join(f"INSERT INTO lake.{table} SELECT * FROM main.{table} WHERE batch_seq <= 2" for table in ("revenue", "seizures", "rejects"))
+    tables = ("revenue", "seizures", "rejects")
+    copies = "; ".join(f"INSERT INTO lake.{table} SELECT * FROM main.{table} WHERE batch_seq <= 2" for table in tables)
     run(store, f"BEGIN; {copies}; COMMIT")  # published: batches 1 and 2, in one snapshot
     version = _lake_version(store)
     assert lake_events("revenue") == lake_events("seizures") == []
