@@ -15,6 +15,9 @@ _SIZE = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[KMGT]i?B)$", re.IGNO
 _UNIT_BYTES = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
+REPLICA_NAME = re.compile(r"[A-Za-z0-9._-]{1,40}")
+
+
 def check_memory_limit(value: str | None, setting: str = "memory_limit") -> str | None:
     """A DuckDB size such as 512MB or 2GiB (at least 64 MB), or None for DuckDB's default (80% of RAM)."""
     if value is None or not value.strip():
@@ -251,9 +254,19 @@ class ConsumerSettings:
     publish_every_s: float = 5.0  # seconds between publications to the lake
     maintain_every_s: float = 3600.0  # seconds between upkeeps of the lake (expiry, merging, deletion); 0 = none
     memory_limit: str | None = None  # DuckDB's memory_limit for the writer; None = DuckDB's default
+    replica: str | None = None  # this process's name in a replica pair (docs/RELIABILITY.md); None: a single consumer
+    leader_group: str = "customs-kpi-leader"  # the pair's election group (one per lake)
+    leader_session_timeout_ms: int = 6_000  # how long a silent leader keeps its election
 
     def __post_init__(self) -> None:
         check_port(self.metrics_port, "metrics_port")
+        if self.replica is not None:
+            if not REPLICA_NAME.fullmatch(self.replica):
+                raise ConfigError("replica", self.replica, "a name of 1 to 40 letters, digits, '.', '_' or '-', e.g. hp-1")
+            if self.lake is None:
+                raise ConfigError("replica", self.replica, "a lake the pair shares (--lake postgres:... and --lake-data), to publish")
+        if not 1_000 <= self.leader_session_timeout_ms <= 300_000:
+            raise ConfigError("leader_session_timeout_ms", self.leader_session_timeout_ms, "milliseconds from 1000 to 300000")
         if self.clock not in CLOCKS:
             raise ConfigError("clock", self.clock, "wall or event")
         if self.partitions < 1:
@@ -276,4 +289,8 @@ class ConsumerSettings:
 
     @property
     def effective_group_id(self) -> str:
-        return self.group_id or default_group_id(self.db_path)
+        """The group id given; or, for a replica, customs-kpi-<replica> (two machines may use the same
+        path); or one derived from the database's path."""
+        if self.group_id:
+            return self.group_id
+        return f"customs-kpi-{self.replica}" if self.replica is not None else default_group_id(self.db_path)

@@ -256,6 +256,9 @@ def restore(
     db: Db = DEFAULT_DB,
     lake: LakeOpt = None,
     lake_data: LakeData = None,
+    replica: Annotated[
+        str | None, typer.Option(help="Restore the store of this replica of a pair: a store of its own, which takes over when elected.")
+    ] = None,
 ) -> None:
     """Build a new store (--db must not exist) from the lake: its rows, its rejects and the Kafka offsets of its newest
     publication; `consume` then resumes exactly where the lake's rows end (for a replica whose disk was lost)."""
@@ -265,7 +268,7 @@ def restore(
 
     if not from_lake:
         raise ConfigError("--from-lake", False, "--from-lake: the lake is what a store is restored from")
-    done = restore_from_lake(db, lake_for(db, lake, lake_data), datetime.now(UTC))
+    done = restore_from_lake(db, lake_for(db, lake, lake_data), datetime.now(UTC), replica)
     typer.echo(
         f"restored {done.events:,} events, {done.rejects:,} rejects and the offsets of {done.partitions} partitions into {db} "
         f"(store {done.store_id} up to batch {done.batch_seq}); `customs-kpi consume` resumes from there"

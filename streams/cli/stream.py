@@ -39,6 +39,18 @@ def consume(
         str | None,
         typer.Option(envvar="CUSTOMS_KPI_DB_MEMORY_LIMIT", help="Cap on DuckDB's memory, e.g. 512MB; default: DuckDB's (80% of RAM)."),
     ] = None,
+    replica: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CUSTOMS_KPI_REPLICA",
+            help="This process's name in a replica pair sharing --lake (docs/RELIABILITY.md): it stores everything in its own "
+            "--db and publishes the lake only while elected leader.",
+        ),
+    ] = None,
+    leader_group: Annotated[str, typer.Option(help="A replica pair's election group (one per lake).")] = "customs-kpi-leader",
+    leader_session_timeout: Annotated[
+        float, typer.Option(help="Seconds a silent leader keeps its election before the other replica takes over.")
+    ] = 6.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Consume the event topics into DuckDB exactly once, serving /metrics, until SIGTERM or SIGINT."""
@@ -61,6 +73,9 @@ def consume(
         publish_every_s=publish_every,
         maintain_every_s=maintain_every,
         memory_limit=memory_limit,
+        replica=replica,
+        leader_group=leader_group,
+        leader_session_timeout_ms=round(leader_session_timeout * 1000),
     )
     with serving(settings) as pipeline, on_stop_signals(pipeline.stop):
         pipeline.run()  # the batch in hand is finished and committed before it returns

@@ -51,6 +51,7 @@ class Pipeline:
         self.publisher = publisher
         self.batch_wait_ms = batch_wait_ms
         self._dlq_behind, self._dlq_failed_at = False, 0.0
+        self._led = self._leads_dlq()
 
     def run(self) -> None:
         """Run until stop(); Kafka is polled on a second thread while this one decodes and writes."""
@@ -69,6 +70,9 @@ class Pipeline:
                     self.publish_rejects()
                 if self.publisher is not None:
                     self.publisher.maybe_publish()
+                    if self._leads_dlq() and not self._led:
+                        self.publish_rejects()  # a replica that took the lead copies what the other left
+                    self._led = self._leads_dlq()
         finally:
             prefetcher.stop()
             if self.publisher is not None:
@@ -154,11 +158,18 @@ class Pipeline:
         if counts.rejected:
             self.publish_rejects()
 
+    def _leads_dlq(self) -> bool:
+        """Whether this process copies rejects to the DLQ: of a replica pair, only the lake's leader."""
+        return self.publisher is None or self.publisher.leading
+
     def publish_rejects(self) -> None:
         """Copy stored rejects to the DLQ, marking them published only once the broker has them.
 
         A failure (the broker, or the bookkeeping in DuckDB) is counted and logged; the rejects
-        stay unpublished in DuckDB and are tried again in DLQ_RETRY_S. It never fails a batch."""
+        stay unpublished in DuckDB and are tried again in DLQ_RETRY_S. It never fails a batch.
+        A replica that does not lead the lake copies nothing: its rejects wait for its lead."""
+        if not self._leads_dlq():
+            return
         try:
             while True:
                 pending = self.store.unpublished_rejects()

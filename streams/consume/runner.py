@@ -11,10 +11,11 @@ import polars
 
 from streams.config import ConsumerSettings
 from streams.consume.dlq import DlqPublisher
+from streams.consume.election import Election
 from streams.consume.pipeline import Pipeline
 from streams.consume.publisher import LakePublisher
 from streams.consume.source import KafkaSource, SourceEvents
-from streams.contract.events import TOPICS
+from streams.contract.events import LEADER_TOPIC, TOPICS
 from streams.kafka import clients
 from streams.kafka.topics import ensure_topics
 from streams.kpi.targets import load_targets
@@ -59,7 +60,7 @@ def build_pipeline(
     try:
         book = load_targets(settings.targets_file)
         write_reference(store, book)  # the targets and curves the SQL views use
-        ensure_topics(settings.kafka, settings.partitions)
+        ensure_topics(settings.kafka, settings.partitions, single=(LEADER_TOPIC,) if settings.replica is not None else ())
         registry, metrics = build_registry(store, settings, clock)
         consumer = clients.consumer(
             settings.kafka,
@@ -86,6 +87,11 @@ def build_pipeline(
         producer = clients.producer(settings.kafka, acks="all", enable_idempotence=True, linger_ms=5)
         dlq = DlqPublisher(producer)
         closers.append(dlq.close)
+        election = None
+        if settings.replica is not None:
+            member = f"customs-kpi-{settings.replica}"
+            elector = clients.elector(settings.kafka, settings.leader_group, member, settings.leader_session_timeout_ms)
+            election = Election(elector, LEADER_TOPIC, settings.replica)
     except BaseException:
         close()
         raise
@@ -101,8 +107,16 @@ def build_pipeline(
             on_error=metrics.errors.labels("lake").inc,
             on_current=metrics.lake_current.set_to_current_time,
             on_verified=metrics.verified,
+            election=election,
+            on_leader=metrics.lake_leader.set,
         )
+        metrics.lake_leader.set(1 if election is None else 0)
         closers.insert(1, publisher.close)  # closed after the pipeline stops, before the store
+        if election is not None:
+            # Left after the last publication (the other replica is elected at once), before the store closes.
+            closers.insert(2, election.close)
+            election.start()
+            log.info("replica %s: elected through group %s of %s", settings.replica, settings.leader_group, LEADER_TOPIC)
         log.info("publishing to the lake %s every %g s", lake.describe(), settings.publish_every_s)
         publisher.maybe_publish(final=True)  # at once, so readers have the lake while Kafka is still being joined
     pipeline = Pipeline(
@@ -126,7 +140,8 @@ def serving(settings: ConsumerSettings, clock: Callable[[], datetime] = wall_clo
     pipeline, registry, close = build_pipeline(settings, clock=clock)
     server = None
     try:
-        server = serve_metrics(registry, settings.metrics_port, settings.metrics_host)
+        labels = {"replica": settings.replica} if settings.replica is not None else None
+        server = serve_metrics(registry, settings.metrics_port, settings.metrics_host, labels)
         log.info(
             "consuming %s from %s (%s) into %s (group %s, memory limit %s); metrics on http://%s:%d/metrics",
             ", ".join(TOPICS),

@@ -13,6 +13,7 @@ DLQ_TOPIC = "customs.dlq"
 # `customs-kpi rejects replay` re-sends a stored reject with this header: "topic/partition/offset" of
 # the original. The consumer honours it only when the value is byte-for-byte the stored reject's.
 REPLAY_HEADER = "customs_kpi.replay_of"
+LEADER_TOPIC = "customs-kpi.leader"  # one partition: its owner in a replica pair's election group leads the lake
 
 
 def replay_header(topic: str, partition: int, offset: int) -> tuple[str, bytes]:

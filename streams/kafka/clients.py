@@ -14,6 +14,7 @@ from typing import Any
 
 import kafka
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError, SaslAuthenticationFailedError, UnsupportedSaslMechanismError
 from kafka.errors import KafkaError as KafkaError  # re-exported: what a retry of a Kafka call may cure
 from kafka.structs import OffsetAndMetadata
@@ -215,3 +216,21 @@ class _Consumer:
 def consumer(connection: KafkaConnection, **overrides: object) -> _Consumer:
     """A consumer with the connection's settings and the given kafka-python overrides (group, fetch sizes, ...)."""
     return _Consumer(KafkaConsumer(**_settings(connection, overrides)))
+
+
+def elector(connection: KafkaConnection, group_id: str, member: str, session_timeout_ms: int) -> _Consumer:
+    """A member of a replica pair's election group (streams/consume/election.py). The sticky assignor
+    leaves the one partition where it is when a member joins, so a replica that comes back does not
+    take the lead back; the heartbeat runs five times per session; a rebalance waits at most about a
+    session for a member to rejoin (the member polls twice a second)."""
+    return consumer(
+        connection,
+        group_id=group_id,
+        client_id=member,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(100, session_timeout_ms // 5),
+        max_poll_interval_ms=max(10_000, session_timeout_ms),
+        partition_assignment_strategy=(StickyPartitionAssignor,),
+        enable_auto_commit=False,
+        auto_offset_reset="latest",
+    )

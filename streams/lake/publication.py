@@ -324,6 +324,8 @@ def take_over(con: duckdb.DuckDBPyConnection, now: datetime, lead: Lead) -> Publ
         window = {"floor": floor, "lowest": store.batch_seq + 1 if lowest is None else lowest}
         events = sum(run(con, "lake/takeover/append_events", window, table=relation(table)) for table in EVENT_TABLES)
         rejects = run(con, "lake/takeover/append_rejects", window)
+        conflicts = {"now": now, "changed_seq": store.changed_seq}
+        rejects += sum(run(con, "lake/takeover/append_conflicts", window | conflicts, table=relation(table)) for table in EVENT_TABLES)
         run(con, "lake/takeover/delete_revenue_days", window)
         run(con, "lake/takeover/append_revenue_days", window)
         _replace_reference(con, _reference_differs(con))

@@ -7,12 +7,18 @@ last reject change (so the lake goes on taking its publications as that store's)
 aggregates and its index from the rows when it is first opened. The consumer then resumes reading
 Kafka exactly where the lake's rows end: what came after is read again, nothing twice.
 
+A replica of a pair (`replica`) is restored as a store of its own: a new id, its batches numbered
+after every batch in the lake (both replicas numbered the lake's rows), so that when it is elected
+its first publication is a takeover keyed to Kafka's offsets (streams/lake/publication.py). A lake
+that a pair published is restored only that way.
+
 What the lake does not hold is not restored: the `duplicates` table (the duplicate count of
 customs_kpi_records starts again from 0) and `offset_resets` (the record of logs accepted as new).
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +28,7 @@ import duckdb
 from streams.config import Lake
 from streams.errors import ConfigError
 from streams.lake.location import ALIAS, EVENT_TABLES, REFERENCE_TABLES, attach
-from streams.store import apply_schema, open_store, relation, rows, run, transaction
+from streams.store import apply_schema, one, open_store, relation, rows, run, transaction
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,13 @@ class _Newest:
 
 
 @dataclass(frozen=True)
+class _Numbering:
+    batch_seq: int
+    changed_seq: int
+    stores: int
+
+
+@dataclass(frozen=True)
 class Restored:
     events: int  # event rows copied
     rejects: int
@@ -42,8 +55,9 @@ class Restored:
     store_id: str
 
 
-def restore_from_lake(db: Path, lake: Lake, now: datetime) -> Restored:
-    """Build a new store at `db` (which must not exist) from the lake's newest publication."""
+def restore_from_lake(db: Path, lake: Lake, now: datetime, replica: str | None = None) -> Restored:
+    """Build a new store at `db` (which must not exist) from the lake's newest publication; for a
+    `replica` of a pair, as a store of its own (see above)."""
     if db.exists():
         raise ConfigError("db", str(db), "a path where no store exists yet (restore builds a new one; move the old one aside)")
     if not lake.exists():
@@ -68,7 +82,14 @@ def restore_from_lake(db: Path, lake: Lake, now: datetime) -> Restored:
                 events += copied if table in EVENT_TABLES else 0
                 rejects += copied if table == "rejects" else 0
             partitions = run(con, "lake/restore/offsets", {"now": now})
-            state = {"store_id": newest[0].store_id, "batch_seq": newest[0].batch_seq, "changed_seq": newest[0].changed_seq}
+            numbering = one(con, "lake/restore/numbering", _Numbering)
+            if replica is None and numbering.stores > 1:
+                raise ConfigError("replica", "none given", "the name of the replica restored: a replica pair published this lake")
+            store_id, batch_seq, changed_seq = newest[0].store_id, newest[0].batch_seq, newest[0].changed_seq
+            if replica is not None:
+                store_id = str(uuid.uuid4())
+                batch_seq, changed_seq = max(batch_seq, numbering.batch_seq), max(changed_seq, numbering.changed_seq)
+            state = {"store_id": store_id, "batch_seq": batch_seq, "changed_seq": changed_seq}
             run(con, "lake/restore/store_state", state)
         con.execute(f"DETACH {ALIAS}")
     except BaseException:
@@ -78,4 +99,4 @@ def restore_from_lake(db: Path, lake: Lake, now: datetime) -> Restored:
         raise
     con.close()
     open_store(db).close()  # the views, the aggregates and the index, built from the rows
-    return Restored(events, rejects, partitions, newest[0].batch_seq, newest[0].store_id)
+    return Restored(events, rejects, partitions, batch_seq, store_id)

@@ -31,6 +31,7 @@ class PipelineMetrics:
     verify_differences: Gauge
     verify_last: Gauge
     verify_duration: Gauge
+    lake_leader: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry, versions: dict[str, str]) -> PipelineMetrics:
@@ -113,6 +114,12 @@ class PipelineMetrics:
             ),
             verify_duration=Gauge(
                 "customs_kpi_verify_duration_seconds", "How long each check's last run took.", ["check"], registry=registry
+            ),
+            lake_leader=Gauge(
+                "customs_kpi_lake_leader",
+                "1 while this process publishes the lake and feeds the DLQ (a single consumer with a lake: always; "
+                "a replica of a pair: while it leads).",
+                registry=registry,
             ),
         )
         for stage in ERROR_STAGES:  # exposed at 0 from the start, so rate() and dashboards see every stage

@@ -29,6 +29,7 @@ class Replica:
         self.store: EventStore = open_store(path)
         self.writer = LakeWriter(self.store, lake, replica=name)
         self.next: dict[tuple[str, int], int] = {}
+        self.closed = False
 
     def write(self, partition: int, values: Sequence[dict | bytes]) -> None:  # type: ignore[type-arg]
         first = self.next.get((REV.topic, partition), 0)
@@ -37,8 +38,10 @@ class Replica:
         self.store.write_batch([(REV, batch)], {(REV.topic, partition): first + len(values)}, NOW)
 
     def close(self) -> None:
-        self.writer.close()
-        self.store.close()
+        if not self.closed:
+            self.writer.close()
+            self.store.close()
+            self.closed = True
 
 
 def ev(i: int, **over: object) -> dict:  # type: ignore[type-arg]

@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "observe": {"contract", "decode", "read"},
     "query": {"errors", "kpi", "read", "store"},
     "rejects": {"config", "contract", "errors", "produce", "read"},
-    "consume": {"config", "contract", "decode", "kafka", "kpi", "lake", "observe", "read", "retry", "store"},
+    "consume": {"config", "contract", "decode", "errors", "kafka", "kpi", "lake", "observe", "read", "retry", "store"},
     "demo": {"kafka", "observe", "produce"},
     "report": {"contract", "errors", "kpi", "query", "read", "store"},
 }

@@ -5,6 +5,7 @@ arrived on different partitions in another order. Real DuckDB, real DuckLake (SQ
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,8 +14,8 @@ import duckdb
 import pytest
 
 from streams.config import Lake, lake_for
-from streams.errors import LakeFencedError
-from streams.lake import attach, current_leader
+from streams.errors import ConfigError, LakeFencedError
+from streams.lake import attach, current_leader, restore_from_lake
 from streams.read.verify import lake as lake_check
 from tests.support.replicas import NOW, P0_HEAD, P0_TAIL, P1_HEAD, P1_TAIL, Replica, ev, in_lake, open_publication_with_a_takeover_meanwhile
 from tests.support.sqlcover import covers
@@ -38,6 +39,7 @@ def pair(tmp_path: Path) -> Iterator[tuple[Replica, Replica, Lake]]:
     "lake/takeover/lowest",
     "lake/takeover/append_events",
     "lake/takeover/append_rejects",
+    "lake/takeover/append_conflicts",
     "lake/takeover/delete_revenue_days",
     "lake/takeover/append_revenue_days",
     "lake/takeover/adopt_dlq",
@@ -66,14 +68,22 @@ def test_a_takeover_continues_the_lake_at_kafkas_offsets_with_every_event_once(p
     done = b.writer.publish(NOW + timedelta(seconds=2), reference=False)
     assert done is not None and done.takeover
     # Past the lake's offsets (partition 0 at 12, partition 1 at 10): b's rows r200, r201 and its copies
-    # of x and y from partition 1, of which the lake holds x and y already (a took them from partition 0).
-    assert (done.events, done.rejects) == (2, 1)
+    # of x and y from partition 1, of which the lake holds x and y already (a took them from partition 0):
+    # x, identical, is a duplicate; y, conflicting, is a reject, as if one replica had read both.
+    assert (done.events, done.rejects) == (2, 2)
     ids = in_lake(lake, "SELECT event_id, count(*) FROM revenue GROUP BY ALL HAVING count(*) > 1")
     assert ids == []  # no event twice
     expected = sorted([f"r{i}" for i in range(20)] + ["r100", "r101", "r200", "r201"])
     assert [r[0] for r in in_lake(lake, "SELECT event_id FROM revenue ORDER BY event_id")] == expected
     assert in_lake(lake, "SELECT sum(amount_vnd) FROM revenue") == [(sum(1_000 + int(e[1:]) for e in expected),)]
-    assert in_lake(lake, "SELECT source_partition, source_offset, reason FROM rejects") == [(1, 12, "invalid_json")]
+    assert in_lake(lake, "SELECT source_partition, source_offset, reason FROM rejects ORDER BY ALL") == [
+        (1, 11, "conflicting_duplicate"),
+        (1, 12, "invalid_json"),
+    ]
+    ((raw, detail),) = in_lake(lake, "SELECT raw_value, detail FROM rejects WHERE reason = 'conflicting_duplicate'")
+    stored = {k: v for k, v in json.loads(raw).items() if v is not None and k != "occurred_at"}
+    assert stored == {k: v for k, v in P1_TAIL[1].items() if k != "occurred_at"}  # type: ignore[union-attr]  # the copy b stored
+    assert detail.startswith("event_id r101 was accepted by the other replica from customs.revenue[0]@11 with different content")
     # The lake's aggregate of the days b's rows fall on is b's, and equals the lake's rows.
     assert in_lake(lake, "SELECT sum(amount_vnd) FROM agg_revenue_day") == in_lake(lake, "SELECT sum(amount_vnd) FROM revenue")
     assert in_lake(lake, "SELECT epoch, replica FROM lake_leader") == [(2, "b")]
@@ -83,16 +93,14 @@ def test_a_takeover_continues_the_lake_at_kafkas_offsets_with_every_event_once(p
     after = b.writer.publish(NOW + timedelta(seconds=3), reference=False)
     assert after is not None and not after.takeover and after.events == 1
     assert in_lake(lake, "SELECT count(*), count(DISTINCT event_id) FROM revenue") == [(25, 25)]
-    # b's store against the lake: only the conflicting y differs. b kept the copy from partition 1 and
-    # rejected the one from partition 0, which the lake holds as a row; the lake has no reject for it
-    # (b has no raw bytes of the copy it stored). The identical x compares equal.
+    # b's store against the lake: only the conflicting y differs (b kept the copy from partition 1, the
+    # lake the one from partition 0); the identical x compares equal, the rejects count the same.
     found = lake_check(b.writer.connection)
     assert [(d.where, d.detail) for d in found] == [
         (
             "revenue 03 2021-06-01",
             "store 25 rows, amount 26092; lake 25 rows, amount 26092; the same count and amount, but values differ in other columns",
         ),
-        ("rejects customs.revenue conflicting_duplicate", "store 1 rejects; lake 0"),
     ]
 
     # a comes back: it leads again only once it has stored what the lake holds.
@@ -129,3 +137,41 @@ def test_with_a_sqlite_catalog_a_takeover_waits_for_an_open_publication(
     assert b.writer.lead(NOW).epoch == 2  # tried again, it lands; a is fenced from then on
     with pytest.raises(LakeFencedError):
         a.writer.publish(NOW, reference=False)
+
+
+@covers("lake/restore/numbering")
+def test_a_replica_restored_from_the_pairs_lake_takes_over_with_nothing_missing(
+    pair: tuple[Replica, Replica, Lake], tmp_path: Path
+) -> None:
+    """The lake of a pair holds rows both replicas numbered: a replica restored from it is a store of
+    its own, numbering its batches after all of them, whose first publication is a takeover."""
+    a, b, lake = pair
+    for replica in (a, b):
+        replica.write(0, P0_HEAD)
+    a.writer.lead(NOW)
+    assert a.writer.publish(NOW, reference=True) is not None
+    for replica in (a, b):
+        replica.write(1, P1_HEAD)
+        replica.write(1, [ev(i) for i in range(20, 40)])  # b numbers these batches 2 and 3, as a does
+    b.writer.lead(NOW)
+    assert b.writer.publish(NOW, reference=False) is not None  # a takeover: the lake now has rows of both
+    a.close()
+
+    restored_db = tmp_path / "a-restored" / "customs.duckdb"
+    with pytest.raises(ConfigError, match="a replica pair published this lake"):
+        restore_from_lake(restored_db, lake, NOW)
+    done = restore_from_lake(restored_db, lake, NOW, replica="a")
+    assert (done.events, done.batch_seq) == (40, 3)  # after the highest batch in the lake: a's and b's 3
+    again = Replica(restored_db, lake, "a")
+    try:
+        again.next = {("customs.revenue", 0): 10, ("customs.revenue", 1): 30}
+        again.write(1, [ev(40)])
+        b.writer.close()
+        again.writer.lead(NOW)
+        back = again.writer.publish(NOW, reference=False)
+        assert back is not None and back.takeover and back.events == 1 and back.batch_seq == 4
+        assert in_lake(lake, "SELECT count(*), count(DISTINCT event_id), sum(amount_vnd) FROM revenue") == [
+            (41, 41, sum(1_000 + i for i in range(41)))
+        ]
+    finally:
+        again.close()
