@@ -8,7 +8,10 @@ where it is when a member joins, so a replica that comes back does not take the 
 
 Elected is not yet leading: the lake's own epoch fences a leader that lost the partition without
 noticing it yet (streams/lake: take_lead). Each election is a new `term`, so a replica fenced in
-one term waits for the next rather than taking the lake back from the leader that fenced it.
+one term waits for the next rather than taking the lake back from the leader that fenced it. A
+rebalance (a replica joining) revokes the partition from every member and gives it back to its
+owner in the same round: that is the same term, not a new election (no new epoch in the lake). A
+member forced out of the group (its session expired) loses the partition for good: a new term.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ POLL_MS = 500
 class Vote:
     elected: bool
     term: int  # counts the times this replica was elected, from 1
+    rebalancing: bool = False  # revoked by a rebalance that has not ended: the partition may come back
 
 
 class Election:
@@ -35,8 +39,9 @@ class Election:
         self._consumer, self.replica = consumer, replica
         self._lock = threading.Lock()
         self._vote = Vote(False, 0)
+        self._handed_back = False  # revoked by a rebalance, not lost: the same term if it comes straight back
         self._stop = threading.Event()
-        consumer.subscribe([topic], on_assigned=self._assigned, on_revoked=self._revoked)
+        consumer.subscribe([topic], on_assigned=self._assigned, on_revoked=self._revoked, on_lost=self._lost)
         self._thread = threading.Thread(target=self._run, name="leader-election", daemon=True)
 
     def start(self) -> Election:
@@ -50,18 +55,29 @@ class Election:
 
     def _assigned(self, assigned: set[Partition]) -> None:
         with self._lock:
-            if assigned and not self._vote.elected:
+            handed_back, self._handed_back = self._handed_back, False
+            if assigned and handed_back:
+                self._vote = Vote(True, self._vote.term)  # kept through a rebalance
+            elif assigned and not self._vote.elected:
                 self._vote = Vote(True, self._vote.term + 1)
                 log.info("replica %s is elected to lead the lake (term %d)", self.replica, self._vote.term)
-            elif not assigned and self._vote.elected:
+            elif not assigned and (self._vote.elected or handed_back):
                 self._vote = Vote(False, self._vote.term)
                 log.warning("replica %s is no longer elected: the other replica leads the lake", self.replica)
 
     def _revoked(self, revoked: set[Partition]) -> None:
+        """A rebalance begins: not elected until it ends (the other replica may be given the partition)."""
         with self._lock:
             if revoked and self._vote.elected:
+                self._vote = Vote(False, self._vote.term, rebalancing=True)
+                self._handed_back = True
+
+    def _lost(self, lost: set[Partition]) -> None:
+        with self._lock:
+            self._handed_back = False
+            if lost and self._vote.elected:
                 self._vote = Vote(False, self._vote.term)
-                log.warning("replica %s is no longer elected (its session ended or the group rebalanced)", self.replica)
+                log.warning("replica %s is no longer elected: the broker ended its session (paused or cut off)", self.replica)
 
     def _run(self) -> None:
         """Poll the group (heartbeats run on kafka-python's own thread; the poll joins and rejoins)."""

@@ -89,6 +89,8 @@ class LakePublisher:
         if self.election is None:
             return True
         vote = self.election.vote
+        if vote.rebalancing:
+            return False  # not now; still its lead if the partition comes back in the same rebalance
         if not vote.elected or vote.term == self._fenced_term:
             if self._term is not None:
                 self._step_down("it is no longer elected")

@@ -131,11 +131,20 @@ def producer(connection: KafkaConnection, **overrides: object) -> _Producer:
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python has no type information
-    def __init__(self, on_assigned: Callable[[set[Partition]], None], on_revoked: Callable[[set[Partition]], None]) -> None:
+    def __init__(
+        self,
+        on_assigned: Callable[[set[Partition]], None],
+        on_revoked: Callable[[set[Partition]], None],
+        on_lost: Callable[[set[Partition]], None] | None = None,
+    ) -> None:
         self._on_assigned, self._on_revoked = on_assigned, on_revoked
+        self._on_lost = on_lost or on_revoked  # forced out of the group (session expired): revoked, without a say
 
     def on_partitions_revoked(self, revoked: set[Partition]) -> None:
         self._on_revoked(set(revoked))
+
+    def on_partitions_lost(self, lost: set[Partition]) -> None:
+        self._on_lost(set(lost))
 
     def on_partitions_assigned(self, assigned: set[Partition]) -> None:
         self._on_assigned(set(assigned))
@@ -148,14 +157,18 @@ class _Consumer:
         self._consumer = consumer
 
     def subscribe(
-        self, topics: Sequence[str], on_assigned: Callable[[set[Partition]], None], on_revoked: Callable[[set[Partition]], None]
+        self,
+        topics: Sequence[str],
+        on_assigned: Callable[[set[Partition]], None],
+        on_revoked: Callable[[set[Partition]], None],
+        on_lost: Callable[[set[Partition]], None] | None = None,
     ) -> None:
         # The topics' partitions known first: kafka-python's group leader assigns from its metadata
         # cache, and a join that overtakes the first metadata answer (topics just created, a busy
         # machine) assigns none of them ("No partition metadata for topic") and reads nothing.
         for topic in topics:
             self._consumer.partitions_for_topic(topic)
-        self._consumer.subscribe(list(topics), listener=_Listener(on_assigned, on_revoked))
+        self._consumer.subscribe(list(topics), listener=_Listener(on_assigned, on_revoked, on_lost))
 
     def poll(self, timeout_ms: int, max_records: int) -> Mapping[Partition, Sequence[Record]]:
         polled: Mapping[Partition, Sequence[Record]] = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)

@@ -39,7 +39,11 @@ class EventConsumer(Protocol):
     """The consumer the pipeline polls: one thread calls it (kafka-python's consumer is not thread-safe)."""
 
     def subscribe(
-        self, topics: Sequence[str], on_assigned: Callable[[set[Partition]], None], on_revoked: Callable[[set[Partition]], None]
+        self,
+        topics: Sequence[str],
+        on_assigned: Callable[[set[Partition]], None],
+        on_revoked: Callable[[set[Partition]], None],
+        on_lost: Callable[[set[Partition]], None] | None = None,
     ) -> None: ...
     def poll(self, timeout_ms: int, max_records: int) -> Mapping[Partition, Sequence[Record]]: ...
     def assignment(self) -> set[Partition]: ...

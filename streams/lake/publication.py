@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
+import polars as pl
 
 from streams.config import Lake
 from streams.errors import ConfigError, LakeFencedError, LakeMismatchError
@@ -308,6 +309,56 @@ def adopt_dlq(con: duckdb.DuckDBPyConnection) -> int:
         return run(con, "lake/takeover/adopt_dlq")
 
 
+@dataclass(frozen=True)
+class _Copy:
+    topic: str
+    event_id: str
+    source_partition: int
+    source_offset: int
+    kind: str  # row, duplicate or conflict
+    copy_class: str  # 'kept' (the kept row's content) or the md5 of the bytes received
+    lake_class: str | None  # the class of the copy the lake holds (None: not yet resolved)
+
+
+@dataclass(frozen=True)
+class _LakeCopy:
+    event_id: str
+    partition: int
+    offset: int
+
+
+OUTCOMES = {"topic": pl.String, "source_partition": pl.Int32, "source_offset": pl.Int64, "event_id": pl.String, "outcome": pl.String}
+
+
+def _outcome(copy: _Copy) -> str | None:
+    """What a copy past the lake's offsets is in the lake, whose copy of the event is of `lake_class`:
+    'conflicting' (a reject the lake lacks), 'dropped' (a reject of this store's the lake must not
+    take: it is the lake's own copy again), or None (the lake takes this store's decision)."""
+    same = copy.copy_class == copy.lake_class
+    if copy.kind in ("row", "duplicate"):
+        return None if same else "conflicting"
+    return "dropped" if same else None
+
+
+def takeover_outcomes(con: duckdb.DuckDBPyConnection, window: dict[str, int]) -> pl.DataFrame:
+    """For the events this store kept from a copy past the lake's offsets while the lake holds them
+    from a copy before (lake/takeover/held_copies.sql), what each of this store's copies past the
+    offsets is in the lake: the two replicas read them in another order."""
+    decided: list[tuple[str, int, int, str, str]] = []
+    for table in EVENT_TABLES:
+        found = rows(con, "lake/takeover/held_copies", _Copy, window | {"resolved": []}, table=relation(table))
+        ambiguous = sorted({c.event_id for c in found if c.lake_class is None})
+        if ambiguous:  # copies before the offsets that differ among themselves: the lake says which it holds
+            where = rows(con, "lake/takeover/lake_copies", _LakeCopy, {"ids": ambiguous}, table=relation(table))
+            resolved = [{"event_id": w.event_id, "partition": w.partition, "offset": w.offset} for w in where]
+            found = rows(con, "lake/takeover/held_copies", _Copy, window | {"resolved": resolved}, table=relation(table))
+        for copy in found:
+            outcome = _outcome(copy)
+            if outcome is not None:
+                decided.append((copy.topic, copy.source_partition, copy.source_offset, copy.event_id, outcome))
+    return pl.DataFrame(decided, schema=OUTCOMES, orient="row")
+
+
 def take_over(con: duckdb.DuckDBPyConnection, now: datetime, lead: Lead) -> Publication | None:
     """A new leader's first publication into a lake that mirrors another store: this store's rows,
     rejects and revenue days of the records past the lake's offsets, in one DuckLake transaction
@@ -322,10 +373,14 @@ def take_over(con: duckdb.DuckDBPyConnection, now: datetime, lead: Lead) -> Publ
         floor = one(con, "lake/takeover/bounds", _Floor).floor
         lowest = one(con, "lake/takeover/lowest", _Lowest, {"floor": floor}).lowest
         window = {"floor": floor, "lowest": store.batch_seq + 1 if lowest is None else lowest}
-        events = sum(run(con, "lake/takeover/append_events", window, table=relation(table)) for table in EVENT_TABLES)
-        rejects = run(con, "lake/takeover/append_rejects", window)
-        conflicts = {"now": now, "changed_seq": store.changed_seq}
-        rejects += sum(run(con, "lake/takeover/append_conflicts", window | conflicts, table=relation(table)) for table in EVENT_TABLES)
+        con.register("takeover_outcomes", takeover_outcomes(con, window).to_arrow())
+        try:
+            events = sum(run(con, "lake/takeover/append_events", window, table=relation(table)) for table in EVENT_TABLES)
+            rejects = run(con, "lake/takeover/append_rejects", window)
+            conflicts = {"now": now, "changed_seq": store.changed_seq}
+            rejects += sum(run(con, "lake/takeover/append_conflicts", window | conflicts, table=relation(table)) for table in EVENT_TABLES)
+        finally:
+            con.unregister("takeover_outcomes")
         run(con, "lake/takeover/delete_revenue_days", window)
         run(con, "lake/takeover/append_revenue_days", window)
         _replace_reference(con, _reference_differs(con))

@@ -40,6 +40,8 @@ def pair(tmp_path: Path) -> Iterator[tuple[Replica, Replica, Lake]]:
     "lake/takeover/append_events",
     "lake/takeover/append_rejects",
     "lake/takeover/append_conflicts",
+    "lake/takeover/held_copies",
+    "lake/takeover/lake_copies",
     "lake/takeover/delete_revenue_days",
     "lake/takeover/append_revenue_days",
     "lake/takeover/adopt_dlq",
@@ -83,7 +85,7 @@ def test_a_takeover_continues_the_lake_at_kafkas_offsets_with_every_event_once(p
     ((raw, detail),) = in_lake(lake, "SELECT raw_value, detail FROM rejects WHERE reason = 'conflicting_duplicate'")
     stored = {k: v for k, v in json.loads(raw).items() if v is not None and k != "occurred_at"}
     assert stored == {k: v for k, v in P1_TAIL[1].items() if k != "occurred_at"}  # type: ignore[union-attr]  # the copy b stored
-    assert detail.startswith("event_id r101 was accepted by the other replica from customs.revenue[0]@11 with different content")
+    assert detail.startswith("event_id r101 is in the lake with different content, from a copy the other replica took first")
     # The lake's aggregate of the days b's rows fall on is b's, and equals the lake's rows.
     assert in_lake(lake, "SELECT sum(amount_vnd) FROM agg_revenue_day") == in_lake(lake, "SELECT sum(amount_vnd) FROM revenue")
     assert in_lake(lake, "SELECT epoch, replica FROM lake_leader") == [(2, "b")]
@@ -175,3 +177,33 @@ def test_a_replica_restored_from_the_pairs_lake_takes_over_with_nothing_missing(
         ]
     finally:
         again.close()
+
+
+def test_copies_read_in_another_order_end_in_the_lake_as_one_replica_would_have_judged_them(pair: tuple[Replica, Replica, Lake]) -> None:
+    """Events with an identical and a conflicting copy on three partitions: a read partition 0 and
+    published; b read partition 2 first, kept other copies, and took over. The lake holds each event
+    once, as a took it, and a conflicting-duplicate reject for exactly the copies that conflict with
+    the lake's: b's decisions past the lake's offsets are judged again against the lake's copy."""
+    a, b, lake = pair
+    z, w, v, u = (ev(i) for i in (1, 2, 3, 4))
+    p0 = [z, w, {**v, "receipt_no": "V-OTHER"}, u, {**u, "receipt_no": "U-OTHER"}]
+    p1 = [z, {**w, "receipt_no": "W-OTHER"}, v]
+    p2 = [{**z, "receipt_no": "Z-OTHER"}, w, v, u]
+    a.write(0, p0)
+    a.writer.lead(NOW)
+    assert a.writer.publish(NOW, reference=True) is not None  # the lake: z, w, v (other), u; u (other) rejected
+    for partition, values in ((2, p2), (1, p1), (0, p0)):
+        b.write(partition, values)
+    b.writer.lead(NOW)
+    done = b.writer.publish(NOW, reference=False)
+    assert done is not None and done.takeover and done.events == 0
+    lake_rows = in_lake(lake, "SELECT event_id, receipt_no FROM revenue ORDER BY ALL")
+    assert lake_rows == [("r1", "BL0001"), ("r2", "BL0001"), ("r3", "V-OTHER"), ("r4", "BL0001")]  # as a took them
+    rejects = in_lake(lake, "SELECT source_partition, source_offset, event_id, reason FROM rejects ORDER BY ALL")
+    assert rejects == [
+        (0, 4, "r4", "conflicting_duplicate"),  # a's own
+        (1, 1, "r2", "conflicting_duplicate"),  # b's reject, which conflicts with the lake's copy too
+        (1, 2, "r3", "conflicting_duplicate"),  # b counted it a duplicate of the copy it kept; the lake holds another
+        (2, 0, "r1", "conflicting_duplicate"),  # the copy b kept, which the lake does not hold
+        (2, 2, "r3", "conflicting_duplicate"),  # the same
+    ]  # and not z on partition 1: b rejected it, but it is the lake's own copy again

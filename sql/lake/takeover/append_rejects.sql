@@ -2,7 +2,8 @@
 -- params: floor BIGINT, lowest BIGINT
 -- columns: none
 --
--- A new leader's first publication: this store's rejects of the records past the lake's offsets.
+-- A new leader's first publication: this store's rejects of the records past the lake's offsets, but
+-- the conflicting copies that are the lake's own copy again (takeover_outcomes: dropped).
 INSERT INTO lake.rejects
 WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
     SELECT o.topic, o."partition", o.next_offset, o.topic_id
@@ -15,3 +16,5 @@ LEFT JOIN lake_offsets o ON o.topic = t.source_topic AND o."partition" = t.sourc
 LEFT JOIN resets r ON r.topic = t.source_topic AND r."partition" = t.source_partition
 WHERE coalesce(t.batch_seq, 0) >= $lowest AND t.source_offset >= $floor
   AND t.source_offset >= coalesce(o.next_offset, 0) AND coalesce(t.batch_seq, 0) > coalesce(r.after_batch, -1)
+  AND NOT EXISTS (SELECT 1 FROM takeover_outcomes x WHERE x.outcome = 'dropped' AND x.topic = t.source_topic
+                  AND x.source_partition = t.source_partition AND x.source_offset = t.source_offset)

