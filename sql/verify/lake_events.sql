@@ -10,19 +10,35 @@
 -- tables without one) and a fingerprint of every column of every row (the sum of the rows'
 -- hashes: a kind, a status or any other value changed in place shows there) but those that say
 -- where and when a store took the row: after a takeover the lake holds rows another replica stored,
--- in its batches, and an identical duplicate from another partition than this store kept. Event
--- rows never change once stored, so the two sides must agree exactly. One row per group that differs, saying how.
-WITH store AS (
-    SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n, {{amount}} AS amount,
-           sum(CAST(hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS HUGEINT)) AS content
-    FROM main.{{table}} t
-    WHERE batch_seq <= $upto OR batch_seq IS NULL
-    GROUP BY ALL
+-- in its batches, and an identical duplicate from another partition than this store kept. An event
+-- that has a conflicting duplicate (another copy with other content) is only counted: which copy
+-- is kept depends on the order copies were read in, and after a takeover the lake may keep the one
+-- this store rejected. Event rows never change once stored, so the two sides must agree exactly.
+-- One row per group that differs, saying how.
+WITH conflicted AS (
+    SELECT DISTINCT source_topic, event_id FROM main.rejects WHERE reason = 'conflicting_duplicate' AND event_id IS NOT NULL
+), store_rows AS (
+    SELECT * FROM main.{{table}} WHERE batch_seq <= $upto OR batch_seq IS NULL
+), store AS (
+    SELECT a.department_code, a.day, a.n, coalesce(b.amount, 0) AS amount, b.content
+    FROM (SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n FROM store_rows GROUP BY ALL) a
+    LEFT JOIN (
+        SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, {{amount}} AS amount,
+               sum(CAST(hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS HUGEINT)) AS content
+        FROM store_rows t
+        ANTI JOIN conflicted c ON c.source_topic = t.source_topic AND c.event_id = t.event_id
+        GROUP BY ALL
+    ) b USING (department_code, day)
 ), lake AS (
-    SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n, {{amount}} AS amount,
-           sum(CAST(hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS HUGEINT)) AS content
-    FROM {{alias}}.{{table}} t
-    GROUP BY ALL
+    SELECT a.department_code, a.day, a.n, coalesce(b.amount, 0) AS amount, b.content
+    FROM (SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n FROM {{alias}}.{{table}} GROUP BY ALL) a
+    LEFT JOIN (
+        SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, {{amount}} AS amount,
+               sum(CAST(hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS HUGEINT)) AS content
+        FROM {{alias}}.{{table}} t
+        ANTI JOIN conflicted c ON c.source_topic = t.source_topic AND c.event_id = t.event_id
+        GROUP BY ALL
+    ) b USING (department_code, day)
 )
 SELECT coalesce(s.department_code, l.department_code) AS department_code, coalesce(s.day, l.day) AS day,
        format('store {} rows, amount {}; lake {} rows, amount {}{}', coalesce(s.n, 0), coalesce(s.amount, 0), coalesce(l.n, 0),

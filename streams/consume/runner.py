@@ -108,7 +108,7 @@ def build_pipeline(
             on_current=metrics.lake_current.set_to_current_time,
             on_verified=metrics.verified,
             election=election,
-            on_leader=metrics.lake_leader.set,
+            on_leader=metrics.leads,
         )
         metrics.lake_leader.set(1 if election is None else 0)
         closers.insert(1, publisher.close)  # closed after the pipeline stops, before the store

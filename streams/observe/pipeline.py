@@ -136,6 +136,14 @@ class PipelineMetrics:
         self.verify_duration.labels(check).set(seconds)
         self.verify_last.labels(check).set_to_current_time()
 
+    def leads(self, leading: bool) -> None:
+        """A replica took the lake's lead (1) or stepped down (0): a replica that does not lead keeps
+        no lake current, so its lake gauges go back to 0 (CustomsKpiLakeStale watches the leader's)."""
+        self.lake_leader.set(int(leading))
+        if not leading:
+            self.lake_current.set(0)
+            self.lake_published.set(0)
+
     def lake_publication(self, seconds: float, events: int) -> None:
         """A publication to the lake took this long and appended this many events."""
         self.lake_duration.observe(seconds)
