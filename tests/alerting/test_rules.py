@@ -34,25 +34,33 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_rule_files_are_valid() -> None:
-    """promtool check rules: 36 revenue, 6 summary and 14 pipeline rules."""
+    """promtool check rules: 36 revenue, 7 summary and 17 pipeline rules."""
     result = run(tool("promtool"), "check", "rules", *RULES)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 14 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
-    assert "SUCCESS: 6 rules found" in result.stdout
+    assert "SUCCESS: 17 rules found" in result.stdout and "SUCCESS: 36 rules found" in result.stdout
+    assert "SUCCESS: 7 rules found" in result.stdout
 
 
 def test_rule_unit_tests_pass(mutant_runs: MutantRuns) -> None:
     """promtool test rules on every test group of prometheus/tests. The groups that catch mutants ran
     in the mutants' batches (their own assertions on the shipped rules, beside the suffixed copies:
     every copy is caught and no original assertion fails); the others each run alone here."""
-    files = ["pipeline-silence.test.yml", "pipeline.test.yml", "revenue-precision.test.yml", "revenue-summary.test.yml", "revenue.test.yml"]
+    files = [
+        "pipeline-silence.test.yml",
+        "pipeline.test.yml",
+        "replicas-pipeline.test.yml",
+        "replicas.test.yml",
+        "revenue-precision.test.yml",
+        "revenue-summary.test.yml",
+        "revenue.test.yml",
+    ]
     assert [p.name for p in RULE_TESTS] == files
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copytree(PROMETHEUS_DIR / "rules", root / "rules")
         shutil.copytree(PROMETHEUS_DIR / "tests", root / "tests")
         results = _run_groups(root, sorted((root / "tests").glob("*.test.yml")), skip=set(mutant_runs.batches))
-    assert len(results) + len(mutant_runs.batches) == 1 + 6 + 10 + 1 + 5  # the test groups of the five files, every one finished
+    assert len(results) + len(mutant_runs.batches) == 1 + 6 + 1 + 1 + 10 + 1 + 5  # the test groups of the seven files, every one finished
     failed = [output for _, code, output in results if code != 0]
     assert not failed, failed[0]
     assert all("SUCCESS" in output for _, _, output in results)
@@ -98,6 +106,11 @@ SILENCE = "pipeline-silence.test:0"
 STREAMS = '{stream=~"revenue|declarations"}'
 PAGE = "revenue.test:4"
 LAKE = "pipeline.test:5"
+PAIR = "replicas.test:0"
+PAIR_ALERTS = "replicas-pipeline.test:0"
+MERGE = "max without(instance, replica) ("
+ESTIMATE = '{level="estimate"}'
+LEAST_LAG = "min(sum by (instance) (customs_kpi_consumer_lag_records))"
 MUTATIONS: list[Mutation] = [
     # Departments: each tier's thresholds and volume guards (revenue-precision groups 0 and 1).
     *_moves("revenue", "customs_department:revenue_pace:ratio3d < 0.5", "0.5", P[0], P[0]),
@@ -115,15 +128,45 @@ MUTATIONS: list[Mutation] = [
     *_moves("revenue", "customs_national:revenue_pace:ratio6h < 0.5", "0.5", P[4], P[2]),
     *_moves("revenue", "customs_national:revenue_pace:ratio7d < 0.8", "0.8", P[5], P[2]),
     *_moves("revenue", "customs_national:revenue_pace:ratio1d < 0.8", "0.8", P[6], P[2]),
-    *_moves("revenue", 'customs_revenue_national_pace_ratio{level="estimate"} < 0.95', "0.95", P[7], P[2]),
+    *_moves("revenue", 'customs_revenue_national_pace_ratio{level="estimate"}) < 0.95', "0.95", P[7], P[2]),
     *_moves("revenue", "and on() customs_national:revenue_pace:ratio7d < 1", "1", P[8], P[5]),
     # Projections (group 9).
-    *_moves("revenue", "group_right customs_revenue_target_vnd < 0.95", "0.95", P[9], P[9]),
-    *_moves("revenue", "customs_revenue_plan_to_date_vnd / customs_revenue_target_vnd > 0.1", "0.1", P[9], P[9]),
-    *_moves("revenue", "group_right customs_revenue_national_target_vnd < 0.95", "0.95", P[9], P[9]),
-    *_moves("revenue", "customs_revenue_national_plan_to_date_vnd / customs_revenue_national_target_vnd > 0.1", "0.1", P[9], P[9]),
+    *_moves("revenue", "group_right max without(instance, replica) (customs_revenue_target_vnd) < 0.95", "0.95", P[9], P[9]),
+    *_moves(
+        "revenue",
+        "(customs_revenue_plan_to_date_vnd) / max without(instance, replica) (customs_revenue_target_vnd) > 0.1",
+        "0.1",
+        P[9],
+        P[9],
+    ),
+    *_moves("revenue", "group_right max without(instance, replica) (customs_revenue_national_target_vnd) < 0.95", "0.95", P[9], P[9]),
+    *_moves(
+        "revenue",
+        "(customs_revenue_national_plan_to_date_vnd) / max without(instance, replica) (customs_revenue_national_target_vnd) > 0.1",
+        "0.1",
+        P[9],
+        P[9],
+    ),
     # The count of departments on pace (revenue-summary group 0).
-    *_moves("summary", "count by (level) (customs_revenue_pace_ratio >= 1)", "1", "revenue-summary.test:0", "revenue-summary.test:0"),
+    *_moves(
+        "summary",
+        "count by (level) (max without(instance, replica) (customs_revenue_pace_ratio) >= 1)",
+        "1",
+        "revenue-summary.test:0",
+        "revenue-summary.test:0",
+    ),
+    # A replica pair: every raw series merged once, by max (replicas.test group 0).
+    ("revenue", MERGE, "sum without(instance, replica) (", PAIR, True),
+    # Not merged (each replica's series alone): a sum counts both, a division by another not merged fails to evaluate.
+    *[
+        ("revenue", f"{MERGE}{series}", f"max without(none) ({series}", PAIR, False)
+        for series in (
+            "increase(customs_revenue_collected_vnd_total[3d])",
+            'delta(customs_revenue_national_plan_to_date_vnd{level="estimate"}[3d])',
+        )
+    ],
+    ("summary", MERGE, "sum without(instance, replica) (", PAIR, True),
+    ("summary", f"{MERGE}customs_revenue_pace_ratio) >= 1", "max without(none) (customs_revenue_pace_ratio) >= 1", PAIR, False),
     # Windows, department and nation alike.
     *_windows("revenue", "[6h]", "[12h]", "[3h]", P[0], P[0]),
     *_windows("revenue", "[1d]", "[2d]", "[12h]", P[1], P[1]),
@@ -147,7 +190,10 @@ MUTATIONS: list[Mutation] = [
     *_windows("pipeline", "[7d] offset 18h", "[7d] offset 36h", "[7d] offset 9h", SILENCE, SILENCE),
     *_waits("pipeline", "CustomsDataSilence", "10m", "20m", "5m", SILENCE, SILENCE),
     # Lag, errors, reject ratio, skipped records, stopped partitions, the exporter.
-    *_moves("pipeline", "sum(customs_kpi_consumer_lag_records) > 100000", "100000", "pipeline.test:0", "pipeline.test:0"),
+    *_moves(
+        "pipeline", "min(sum by (instance) (customs_kpi_consumer_lag_records)) > 100000", "100000", "pipeline.test:0", "pipeline.test:0"
+    ),
+    ("pipeline", LEAST_LAG, "sum(customs_kpi_consumer_lag_records)", PAIR_ALERTS, False),
     *_waits("pipeline", "CustomsKpiConsumerLagHigh", "10m", "20m", "5m", "pipeline.test:0", "pipeline.test:0"),
     ("pipeline", '{stage=~"write|poll"}[2m])) > 0', '{stage=~"write|poll"}[2m])) > 5', "pipeline.test:1", False),
     *_windows("pipeline", 'poll"}[2m]', 'poll"}[4m]', 'poll"}[1m]', "pipeline.test:1", "pipeline.test:1"),
@@ -174,6 +220,14 @@ MUTATIONS: list[Mutation] = [
     ("pipeline", "(customs_kpi_verify_differences) > 0", "(customs_kpi_verify_differences) > 1", LAKE, False),  # one difference pages
     ("pipeline", "(customs_kpi_verify_differences) > 0", "(customs_kpi_verify_differences) >= 0", LAKE, False),
     *_waits("pipeline", "CustomsKpiExporterAbsent", "5m", "10m", "150s", "pipeline.test:3", "pipeline.test:3"),
+    # The pair's own alerts (replicas-pipeline.test group 0).
+    ("pipeline", 'sum(customs_kpi_lake_leader{replica!=""}) == 0', 'sum(customs_kpi_lake_leader{replica!=""}) < 2', PAIR_ALERTS, False),
+    *_waits("pipeline", "CustomsKpiNoLakeLeader", "2m", "4m", "1m", PAIR_ALERTS, PAIR_ALERTS),
+    *_moves("pipeline", '{replica!=""})) > 10000', "10000", PAIR_ALERTS, PAIR_ALERTS),
+    *_waits("pipeline", "CustomsKpiReplicaLagging", "15m", "30m", "450s", PAIR_ALERTS, PAIR_ALERTS),
+    *_waits("pipeline", "CustomsKpiReplicaDown", "2m", "4m", "1m", PAIR_ALERTS, PAIR_ALERTS),
+    ("pipeline", ' unless on() (count(up{job="customs-kpi"} == 1) > 0)', "", PAIR_ALERTS, False),
+    ("pipeline", ' == 0 and on() (count(up{job="customs-kpi"} == 1) > 0)', " == 0", PAIR_ALERTS, False),
 ]
 
 
@@ -234,7 +288,7 @@ def test_every_wrong_rule_fails_its_test_group(mutant_runs: MutantRuns) -> None:
         assert set(found) <= set(batch.renamed) and result.returncode == 1
         uncaught += [f"{group} passed with {m.new!r} for {m.old!r}" for m in MUTANTS if m.group == group and m.index not in found]
     assert not uncaught, uncaught
-    assert len(MUTANTS) == 122 and len(mutant_runs.batches) == 19
+    assert len(MUTANTS) == 139 and len(mutant_runs.batches) == 21
 
     for index, result in mutant_runs.alone.items():
         mutant = MUTANTS[index]
