@@ -15,6 +15,7 @@ from streams.dashboards.panels import (
     department_variable,
     graph,
     new_dashboard,
+    one,
     single,
 )
 
@@ -32,7 +33,7 @@ def declarations() -> Any:
                 "Declarations per day by flow and channel",
                 "Declarations registered over the last 24 hours at each point, by flow (import, export) and channel.",
                 COUNT,
-                Query(f"sum by (flow, channel) (increase(customs_declarations_total{{{sel}}}[1d]))", "{{flow}} {{channel}}"),
+                Query(f"sum by (flow, channel) ({one(f'increase(customs_declarations_total{{{sel}}}[1d])')})", "{{flow}} {{channel}}"),
                 w=16,
             ),
             single(
@@ -40,8 +41,11 @@ def declarations() -> Any:
                 "Declarations registered in the green channel (no document check, no inspection) as a share of all, over the time range.",
                 RATIO,
                 Query(
-                    f'sum(increase(customs_declarations_total{{{sel}, channel="green"}}[$__range])) '
-                    f"/ sum(increase(customs_declarations_total{{{sel}}}[$__range]))",
+                    "sum("
+                    + one(f'increase(customs_declarations_total{{{sel}, channel="green"}}[$__range])')
+                    + ") / sum("
+                    + one(f"increase(customs_declarations_total{{{sel}}}[$__range])")
+                    + ")",
                     "green share",
                 ),
                 w=8,
@@ -51,14 +55,18 @@ def declarations() -> Any:
                 "Declarations by flow and channel",
                 "Declarations registered over the dashboard's time range.",
                 COUNT,
-                Query(f"sum by (flow, channel) (increase(customs_declarations_total{{{sel}}}[$__range]))", "{{flow}} {{channel}}"),
+                Query(
+                    f"sum by (flow, channel) ({one(f'increase(customs_declarations_total{{{sel}}}[$__range])')})", "{{flow}} {{channel}}"
+                ),
                 w=8,
             ),
             bars(
                 "Departments by declarations",
                 "Declarations registered over the dashboard's time range, by department.",
                 COUNT,
-                Query(f"sort_desc(sum by (department) (increase(customs_declarations_total{{{sel}}}[$__range])))", "{{department}}"),
+                Query(
+                    f"sort_desc(sum by (department) ({one(f'increase(customs_declarations_total{{{sel}}}[$__range])')}))", "{{department}}"
+                ),
                 w=8,
             ),
             graph(
@@ -67,11 +75,11 @@ def declarations() -> Any:
                 "24 hours, by channel; from the customs_declaration_release_seconds histogram, which is national.",
                 SECONDS,
                 Query(
-                    "histogram_quantile(0.5, sum by (le, channel) (rate(customs_declaration_release_seconds_bucket[1d])))",
+                    f"histogram_quantile(0.5, sum by (le, channel) ({one('rate(customs_declaration_release_seconds_bucket[1d])')}))",
                     "median {{channel}}",
                 ),
                 Query(
-                    "histogram_quantile(0.9, sum by (le, channel) (rate(customs_declaration_release_seconds_bucket[1d])))",
+                    f"histogram_quantile(0.9, sum by (le, channel) ({one('rate(customs_declaration_release_seconds_bucket[1d])')}))",
                     "p90 {{channel}}",
                 ),
                 w=24,
@@ -93,21 +101,21 @@ def enforcement() -> Any:
                 "Cases in the current reporting period, by category",
                 "Seizure cases since the 16th that opened the current reporting period (Vietnam time).",
                 COUNT,
-                Query(f"sort_desc(sum by (category) (customs_seizures_reporting_period_cases{{{sel}}}))", "{{category}}"),
+                Query(f"sort_desc(sum by (category) ({one(f'customs_seizures_reporting_period_cases{{{sel}}}')}))", "{{category}}"),
                 w=8,
             ),
             bars(
                 "Cases in the current reporting period, by department",
                 "Seizure cases since the 16th that opened the current reporting period, by department.",
                 COUNT,
-                Query(f"sort_desc(sum by (department) (customs_seizures_reporting_period_cases{{{sel}}}))", "{{department}}"),
+                Query(f"sort_desc(sum by (department) ({one(f'customs_seizures_reporting_period_cases{{{sel}}}')}))", "{{department}}"),
                 w=8,
             ),
             single(
                 "Cases prosecuted",
                 "Seizure cases over the time range in which customs started criminal proceedings.",
                 COUNT,
-                Query(f"sum(increase(customs_seizures_prosecuted_total{{{sel}}}[$__range]))", "prosecuted"),
+                Query(f"sum({one(f'increase(customs_seizures_prosecuted_total{{{sel}}}[$__range])')})", "prosecuted"),
                 w=8,
                 h=10,
             ),
@@ -115,20 +123,24 @@ def enforcement() -> Any:
                 "Seizure cases per day by category",
                 "Cases over the last 24 hours at each point, by category.",
                 COUNT,
-                Query(f"sum by (category) (increase(customs_seizures_total{{{sel}}}[1d]))", "{{category}}"),
+                Query(f"sum by (category) ({one(f'increase(customs_seizures_total{{{sel}}}[1d])')})", "{{category}}"),
             ),
             bars(
                 "Value of seized goods by category",
                 "Goods value of the cases over the dashboard's time range.",
                 VND,
-                Query(f"sort_desc(sum by (category) (increase(customs_seizure_goods_value_vnd_total{{{sel}}}[$__range])))", "{{category}}"),
+                Query(
+                    f"sort_desc(sum by (category) ({one(f'increase(customs_seizure_goods_value_vnd_total{{{sel}}}[$__range])')}))",
+                    "{{category}}",
+                ),
             ),
             graph(
                 "Prosecution share",
                 "Cases prosecuted / all cases over the last 7 days at each point.",
                 RATIO,
                 Query(
-                    f"sum(increase(customs_seizures_prosecuted_total{{{sel}}}[7d])) / sum(increase(customs_seizures_total{{{sel}}}[7d]))",
+                    f"sum({one(f'increase(customs_seizures_prosecuted_total{{{sel}}}[7d])')}) "
+                    f"/ sum({one(f'increase(customs_seizures_total{{{sel}}}[7d])')})",
                     "prosecuted share",
                 ),
                 w=24,
@@ -148,19 +160,19 @@ def pipeline() -> Any:
                 "Records consumed per second by outcome",
                 "Records read from Kafka per second: accepted, duplicate (already stored) or rejected (kept in rejects and customs.dlq).",
                 PER_SECOND,
-                Query("sum by (outcome) (rate(customs_kpi_records_total[$__rate_interval]))", "{{outcome}}"),
+                Query("sum by (instance, outcome) (rate(customs_kpi_records_total[$__rate_interval]))", "{{instance}} {{outcome}}"),
             ),
             graph(
                 "Consumer lag by topic",
                 "High watermark minus the next offset to read, summed over partitions. The lag alert fires over 100,000 for 10 minutes.",
                 COUNT,
-                Query("sum by (topic) (customs_kpi_consumer_lag_records)", "{{topic}}"),
+                Query("sum by (instance, topic) (customs_kpi_consumer_lag_records)", "{{instance}} {{topic}}"),
             ),
             bars(
                 "Rejects by reason",
                 "Rejected messages over the dashboard's time range, by reason code (see the rejects table and customs-kpi rejects).",
                 COUNT,
-                Query("sort_desc(sum by (reason) (increase(customs_kpi_rejects_total[$__range])))", "{{reason}}"),
+                Query(f"sort_desc(sum by (reason) ({one('increase(customs_kpi_rejects_total[$__range])')}))", "{{reason}}"),
                 w=8,
             ),
             graph(
@@ -191,7 +203,7 @@ def pipeline() -> Any:
                 "Time since the last committed batch",
                 "Wall clock minus the time the consumer last stored a batch and its offsets.",
                 SECONDS,
-                Query("time() - customs_kpi_last_commit_timestamp_seconds", "since last commit"),
+                Query("time() - customs_kpi_last_commit_timestamp_seconds", "{{instance}}"),
                 w=4,
             ),
             single(
@@ -200,6 +212,14 @@ def pipeline() -> Any:
                 "nothing new). CustomsKpiLakeStale fires over 15 minutes; CustomsKpiLakePublishFailing when publications fail.",
                 SECONDS,
                 Query("time() - max(customs_kpi_lake_current_timestamp_seconds > 0)", "since current"),
+                w=4,
+            ),
+            single(
+                "Who publishes the lake",
+                "1 for the consumer that publishes the analysts' lake and copies rejects to customs.dlq: a single consumer with "
+                "a lake, or the elected replica of a pair (one at a time). CustomsKpiNoLakeLeader fires when replicas serve and none leads.",
+                "none",
+                Query("max by (instance, replica) (customs_kpi_lake_leader)", "{{instance}} {{replica}}"),
                 w=4,
             ),
             single(

@@ -22,6 +22,12 @@ SECONDS = "s"
 PER_SECOND = "cps"
 
 
+def one(expr: str) -> str:
+    """A business series once, whether one consumer or a replica pair exports it (two instances, a
+    `replica` label each): merged as the rules merge them, with max (prometheus/rules/revenue.rules.yml)."""
+    return f"max without(instance, replica) ({expr})"
+
+
 class Query:
     """One PromQL target; instant for single-value panels, range for time series."""
 

@@ -14,6 +14,7 @@ from streams.dashboards.panels import (
     department_variable,
     graph,
     new_dashboard,
+    one,
     rows,
     single,
 )
@@ -33,7 +34,7 @@ def national() -> Any:
                 "Progress toward each national target",
                 "Net revenue year to date (all departments) as a share of each annual national target level.",
                 RATIO,
-                Query("scalar(sum(customs_revenue_ytd_vnd)) / customs_revenue_national_target_vnd", "{{level}}"),
+                Query(f"scalar(sum({one('customs_revenue_ytd_vnd')})) / {one('customs_revenue_national_target_vnd')}", "{{level}}"),
                 w=8,
                 h=6,
             ),
@@ -41,7 +42,7 @@ def national() -> Any:
                 "National pace against the seasonal plan",
                 "Year-to-date net revenue / plan to date (target x plan share of the 2020 monthly curve). 100% is on pace.",
                 RATIO,
-                Query("customs_revenue_national_pace_ratio", "{{level}}"),
+                Query(one("customs_revenue_national_pace_ratio"), "{{level}}"),
                 w=8,
                 h=6,
             ),
@@ -49,8 +50,8 @@ def national() -> Any:
                 "Projected year-end net revenue",
                 "Year to date / plan share: where the year ends if the seasonal pattern holds, next to each target level.",
                 VND,
-                Query("customs_revenue_national_projected_year_end_vnd", "projection"),
-                Query("customs_revenue_national_target_vnd", "target ({{level}})"),
+                Query(one("customs_revenue_national_projected_year_end_vnd"), "projection"),
+                Query(one("customs_revenue_national_target_vnd"), "target ({{level}})"),
                 w=8,
                 h=6,
             ),
@@ -85,8 +86,8 @@ def national() -> Any:
                 "Cumulative net revenue against the seasonal plan",
                 "Net revenue year to date of all departments, and what the seasonal plan asks for by now at each level.",
                 VND,
-                Query("sum(customs_revenue_ytd_vnd)", "net revenue, year to date"),
-                Query("customs_revenue_national_plan_to_date_vnd", "plan to date ({{level}})"),
+                Query("customs_national:revenue_ytd_vnd", "net revenue, year to date"),
+                Query(one("customs_revenue_national_plan_to_date_vnd"), "plan to date ({{level}})"),
             ),
             graph(
                 "National window pace",
@@ -101,7 +102,7 @@ def national() -> Any:
                 "Department league table by pace",
                 "Each department's year-to-date net revenue / plan to date for its estimate target, lowest first.",
                 RATIO,
-                Query('sort(customs_revenue_pace_ratio{level="estimate"})', "{{department}}"),
+                Query("sort(" + one('customs_revenue_pace_ratio{level="estimate"}') + ")", "{{department}}"),
                 h=18,
             ),
             bars(
@@ -109,7 +110,11 @@ def national() -> Any:
                 "Each department's projected year-end net revenue / its estimate target, lowest first.",
                 RATIO,
                 Query(
-                    'sort(customs_revenue_projected_year_end_vnd / on(department) customs_revenue_target_vnd{level="estimate"})',
+                    "sort("
+                    + one("customs_revenue_projected_year_end_vnd")
+                    + " / on(department) "
+                    + one('customs_revenue_target_vnd{level="estimate"}')
+                    + ")",
                     "{{department}}",
                 ),
                 h=18,
@@ -126,7 +131,7 @@ def national() -> Any:
                 "The targets of the current year by scope and level; status says whether the figure is official (published) "
                 "or illustrative (an allocation made for this tool).",
                 "none",
-                Query("customs_kpi_target_info"),
+                Query(one("customs_kpi_target_info")),
                 w=12,
             ),
         ),
@@ -146,7 +151,12 @@ def department() -> Any:
                 "Progress toward each target level",
                 "Net revenue year to date as a share of each annual target level of the department.",
                 RATIO,
-                Query(f"customs_revenue_ytd_vnd{{{sel}}} / on(department) group_right customs_revenue_target_vnd{{{sel}}}", "{{level}}"),
+                Query(
+                    one(f"customs_revenue_ytd_vnd{{{sel}}}")
+                    + " / on(department) group_right "
+                    + one(f"customs_revenue_target_vnd{{{sel}}}"),
+                    "{{level}}",
+                ),
                 w=8,
                 h=6,
             ),
@@ -154,7 +164,7 @@ def department() -> Any:
                 "Pace against the seasonal plan",
                 "Year-to-date net revenue / plan to date, per target level. 100% is on pace.",
                 RATIO,
-                Query(f"customs_revenue_pace_ratio{{{sel}}}", "{{level}}"),
+                Query(one(f"customs_revenue_pace_ratio{{{sel}}}"), "{{level}}"),
                 w=8,
                 h=6,
             ),
@@ -162,8 +172,8 @@ def department() -> Any:
                 "Projected year-end net revenue",
                 "Year to date / plan share, next to each target level.",
                 VND,
-                Query(f"customs_revenue_projected_year_end_vnd{{{sel}}}", "projection"),
-                Query(f"customs_revenue_target_vnd{{{sel}}}", "target ({{level}})"),
+                Query(one(f"customs_revenue_projected_year_end_vnd{{{sel}}}"), "projection"),
+                Query(one(f"customs_revenue_target_vnd{{{sel}}}"), "target ({{level}})"),
                 w=8,
                 h=6,
             ),
@@ -171,8 +181,8 @@ def department() -> Any:
                 "Cumulative net revenue against the seasonal plan",
                 "Net revenue year to date and what the seasonal plan asks for by now at each target level.",
                 VND,
-                Query(f"customs_revenue_ytd_vnd{{{sel}}}", "net revenue, year to date"),
-                Query(f"customs_revenue_plan_to_date_vnd{{{sel}}}", "plan to date ({{level}})"),
+                Query(one(f"customs_revenue_ytd_vnd{{{sel}}}"), "net revenue, year to date"),
+                Query(one(f"customs_revenue_plan_to_date_vnd{{{sel}}}"), "plan to date ({{level}})"),
             ),
             graph(
                 "Window pace",
@@ -189,7 +199,9 @@ def department() -> Any:
                     f"{explained} over the dashboard's time range, by tax type.",
                     VND,
                     Query(
-                        f'sort_desc(sum by (tax_type) (increase(customs_revenue_by_tax_type_vnd_total{{{sel}, kind="{kind}"}}[$__range])))',
+                        "sort_desc(sum by (tax_type) ("
+                        + one(f'increase(customs_revenue_by_tax_type_vnd_total{{{sel}, kind="{kind}"}}[$__range])')
+                        + "))",
                         "{{tax_type}}",
                     ),
                     w=8,
@@ -200,8 +212,8 @@ def department() -> Any:
                 "Collections and refunds per day",
                 "Gross collections and refunds over the last 24 hours at each point; net revenue is the difference.",
                 VND,
-                Query(f"sum(increase(customs_revenue_collected_vnd_total{{{sel}}}[1d]))", "collections"),
-                Query(f"sum(increase(customs_revenue_refunded_vnd_total{{{sel}}}[1d]))", "refunds"),
+                Query(f"sum({one(f'increase(customs_revenue_collected_vnd_total{{{sel}}}[1d])')})", "collections"),
+                Query(f"sum({one(f'increase(customs_revenue_refunded_vnd_total{{{sel}}}[1d])')})", "refunds"),
                 w=8,
                 h=10,
             ),
@@ -210,7 +222,7 @@ def department() -> Any:
                 "Wall clock minus the newest occurred_at accepted from this department. Data silence alerts after 18 hours "
                 "on the revenue and declaration streams.",
                 SECONDS,
-                Query(f"time() - customs_last_event_timestamp_seconds{{{sel}}}", "{{stream}}"),
+                Query(f"time() - {one(f'customs_last_event_timestamp_seconds{{{sel}}}')}", "{{stream}}"),
                 w=12,
             ),
             rows(

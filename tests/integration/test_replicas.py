@@ -12,6 +12,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,11 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kafka import KafkaProducer
 
 from tests.support.factories import encode, revenue
+from tests.support.monitoring import PROMETHEUS_DIR, Prometheus, dashboard_queries
+from tests.support.ports import free_port
 from tests.support.postgres import Postgres
-from tests.support.services import ROOT, ConsumerProcess, sample
+from tests.support.services import ROOT, ConsumerProcess, cli, sample, sent
+from tests.support.timescale import scale_rule_files
 
 PARTITIONS = 6
 _GROUPS = itertools.count()
@@ -254,3 +259,141 @@ def test_the_lake_ends_exact_through_three_leader_kills_and_a_lost_disk(
         assert _store(pair.db(name))[:3] == (events, events, total)
     logs = "".join((tmp_path / f"{name}.log").read_text() for name in pair.names)
     assert logs.count("takeover at batch") >= 3
+
+
+def _records(replica: ConsumerProcess) -> float:
+    return float(sum(v for (metric, _), v in replica.samples().items() if metric == "customs_kpi_records_total"))
+
+
+def _store_id(db: Path) -> str:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return str(con.execute("SELECT store_id FROM store_state").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+_PUBLISHED_BY = """
+import sys, duckdb
+from streams.lake import load_extensions
+con = duckdb.connect(); load_extensions(con, "ducklake", "postgres")
+con.execute(f"ATTACH 'ducklake:{sys.argv[1]}' AS lake (READ_ONLY)")
+print(con.execute("SELECT count(*) FROM lake.lake_publications WHERE store_id = ? AND published_at > to_timestamp(?)",
+                  [sys.argv[2], float(sys.argv[3])]).fetchall()[0][0])
+"""
+
+
+def _published_by(catalog: str, store_id: str, after: float) -> int:
+    out = subprocess.run(
+        [sys.executable, "-c", _PUBLISHED_BY, catalog, store_id, str(after)], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return int(out.stdout)
+
+
+# The business panels: those of every dashboard but the pipeline's, whose panels show each instance;
+# but the ages (time() - ...), which grow, and the firing alerts, which come and go.
+BUSINESS = [
+    (uid, title, expr)
+    for uid, title, expr in dashboard_queries()
+    if uid != "customs-pipeline" and "time()" not in expr and "ALERTS" not in expr
+]
+MERGED = [
+    "customs_national:revenue_ytd_vnd",
+    "customs_national:departments_on_pace:count",
+    "customs_national:departments_with_target:count",
+]
+
+
+def _figures(prometheus: Prometheus) -> dict[str, list[tuple[tuple[tuple[str, str], ...], str]]]:
+    """Every business panel's and merged rule's instant result: label sets and values, sorted."""
+    found = {}
+    for key, expr in [*((f"{uid}/{title}", expr) for uid, title, expr in BUSINESS), *((rule, rule) for rule in MERGED)]:
+        result = prometheus.query(expr)
+        found[f"{key}: {expr}"] = sorted((tuple(sorted(r["metric"].items())), r["value"][1]) for r in result)
+    return found
+
+
+def test_a_paused_leader_is_fenced_and_the_merged_figures_hold(
+    bootstrap: str, tmp_path: Path, server: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leader is paused (SIGSTOP) past its session timeout: the other replica takes over; resumed
+    (SIGCONT), the old leader publishes nothing more and says it stepped down. Prometheus scrapes
+    both replicas with the shipped rules: every business panel and merged rule gives the same
+    figures while both serve and while one is paused (never twice, never blind), and after."""
+    postgres = server.new_database("lake_pause")
+    monkeypatch.setenv("PGPASSWORD", postgres.password)
+    pair = Pair(bootstrap, tmp_path, postgres, "--clock", "event")
+    for name in pair.names:
+        pair.replicas[name].start()
+    produced = sent(
+        cli("produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", "2021-01-22", "--events-per-day", "150").stdout
+    )
+    for name in pair.names:
+        _wait(lambda n=name: _records(pair.replicas[n]) >= produced, 90, f"{name} holding the {produced} events")
+
+    rules = scale_rule_files(sorted((PROMETHEUS_DIR / "rules").glob("*.rules.yml")), tmp_path / "rules", 60)  # rules every second
+    config = tmp_path / "prometheus.yml"
+    targets = [f"127.0.0.1:{pair.replicas[name].port}" for name in pair.names]
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+                "rule_files": [str(r) for r in rules],
+                "scrape_configs": [{"job_name": "customs-kpi", "static_configs": [{"targets": targets}]}],
+            }
+        )
+    )
+    prometheus = Prometheus(config, tmp_path, free_port())
+    try:
+        prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 2')
+        prometheus.wait_for("customs_national:departments_on_pace:count")
+        time.sleep(2)  # a rule evaluation after both targets' scrapes
+        before = _figures(prometheus)
+        # Panels of long windows (a day of pace, on rules scaled 60 times) have no data yet; the rest do.
+        assert all(before[f"{rule}: {rule}"] for rule in MERGED) and sum(map(bool, before.values())) >= 25, before
+        leader = _wait(pair.leader, 60, "a leader")
+        other = pair.other(leader)
+        assert prometheus.query(f'customs_kpi_lake_leader{{replica="{leader}"}}')[0]["value"][1] == "1"
+
+        paused = pair.replicas[leader]
+        assert paused.process is not None
+        paused.process.send_signal(signal.SIGSTOP)
+        _wait(lambda: sample(pair.replicas[other].samples(), "customs_kpi_lake_leader", replica=other) == 1, 30, f"{other} taking over")
+        prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 1')
+        time.sleep(3)  # the paused target's series are stale; the rules evaluated since
+        during = _figures(prometheus)
+        assert during == before  # one replica serves the same figures: nothing halved, nothing missing
+
+        late = [revenue(event_id=f"late-{i}", amount_vnd=5_000_000 + i, occurred_at="2021-01-20T10:00:00+07:00") for i in range(50)]
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        for event in late:
+            producer.send("customs.revenue", value=encode(event))
+        producer.flush()
+        producer.close()
+        _wait(lambda: sum(1 for r in _lake(pair.catalog).rows if r[0].startswith("late-")) == len(late), 60, "the late events in the lake")
+        resumed_at = time.time()
+        paused.process.send_signal(signal.SIGCONT)
+        _wait(lambda: "stepped down from leading the lake" in (tmp_path / f"{leader}.log").read_text(), 30, f"{leader} stepping down")
+        _wait(lambda: _collected(paused) == _collected(pair.replicas[other]), 60, f"{leader} catching up")
+        prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 2')
+        time.sleep(3)
+        after = _figures(prometheus)
+        assert (
+            after["customs_national:revenue_ytd_vnd: customs_national:revenue_ytd_vnd"]
+            != before["customs_national:revenue_ytd_vnd: customs_national:revenue_ytd_vnd"]
+        )
+        ytd = float(after["customs_national:revenue_ytd_vnd: customs_national:revenue_ytd_vnd"][0][1])
+        single = sum(v for (metric, _), v in pair.replicas[other].samples().items() if metric == "customs_revenue_ytd_vnd")
+        assert ytd == single  # the pair's figure is one replica's, not two
+    finally:
+        prometheus.stop()
+    assert pair.leader() == other  # it stays with the replica that took over
+    assert all(pair.replicas[name].stop() == 0 for name in pair.names)
+    assert _published_by(pair.catalog, _store_id(pair.db(leader)), resumed_at) == 0  # nothing from the old leader after its pause
+    lake = _lake(pair.catalog)
+    assert len(lake.rows) == len(lake.kept)  # no event twice
+    log = (tmp_path / f"{leader}.log").read_text()
+    assert "stepped down from leading the lake" in log
