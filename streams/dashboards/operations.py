@@ -216,8 +216,9 @@ def pipeline() -> Any:
             ),
             single(
                 "Who publishes the lake",
-                "1 for the consumer that publishes the analysts' lake and copies rejects to customs.dlq: a single consumer with "
-                "a lake, or the elected replica of a pair (one at a time). CustomsKpiNoLakeLeader fires when replicas serve and none leads.",
+                "1 for the consumer that publishes the analysts' lake and copies rejects to customs.dlq: a single consumer "
+                "with a lake, or the elected replica of a pair (one at a time). CustomsKpiNoLakeLeader fires when replicas "
+                "serve and none leads.",
                 "none",
                 Query("max by (instance, replica) (customs_kpi_lake_leader)", "{{instance}} {{replica}}"),
                 w=4,
