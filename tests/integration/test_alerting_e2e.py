@@ -244,6 +244,6 @@ def test_behind_department_pages_and_silent_department_is_inhibited(stack: dict[
 
     # Every dashboard panel's query returns at least one number from this Prometheus (Grafana's
     # variables as in tests.support.monitoring.GRAFANA_VARIABLES: department 20, range 1h, rate interval 1m).
-    assert len(panels) == 55  # targets of the 44 panels
+    assert len(panels) == 56  # targets of the 45 panels
     empty = [key for key, result in panels.items() if not _has_number(result)]
     assert not empty, empty

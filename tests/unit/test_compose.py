@@ -55,7 +55,11 @@ def test_compose_ports_bind_loopback_and_files_exist() -> None:
                 assert (ROOT / source).exists(), (name, source)
     assert services["consumer"]["command"][services["consumer"]["command"].index("--metrics-port") + 1] == "9464"
     scrape = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
-    assert scrape["scrape_configs"][0]["static_configs"][0]["targets"] == ["consumer:9464"]
+    (job,) = scrape["scrape_configs"]
+    assert job["job_name"] == "customs-kpi"  # the job the rules read `up` of
+    (found,) = job["dns_sd_configs"]
+    assert (found["names"], found["port"]) == (["consumer", "replica-a", "replica-b"], 9464)
+    assert all(name in services for name in found["names"])
 
 
 def _flag(command: list[str], name: str) -> str:
@@ -71,11 +75,18 @@ def _days(duration: str) -> float:
 def test_compose_runs_the_whole_stack_with_healthchecks_and_named_volumes() -> None:
     compose = _compose()
     services = compose["services"]
-    assert set(services) == {"kafka", "topics", "consumer", "simulator", "prometheus", "alertmanager", "grafana"}
-    for name in ("kafka", "consumer", "prometheus", "alertmanager", "grafana"):
+    single = {"kafka", "topics", "consumer", "simulator", "prometheus", "alertmanager", "grafana"}
+    assert set(services) == single | {"postgres", "replica-a", "replica-b"}
+    assert {name for name, s in services.items() if s.get("profiles")} == {"postgres", "replica-a", "replica-b"}
+    for name in ("kafka", "consumer", "prometheus", "alertmanager", "grafana", "postgres", "replica-a", "replica-b"):
         assert services[name]["healthcheck"]["test"], name
     used = {v.split(":")[0] for s in services.values() for v in s.get("volumes", []) if not v.startswith("./")}
-    assert used == set(compose["volumes"]) == {"kafka-data", "duckdb-data", "prometheus-data", "alertmanager-data", "grafana-data"}
+    assert used == set(compose["volumes"]) == {
+        "kafka-data", "duckdb-data", "prometheus-data", "alertmanager-data", "grafana-data",
+        "postgres-data", "replica-a-data", "replica-b-data", "lake-data",
+    }  # fmt: skip
+    # The single consumer may be scaled to 0 for the pair: nothing waits on it.
+    assert all("consumer" not in s.get("depends_on", {}) for s in services.values())
     for name, service in services.items():  # waits only on services that exist, for states they can reach
         for dependency, condition in service.get("depends_on", {}).items():
             assert dependency in services, (name, dependency)
@@ -133,3 +144,30 @@ def test_compose_runs_the_prometheus_and_alertmanager_versions_the_tests_run() -
         out = subprocess.run([tool(binary), "--version"], capture_output=True, text=True).stdout
         version = re.search(r"version (\d+\.\d+\.\d+)", out).group(1)  # type: ignore[union-attr]
         assert services[service]["image"] == f"prom/{service}:v{version}"
+
+
+def test_compose_pair_profile_runs_two_replicas_of_one_lake() -> None:
+    """Two consumers with distinct replica names and stores of their own, one PostgreSQL catalog and
+    one data volume for the lake, the password only from the environment."""
+    services = _compose()["services"]
+    a, b = services["replica-a"], services["replica-b"]
+
+    def option(command: list[str], name: str) -> str:
+        return command[command.index(name) + 1]
+
+    assert [option(s["command"], "--replica") for s in (a, b)] == ["a", "b"]
+    assert option(a["command"], "--lake") == option(b["command"], "--lake") == "postgres:dbname=lake host=postgres user=kpi"
+    assert option(a["command"], "--lake-data") == option(b["command"], "--lake-data") == "/lake/"
+    stores = [next(v.split(":")[0] for v in s["volumes"] if v.endswith(":/data")) for s in (a, b)]
+    assert stores == ["replica-a-data", "replica-b-data"]
+    assert all("lake-data:/lake" in s["volumes"] for s in (a, b))
+    assert all(
+        s["environment"]["PGPASSWORD"] == "${PGPASSWORD:-}"
+        for s in (
+            a,
+            b,
+        )
+    )
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "${PGPASSWORD:-}"
+    assert services["postgres"]["image"] == "postgres:15"
+    assert all(s["depends_on"]["postgres"]["condition"] == "service_healthy" for s in (a, b))

@@ -127,7 +127,7 @@ def test_a_skipped_publication_is_caught(published: Feed) -> None:
     _lake(
         feed,
         "INSERT INTO lake.lake_publications "
-        "SELECT 3, changed_seq, published_at, 4, 0, store_id, offsets FROM lake.lake_publications LIMIT 1",
+        "SELECT 3, changed_seq, published_at, 4, 0, store_id, offsets, epoch FROM lake.lake_publications LIMIT 1",
     )
     found = verify_store(feed.path, lake_for(feed.path), None).differences
     amount = sum(1_000_000 + 100 + i for i in range(4))
