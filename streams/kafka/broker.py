@@ -77,6 +77,9 @@ def server_properties(data_dir: Path, port: int, controller_port: int, secure: E
             "share.coordinator.state.topic.replication.factor=1",
             "share.coordinator.state.topic.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
+            # Members may ask for sessions from 1 s (the default floor is 6 s): a replica pair's
+            # election group may then fail over faster (--leader-session-timeout; 6 s by default).
+            "group.min.session.timeout.ms=1000",
             "auto.create.topics.enable=false",
             "log.retention.hours=-1",
             "",

@@ -20,6 +20,7 @@ SHARED_KEYS = [
     "transaction.state.log.replication.factor",
     "transaction.state.log.min.isr",
     "group.initial.rebalance.delay.ms",
+    "group.min.session.timeout.ms",
     "auto.create.topics.enable",
     "log.retention.hours",
     "controller.listener.names",
