@@ -263,8 +263,11 @@ class ConsumerSettings:
         if self.replica is not None:
             if not REPLICA_NAME.fullmatch(self.replica):
                 raise ConfigError("replica", self.replica, "a name of 1 to 40 letters, digits, '.', '_' or '-', e.g. hp-1")
-            if self.lake is None:
-                raise ConfigError("replica", self.replica, "a lake the pair shares (--lake postgres:... and --lake-data), to publish")
+            if self.lake is None or self.lake.kind != "postgres":
+                # A SQLite catalog lives on one machine's disk, the single point a pair removes.
+                raise ConfigError(
+                    "replica", self.replica, "a lake the pair shares, with a PostgreSQL catalog (--lake postgres:... and --lake-data)"
+                )
         if not 1_000 <= self.leader_session_timeout_ms <= 300_000:
             raise ConfigError("leader_session_timeout_ms", self.leader_session_timeout_ms, "milliseconds from 1000 to 300000")
         if self.clock not in CLOCKS:

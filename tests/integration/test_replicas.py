@@ -1,9 +1,10 @@
 """A replica pair on the real broker and a real PostgreSQL catalog: two `customs-kpi consume
---replica` processes, each with its own folder, one lake. The leader is killed with SIGKILL three
-times while events flow (duplicates and conflicting copies on other partitions, bad messages among
-them); one replica's folder is deleted and restored from the lake; Prometheus scrapes both. The lake
-ends with every event once and every reject; the merged series neither double nor go blind. A
-leader paused past its session timeout is fenced when it resumes, and steps down."""
+--replica` processes, each with its own folder, one lake, and Prometheus (real, the shipped rules)
+scraping both. The leader is paused past its session timeout (SIGSTOP), then resumed; then killed
+with SIGKILL three times while events flow (duplicates and conflicting copies on other partitions,
+bad messages among them); the last one killed loses its folder and is restored from the lake. The
+paused leader is fenced and steps down; the merged figures neither double nor go blind; the lake
+ends with every event once and exactly the rejects one reader of every copy would have made."""
 
 from __future__ import annotations
 
@@ -187,7 +188,10 @@ class Pair:
 
     def _process(self, name: str) -> ConsumerProcess:
         self.db(name).parent.mkdir(exist_ok=True)
-        return ConsumerProcess(self.bootstrap, self.db(name), self.tmp_path / f"{name}.log", "--replica", name, *self.common)
+        process = ConsumerProcess(self.bootstrap, self.db(name), self.tmp_path / f"{name}.log", "--replica", name, *self.common)
+        if name in getattr(self, "replicas", {}):
+            process.port = self.replicas[name].port  # the same /metrics address as before: Prometheus' target
+        return process
 
     def start(self, name: str) -> ConsumerProcess:
         self.replicas[name] = self._process(name)
@@ -210,74 +214,8 @@ class Pair:
         return self.names[1] if name == self.names[0] else self.names[0]
 
 
-def test_the_lake_ends_exact_through_three_leader_kills_and_a_lost_disk(
-    bootstrap: str, tmp_path: Path, server: Postgres, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    postgres = server.new_database("lake_kills")
-    monkeypatch.setenv("PGPASSWORD", postgres.password)
-    pair = Pair(bootstrap, tmp_path, postgres, "--clock", "event")
-    for name in pair.names:
-        pair.replicas[name].start()
-    flow = Flow(bootstrap)
-    sender = flow.run()
-    rng = random.Random(23)
-    epochs = []
-    try:
-        for _kill in range(3):
-            leader = _wait(pair.leader, 60, "a leader")
-            time.sleep(rng.uniform(0.5, 2.0))  # events flow, publications come and go
-            pair.replicas[leader].kill()  # SIGKILL, mid-stream
-            other = pair.other(leader)
-            _wait(lambda other=other: pair.leader() == other, 30, f"{other} taking over")
-            epochs.append(_lake(pair.catalog).epoch)
-            pair.start(leader)  # back as a follower
-    finally:
-        flow.stop.set()
-        sender.join(timeout=30)
-    assert epochs == sorted(set(epochs)) and len(epochs) == 3  # a new epoch each time
-
-    # One replica's disk is lost: its folder goes, and it is restored from the lake as itself.
-    lost = pair.other(_wait(pair.leader, 60, "a leader"))
-    pair.replicas[lost].kill()
-    shutil.rmtree(pair.db(lost).parent)
-    restored = subprocess.run(
-        [sys.executable, "-m", "streams", "restore", "--from-lake", "--replica", lost, "--db", str(pair.db(lost)), *pair.lake_args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert restored.returncode == 0, restored.stderr
-    pair.start(lost)
-
-    events, total = len(flow.sent), flow.total
-    _wait(lambda: len(_lake(pair.catalog).kept) == events, 90, f"the lake holding all {events} events")
-    for name in pair.names:  # both replicas hold everything: the restored one caught up from the lake's offsets
-        replica = pair.replicas[name]
-        _wait(lambda r=replica: _collected(r) == total, 60, f"{name} holding every event")
-    assert all(pair.replicas[name].stop() == 0 for name in pair.names)
-    lake = _lake(pair.catalog)
-    assert len(lake.rows) == len(lake.kept) == events  # every event once
-    assert sum(amount for *_, amount in lake.rows) == total
-    expected = flow.expected_rejects(lake.kept)  # every bad message; every copy unlike the one kept
-    assert len(lake.rejects) == len(set(lake.rejects)) and set(lake.rejects) == expected
-    for name in pair.names:
-        assert _store(pair.db(name))[:3] == (events, events, total)
-    logs = "".join((tmp_path / f"{name}.log").read_text() for name in pair.names)
-    assert logs.count("takeover at batch") >= 3
-
-
 def _records(replica: ConsumerProcess) -> float:
     return float(sum(v for (metric, _), v in replica.samples().items() if metric == "customs_kpi_records_total"))
-
-
-def _store_id(db: Path) -> str:
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return str(con.execute("SELECT store_id FROM store_state").fetchall()[0][0])
-    finally:
-        con.close()
 
 
 _PUBLISHED_BY = """
@@ -285,17 +223,20 @@ import sys, duckdb
 from streams.lake import load_extensions
 con = duckdb.connect(); load_extensions(con, "ducklake", "postgres")
 con.execute(f"ATTACH 'ducklake:{sys.argv[1]}' AS lake (READ_ONLY)")
-print(con.execute("SELECT count(*) FROM lake.lake_publications WHERE store_id = ? AND published_at > to_timestamp(?)",
-                  [sys.argv[2], float(sys.argv[3])]).fetchall()[0][0])
+print(*con.execute("SELECT (SELECT store_id FROM lake.lake_publications ORDER BY epoch DESC, batch_seq DESC LIMIT 1), "
+                   "(SELECT count(*) FROM lake.lake_publications WHERE store_id = ? AND published_at > to_timestamp(?))",
+                   [sys.argv[2], float(sys.argv[3])]).fetchall()[0])
 """
 
 
-def _published_by(catalog: str, store_id: str, after: float) -> int:
+def _publications(catalog: str, store_id: str = "", after: float = 0) -> tuple[str, int]:
+    """The store the lake's newest publication came from, and how many publications `store_id` made after `after`."""
     out = subprocess.run(
         [sys.executable, "-c", _PUBLISHED_BY, catalog, store_id, str(after)], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    return int(out.stdout)
+    newest, count = out.stdout.split()
+    return newest, int(count)
 
 
 # The business panels: those of every dashboard but the pipeline's, whose panels show each instance;
@@ -321,14 +262,10 @@ def _figures(prometheus: Prometheus) -> dict[str, list[tuple[tuple[tuple[str, st
     return found
 
 
-def test_a_paused_leader_is_fenced_and_the_merged_figures_hold(
+def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
     bootstrap: str, tmp_path: Path, server: Postgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The leader is paused (SIGSTOP) past its session timeout: the other replica takes over; resumed
-    (SIGCONT), the old leader publishes nothing more and says it stepped down. Prometheus scrapes
-    both replicas with the shipped rules: every business panel and merged rule gives the same
-    figures while both serve and while one is paused (never twice, never blind), and after."""
-    postgres = server.new_database("lake_pause")
+    postgres = server.new_database("lake_pair")
     monkeypatch.setenv("PGPASSWORD", postgres.password)
     pair = Pair(bootstrap, tmp_path, postgres, "--clock", "event")
     for name in pair.names:
@@ -339,18 +276,12 @@ def test_a_paused_leader_is_fenced_and_the_merged_figures_hold(
     for name in pair.names:
         _wait(lambda n=name: _records(pair.replicas[n]) >= produced, 90, f"{name} holding the {produced} events")
 
-    rules = scale_rule_files(sorted((PROMETHEUS_DIR / "rules").glob("*.rules.yml")), tmp_path / "rules", 60)  # rules every second
+    # Prometheus scrapes both replicas with the shipped rules (every duration divided by 60).
+    rules = scale_rule_files(sorted((PROMETHEUS_DIR / "rules").glob("*.rules.yml")), tmp_path / "rules", 60)
     config = tmp_path / "prometheus.yml"
     targets = [f"127.0.0.1:{pair.replicas[name].port}" for name in pair.names]
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
-                "rule_files": [str(r) for r in rules],
-                "scrape_configs": [{"job_name": "customs-kpi", "static_configs": [{"targets": targets}]}],
-            }
-        )
-    )
+    scrape = {"job_name": "customs-kpi", "static_configs": [{"targets": targets}]}
+    config.write_text(yaml.safe_dump({"global": GLOBAL, "rule_files": [str(r) for r in rules], "scrape_configs": [scrape]}))
     prometheus = Prometheus(config, tmp_path, free_port())
     try:
         prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 2')
@@ -359,20 +290,20 @@ def test_a_paused_leader_is_fenced_and_the_merged_figures_hold(
         before = _figures(prometheus)
         # Panels of long windows (a day of pace, on rules scaled 60 times) have no data yet; the rest do.
         assert all(before[f"{rule}: {rule}"] for rule in MERGED) and sum(map(bool, before.values())) >= 25, before
-        leader = _wait(pair.leader, 60, "a leader")
-        other = pair.other(leader)
-        assert prometheus.query(f'customs_kpi_lake_leader{{replica="{leader}"}}')[0]["value"][1] == "1"
 
-        paused = pair.replicas[leader]
+        # The leader paused past its session timeout: the other takes over.
+        paused_name = _wait(pair.leader, 60, "a leader")
+        other = pair.other(paused_name)
+        paused_store, _ = _publications(pair.catalog)  # the lake mirrors the leader's store
+        paused = pair.replicas[paused_name]
         assert paused.process is not None
         paused.process.send_signal(signal.SIGSTOP)
         _wait(lambda: sample(pair.replicas[other].samples(), "customs_kpi_lake_leader", replica=other) == 1, 30, f"{other} taking over")
         prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 1')
         time.sleep(3)  # the paused target's series are stale; the rules evaluated since
-        during = _figures(prometheus)
-        assert during == before  # one replica serves the same figures: nothing halved, nothing missing
+        assert _figures(prometheus) == before  # one replica serves the same figures: nothing halved, nothing missing
 
-        late = [revenue(event_id=f"late-{i}", amount_vnd=5_000_000 + i, occurred_at="2021-01-20T10:00:00+07:00") for i in range(50)]
+        late = [revenue(event_id=f"late-{i}", amount_vnd=5_000_000 + i, occurred_at="2021-01-10T10:00:00+07:00") for i in range(50)]
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
         for event in late:
             producer.send("customs.revenue", value=encode(event))
@@ -381,24 +312,64 @@ def test_a_paused_leader_is_fenced_and_the_merged_figures_hold(
         _wait(lambda: sum(1 for r in _lake(pair.catalog).rows if r[0].startswith("late-")) == len(late), 60, "the late events in the lake")
         resumed_at = time.time()
         paused.process.send_signal(signal.SIGCONT)
-        _wait(lambda: "stepped down from leading the lake" in (tmp_path / f"{leader}.log").read_text(), 30, f"{leader} stepping down")
-        _wait(lambda: _collected(paused) == _collected(pair.replicas[other]), 60, f"{leader} catching up")
+        log = tmp_path / f"{paused_name}.log"
+        _wait(lambda: "stepped down from leading the lake" in log.read_text(), 30, f"{paused_name} stepping down")
+        _wait(lambda: _collected(paused) == _collected(pair.replicas[other]), 60, f"{paused_name} catching up")
+        assert pair.leader() == other  # the lead stays where it went
+        assert _publications(pair.catalog, paused_store, resumed_at)[1] == 0  # nothing published by the paused one since
+
+        # Three kills of the leader while events flow; the last one killed loses its folder.
+        flow = Flow(bootstrap)
+        sender = flow.run()
+        rng = random.Random(23)
+        epochs = []
+        try:
+            for kill in range(3):
+                leader = _wait(pair.leader, 60, "a leader")
+                time.sleep(rng.uniform(0.5, 2.0))  # events flow, publications come and go
+                pair.replicas[leader].kill()  # SIGKILL, mid-stream
+                other = pair.other(leader)
+                _wait(lambda other=other: pair.leader() == other, 30, f"{other} taking over")
+                epochs.append(_lake(pair.catalog).epoch)
+                if kill < 2:
+                    pair.start(leader)  # back as the follower
+        finally:
+            flow.stop.set()
+            sender.join(timeout=30)
+        assert epochs == sorted(set(epochs)) and len(epochs) == 3  # a new epoch each time
+        lost = leader
+        shutil.rmtree(pair.db(lost).parent)
+        restore = ["restore", "--from-lake", "--replica", lost, "--db", str(pair.db(lost)), *pair.lake_args]
+        restored = subprocess.run([sys.executable, "-m", "streams", *restore], capture_output=True, text=True, cwd=ROOT)
+        assert restored.returncode == 0, restored.stderr
+        pair.start(lost)
+
+        ids = {f"rp-{i}" for i in flow.sent} | {e["event_id"] for e in late}
+        total = flow.total + sum(e["amount_vnd"] for e in late)
+        _wait(lambda: ids <= set(_lake(pair.catalog).kept), 90, "every event in the lake")
+        collected = {name: _collected(pair.replicas[name]) for name in pair.names}
+        _wait(
+            lambda: _collected(pair.replicas[lost]) == _collected(pair.replicas[other]), 60, f"{lost} catching up from the lake's offsets"
+        )
         prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 2')
         time.sleep(3)
-        after = _figures(prometheus)
-        assert (
-            after["customs_national:revenue_ytd_vnd: customs_national:revenue_ytd_vnd"]
-            != before["customs_national:revenue_ytd_vnd: customs_national:revenue_ytd_vnd"]
-        )
-        ytd = float(after["customs_national:revenue_ytd_vnd: customs_national:revenue_ytd_vnd"][0][1])
+        ytd = float(_figures(prometheus)["customs_national:revenue_ytd_vnd: customs_national:revenue_ytd_vnd"][0][1])
         single = sum(v for (metric, _), v in pair.replicas[other].samples().items() if metric == "customs_revenue_ytd_vnd")
         assert ytd == single  # the pair's figure is one replica's, not two
     finally:
         prometheus.stop()
-    assert pair.leader() == other  # it stays with the replica that took over
     assert all(pair.replicas[name].stop() == 0 for name in pair.names)
-    assert _published_by(pair.catalog, _store_id(pair.db(leader)), resumed_at) == 0  # nothing from the old leader after its pause
+
     lake = _lake(pair.catalog)
-    assert len(lake.rows) == len(lake.kept)  # no event twice
-    log = (tmp_path / f"{leader}.log").read_text()
-    assert "stepped down from leading the lake" in log
+    assert len(lake.rows) == len(lake.kept)  # every event once
+    ours = [row for row in lake.rows if row[0] in ids]
+    assert len(ours) == len(ids) and sum(amount for *_, amount in ours) == total
+    assert set(lake.rejects) == flow.expected_rejects(lake.kept)  # every bad message; every copy unlike the one kept
+    for name in pair.names:  # both stores hold everything
+        assert _store(pair.db(name))[1] == len(lake.kept), (name, collected)
+    logs = "".join((tmp_path / f"{name}.log").read_text() for name in pair.names)
+    assert logs.count("takeover at batch") >= 3
+    assert "this replica's publication is refused" in log.read_text() or "no longer elected" in log.read_text()
+
+
+GLOBAL = {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}

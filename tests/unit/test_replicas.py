@@ -17,7 +17,7 @@ from streams.config import Lake, lake_for
 from streams.errors import ConfigError, LakeFencedError
 from streams.lake import attach, current_leader, restore_from_lake
 from streams.read.verify import lake as lake_check
-from tests.support.replicas import NOW, P0_HEAD, P0_TAIL, P1_HEAD, P1_TAIL, Replica, ev, in_lake, open_publication_with_a_takeover_meanwhile
+from tests.support.replicas import NOW, P0_HEAD, P0_TAIL, P1_HEAD, P1_TAIL, Replica, ev, in_lake
 from tests.support.sqlcover import covers
 
 
@@ -121,24 +121,6 @@ def test_a_takeover_continues_the_lake_at_kafkas_offsets_with_every_event_once(p
         attach(con, lake, read_only=True)
         leader = current_leader(con)
     assert (leader.epoch, leader.replica, leader.publications) == (3, "a", 1)
-
-
-def test_with_a_sqlite_catalog_a_takeover_waits_for_an_open_publication(
-    pair: tuple[Replica, Replica, Lake], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A SQLite catalog (one machine) serializes writers: b cannot take the lead while a's publication
-    is open, so a's publication lands under a's epoch and b's try fails; never both. (On PostgreSQL
-    the takeover lands and a's commit fails: test_lake_postgres.)"""
-    a, b, lake = pair
-    raised = open_publication_with_a_takeover_meanwhile(a, b, monkeypatch)
-    assert a.writer.publish(NOW, reference=False) is not None
-    assert len(raised) == 1 and "database is locked" in str(raised[0])
-    assert in_lake(lake, "SELECT count(*) FROM revenue") == [(12,)]
-    assert in_lake(lake, "SELECT epoch, replica, publications FROM lake_leader") == [(1, "a", 2)]
-    monkeypatch.undo()
-    assert b.writer.lead(NOW).epoch == 2  # tried again, it lands; a is fenced from then on
-    with pytest.raises(LakeFencedError):
-        a.writer.publish(NOW, reference=False)
 
 
 @covers("lake/restore/numbering")

@@ -121,13 +121,19 @@ def test_a_refused_login_is_told_by_the_clients_exception_not_its_words() -> Non
         ({"batch_wait_ms": 60_001}, "--batch-wait", "milliseconds from 0 to 60000"),
         ({"max_poll_records": 0}, "--max-poll-records", "from 1 to 100000"),
         ({"publish_every_s": -1}, "--publish-every", "seconds between publications"),
+        ({"replica": "a b"}, "--replica", "a name of 1 to 40 letters, digits"),
+        ({"replica": "a"}, "--replica", "with a PostgreSQL catalog"),  # no lake, or (below) a SQLite one
+        ({"replica": "a", "lake": "sqlite"}, "--replica", "with a PostgreSQL catalog"),
+        ({"leader_session_timeout_ms": 500}, "--leader-session-timeout", "milliseconds from 1000 to 300000"),
     ],
 )
-def test_bad_consumer_settings_name_the_option(over: dict[str, int], setting: str, expected: str) -> None:
+def test_bad_consumer_settings_name_the_option(over: dict[str, object], setting: str, expected: str) -> None:
     from pathlib import Path
 
-    from streams.config import ConsumerSettings, KafkaConnection
+    from streams.config import ConsumerSettings, KafkaConnection, lake_for
 
+    if over.get("lake") == "sqlite":
+        over = {**over, "lake": lake_for(Path("x.duckdb"))}
     with pytest.raises(ConfigError) as error:
         ConsumerSettings(kafka=KafkaConnection("127.0.0.1:9092"), db_path=Path("x.duckdb"), metrics_port=9464, **over)  # type: ignore[arg-type]
     assert error.value.setting == next(iter(over))  # the field's name, which the command line shows as its flag
