@@ -241,6 +241,13 @@ def main() -> int:
         print(json.dumps(result, indent=2))
         record(args.output, result)
         return 0 if rows == distinct == len(sender.produced) and total == sender.total else 1
+    except SystemExit:
+        for name in replicas:
+            print(f"--- {name}.log (end) ---\n" + (work / f"{name}.log").read_text()[-3000:])
+        if os.environ.get("BENCH_KEEP"):
+            print(f"kept {work}; stopping in 600 s")
+            time.sleep(600)
+        raise
     finally:
         stop_file.touch()
         if reader is not None:

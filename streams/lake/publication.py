@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -296,16 +297,34 @@ class _Lowest:
     lowest: int | None
 
 
+LAKE_OFFSETS = {"topic": pl.String, "partition": pl.Int32, "next_offset": pl.Int64, "topic_id": pl.String}
+
+
+@contextlib.contextmanager
+def _offsets_registered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The lake's newest publication's offsets, read first and registered as `lake_offsets` for the
+    takeover's statements. Not read inside them: DuckLake 1.5.5 fails a DELETE of a lake table whose
+    source scans another lake table while the store is written meanwhile ("Could not find matching
+    file for written delete file", an internal error that invalidates the whole database)."""
+    found = [(o.topic, o.partition, o.next_offset, o.topic_id) for o in lake_offsets(con)]
+    con.register("lake_offsets", pl.DataFrame(found, schema=LAKE_OFFSETS, orient="row").to_arrow())
+    try:
+        yield
+    finally:
+        con.unregister("lake_offsets")
+
+
 def behind(con: duckdb.DuckDBPyConnection) -> list[Behind]:
     """The partitions that keep this store from taking over the attached lake (none: it can)."""
-    return rows(con, "lake/takeover/behind", Behind)
+    with _offsets_registered(con):
+        return rows(con, "lake/takeover/behind", Behind)
 
 
 def adopt_dlq(con: duckdb.DuckDBPyConnection) -> int:
     """Before a new leader copies rejects to the DLQ: mark those the previous leader was to copy (of
     records before the lake's offsets) as copied, except those the lake says it had not copied yet.
     Changes the store's rows only; returns how many."""
-    with transaction(con):
+    with transaction(con), _offsets_registered(con):
         return run(con, "lake/takeover/adopt_dlq")
 
 
@@ -365,9 +384,9 @@ def take_over(con: duckdb.DuckDBPyConnection, now: datetime, lead: Lead) -> Publ
     that holds `lead`; from its commit on, the lake mirrors this store (publish() goes on from its
     batch). None if this store is behind the lake on some partition (behind() says where): it has
     not stored everything the lake holds yet."""
-    with transaction(con):
+    with transaction(con), _offsets_registered(con):
         _hold(con, lead)
-        if behind(con):
+        if rows(con, "lake/takeover/behind", Behind):
             return None
         store = store_state(con)
         floor = one(con, "lake/takeover/bounds", _Floor).floor

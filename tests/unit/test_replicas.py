@@ -6,6 +6,8 @@ arrived on different partitions in another order. Real DuckDB, real DuckLake (SQ
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -189,3 +191,42 @@ def test_copies_read_in_another_order_end_in_the_lake_as_one_replica_would_have_
         (2, 0, "r1", "conflicting_duplicate"),  # the copy b kept, which the lake does not hold
         (2, 2, "r3", "conflicting_duplicate"),  # the same
     ]  # and not z on partition 1: b rejected it, but it is the lake's own copy again
+
+
+def test_a_takeover_while_the_store_is_written_commits(pair: tuple[Replica, Replica, Lake]) -> None:
+    """A new leader's consumer goes on writing its store while it takes over (another thread of the
+    same database). DuckLake 1.5.5 failed the takeover's DELETE of the lake's revenue days, with an
+    internal error that invalidated the whole database (store included) and ended the process,
+    while its source read the lake's offsets from the lake itself: they are read first, now."""
+    a, b, lake = pair
+    for k in range(16):
+        batch = [ev(1_000 + 200 * k + i) for i in range(200)]
+        for replica in (a, b):
+            replica.write(k % 6, batch)
+        if k == 0:
+            a.writer.lead(NOW)
+        a.writer.publish(NOW, reference=k == 0)
+    stop, written = threading.Event(), [0]
+
+    def writer() -> None:
+        while not stop.is_set():
+            b.write(written[0] % 6, [ev(10_000 + 50 * written[0] + i) for i in range(50)])
+            written[0] += 1
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while written[0] < 3:
+            time.sleep(0.01)
+        b.writer.lead(NOW)
+        done = [b.writer.publish(NOW, reference=False) for _ in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    assert done[0] is not None and done[0].takeover
+    final = b.writer.publish(NOW, reference=False)
+    expected = 3_200 + 50 * written[0]
+    assert final is None or final.events > 0
+    assert in_lake(lake, "SELECT count(*), count(DISTINCT event_id) FROM revenue") == [(expected, expected)]
+    assert in_lake(lake, "SELECT sum(amount_vnd) FROM agg_revenue_day") == in_lake(lake, "SELECT sum(amount_vnd) FROM revenue")

@@ -18,7 +18,7 @@ import pytest
 from streams.config import lake_for
 from streams.kpi.targets import load_targets
 from streams.lake import EVENT_TABLES, attach
-from streams.lake.publication import OUTCOMES, ensure_lake_tables
+from streams.lake.publication import LAKE_OFFSETS, OUTCOMES, ensure_lake_tables
 from streams.observe.kpi_collector import FAMILIES, READS
 from streams.read.verify import AMOUNTS
 from streams.report.figures import READS as REPORT_READS
@@ -51,6 +51,7 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCon
     con.register("seen", pl.DataFrame(schema=seen).to_arrow())
     con.register("incoming_replays", pl.DataFrame(schema=replays).to_arrow())
     con.register("takeover_outcomes", pl.DataFrame(schema=OUTCOMES).to_arrow())
+    con.register("lake_offsets", pl.DataFrame(schema=LAKE_OFFSETS).to_arrow())
     yield con
     con.close()
     store.close()

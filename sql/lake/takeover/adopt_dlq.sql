@@ -8,10 +8,7 @@
 -- offsets are this leader's. The store's own rows change; the lake is only read.
 UPDATE main.rejects SET dlq_published = true
 FROM (
-    WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
-        SELECT o.topic, o."partition", o.next_offset, o.topic_id
-        FROM (SELECT offsets FROM lake.lake_publications ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC LIMIT 1) p, unnest(p.offsets) AS u(o)
-    ), resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
+    WITH resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
         SELECT topic, "partition", max(batch_seq) AS after_batch FROM main.offset_resets GROUP BY ALL
     ), pending AS (
         SELECT source_topic, source_partition, source_offset FROM lake.rejects WHERE NOT dlq_published

@@ -7,10 +7,7 @@
 -- offsets (a duplicate or a conflicting one on another partition, which this replica read in the
 -- other order). The lake holds every event once.
 INSERT INTO lake.{{table}}
-WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
-    SELECT o.topic, o."partition", o.next_offset, o.topic_id
-    FROM (SELECT offsets FROM lake.lake_publications ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC LIMIT 1) p, unnest(p.offsets) AS u(o)
-), resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
+WITH resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
     SELECT topic, "partition", max(batch_seq) AS after_batch FROM main.offset_resets GROUP BY ALL
 ), held AS (  -- event ids the lake holds from before its offsets, which this store stored later from another copy
     SELECT d.source_topic AS topic, d.event_id

@@ -4,10 +4,7 @@
 --
 -- This store's aggregate rows for the local days and departments the takeover's revenue rows fall on.
 INSERT INTO lake.agg_revenue_day
-WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
-    SELECT o.topic, o."partition", o.next_offset, o.topic_id
-    FROM (SELECT offsets FROM lake.lake_publications ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC LIMIT 1) p, unnest(p.offsets) AS u(o)
-), resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
+WITH resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
     SELECT topic, "partition", max(batch_seq) AS after_batch FROM main.offset_resets GROUP BY ALL
 )
 SELECT a.*

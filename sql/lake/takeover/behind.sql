@@ -10,10 +10,6 @@
 -- The partitions where this store has not yet stored everything the lake holds (its next offset
 -- short of the lake's), or holds another log of the partition than the lake's offsets are of (the
 -- topic was recreated on one side only). A new leader takes over the lake only when there are none.
-WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
-    SELECT o.topic, o."partition", o.next_offset, o.topic_id
-    FROM (SELECT offsets FROM lake.lake_publications ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC LIMIT 1) p, unnest(p.offsets) AS u(o)
-)
 SELECT o.topic, o."partition", o.next_offset AS lake_offset, c.next_offset AS own_offset,
        coalesce(o.topic_id <> c.topic_id, false) AS other_log
 FROM lake_offsets o

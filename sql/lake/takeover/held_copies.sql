@@ -17,10 +17,7 @@
 -- store's duplicates and conflicting rejects, all taken after the row it kept (so from batch $lowest
 -- on). When they have more than one class, the lake's copy is the one at the position given in
 -- $resolved (read from the lake); NULL until it is given.
-WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
-    SELECT o.topic, o."partition", o.next_offset
-    FROM (SELECT offsets FROM lake.lake_publications ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC LIMIT 1) p, unnest(p.offsets) AS u(o)
-), resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
+WITH resets AS (  -- the store's batch of each partition's last new log (offsets count from there)
     SELECT topic, "partition", max(batch_seq) AS after_batch FROM main.offset_resets GROUP BY ALL
 ), before AS (
     SELECT d.source_topic AS topic, d.event_id, d.source_partition, d.source_offset, 'kept' AS copy_class

@@ -5,10 +5,6 @@
 --
 -- This store's first batch holding a record past the lake's offsets (NULL: none): the takeover
 -- reads its rows, rejects and duplicates from there on only.
-WITH lake_offsets AS (  -- where the lake's rows of each partition end (its newest publication's offsets)
-    SELECT o.topic, o."partition", o.next_offset, o.topic_id
-    FROM (SELECT offsets FROM lake.lake_publications ORDER BY coalesce(epoch, 0) DESC, batch_seq DESC LIMIT 1) p, unnest(p.offsets) AS u(o)
-)
 SELECT min(b) AS lowest FROM (
     SELECT min(coalesce(t.batch_seq, 0)) FROM main.declarations t
     LEFT JOIN lake_offsets o ON o.topic = t.source_topic AND o."partition" = t.source_partition
