@@ -237,7 +237,10 @@ def publish(
     `lead`, the publication holds the replica's epoch (LakeFencedError if another replica took it)."""
     with transaction(con):
         _hold(con, lead)
-        appended = _append(con, now, watermark, reference, None if lead is None else lead.epoch)
+        # A single consumer's publications carry the lake's current epoch (0 if no pair ever led it):
+        # one that follows a pair's leader of the same store then still orders after its publications.
+        epoch = current_leader(con).epoch if lead is None else lead.epoch
+        appended = _append(con, now, watermark, reference, epoch)
     if appended is None:
         return None
     return dataclasses.replace(appended, version=current_version(con), after=-1 if watermark is None else watermark[0])
@@ -418,7 +421,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
     with transaction(con):
         for table in (*LAKE_TABLES, "lake_publications"):
             con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
-        appended = _append(con, now, None, reference=True)
+        appended = _append(con, now, None, reference=True, epoch=current_leader(con).epoch)
     assert appended is not None  # a first publication always writes its watermark
     return dataclasses.replace(appended, version=current_version(con), after=-1)
 

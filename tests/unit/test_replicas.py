@@ -17,7 +17,7 @@ import pytest
 
 from streams.config import Lake, lake_for
 from streams.errors import ConfigError, LakeFencedError
-from streams.lake import attach, current_leader, restore_from_lake
+from streams.lake import LakeWriter, attach, current_leader, restore_from_lake
 from streams.read.verify import lake as lake_check
 from tests.support.replicas import NOW, P0_HEAD, P0_TAIL, P1_HEAD, P1_TAIL, Replica, ev, in_lake
 from tests.support.sqlcover import covers
@@ -230,3 +230,22 @@ def test_a_takeover_while_the_store_is_written_commits(pair: tuple[Replica, Repl
     assert final is None or final.events > 0
     assert in_lake(lake, "SELECT count(*), count(DISTINCT event_id) FROM revenue") == [(expected, expected)]
     assert in_lake(lake, "SELECT sum(amount_vnd) FROM agg_revenue_day") == in_lake(lake, "SELECT sum(amount_vnd) FROM revenue")
+
+
+def test_the_last_leader_restarted_alone_goes_on_where_it_was(pair: tuple[Replica, Replica, Lake], tmp_path: Path) -> None:
+    """A pair's last leader restarted as a single consumer (no --replica) on the same store: its
+    publications carry the lake's current epoch, so the next one after a restart starts from its
+    own newest publication, not from one it made while it led (which would publish rows twice)."""
+    a, _, lake = pair
+    a.write(0, P0_HEAD)
+    a.writer.lead(NOW)
+    assert a.writer.publish(NOW, reference=True) is not None
+    a.writer.close()
+    for round_ in range(2):  # alone, twice, attaching anew each time (a restart)
+        alone = LakeWriter(a.store, lake)
+        a.write(1, [ev(100 + 10 * round_ + i) for i in range(10)])
+        done = alone.publish(NOW, reference=False)
+        assert done is not None and done.events == 10
+        alone.close()
+    assert in_lake(lake, "SELECT count(*), count(DISTINCT event_id) FROM revenue") == [(30, 30)]
+    assert in_lake(lake, "SELECT list(epoch ORDER BY batch_seq) FROM lake_publications") == [([1, 1, 1],)]
