@@ -15,30 +15,33 @@
 -- is kept depends on the order copies were read in, and after a takeover the lake may keep the one
 -- this store rejected. Event rows never change once stored, so the two sides must agree exactly.
 -- One row per group that differs, saying how.
-WITH conflicted AS (
+WITH conflicted AS (  -- events with a conflicting copy: only counted
     SELECT DISTINCT source_topic, event_id FROM main.rejects WHERE reason = 'conflicting_duplicate' AND event_id IS NOT NULL
-), store_rows AS (
-    SELECT * FROM main.{{table}} WHERE batch_seq <= $upto OR batch_seq IS NULL
 ), store AS (
-    SELECT a.department_code, a.day, a.n, coalesce(b.amount, 0) AS amount, b.content
-    FROM (SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n FROM store_rows GROUP BY ALL) a
-    LEFT JOIN (
-        SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, {{amount}} AS amount,
-               sum(CAST(hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS HUGEINT)) AS content
-        FROM store_rows t
-        ANTI JOIN conflicted c ON c.source_topic = t.source_topic AND c.event_id = t.event_id
-        GROUP BY ALL
-    ) b USING (department_code, day)
+    SELECT r.department_code, r.day, count(*) AS n,
+           coalesce(sum(r.amount) FILTER (c.event_id IS NULL), 0) AS amount,
+           sum(CAST(r.fingerprint AS HUGEINT)) FILTER (c.event_id IS NULL) AS content
+    FROM (
+        SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, source_topic, event_id,
+               CAST({{amount}} AS HUGEINT) AS amount,
+               hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS fingerprint
+        FROM main.{{table}}
+        WHERE batch_seq <= $upto OR batch_seq IS NULL
+    ) r
+    LEFT JOIN conflicted c ON c.source_topic = r.source_topic AND c.event_id = r.event_id
+    GROUP BY ALL
 ), lake AS (
-    SELECT a.department_code, a.day, a.n, coalesce(b.amount, 0) AS amount, b.content
-    FROM (SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, count(*) AS n FROM {{alias}}.{{table}} GROUP BY ALL) a
-    LEFT JOIN (
-        SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, {{amount}} AS amount,
-               sum(CAST(hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS HUGEINT)) AS content
-        FROM {{alias}}.{{table}} t
-        ANTI JOIN conflicted c ON c.source_topic = t.source_topic AND c.event_id = t.event_id
-        GROUP BY ALL
-    ) b USING (department_code, day)
+    SELECT r.department_code, r.day, count(*) AS n,
+           coalesce(sum(r.amount) FILTER (c.event_id IS NULL), 0) AS amount,
+           sum(CAST(r.fingerprint AS HUGEINT)) FILTER (c.event_id IS NULL) AS content
+    FROM (
+        SELECT department_code, CAST(local_time(occurred_at) AS DATE) AS day, source_topic, event_id,
+               CAST({{amount}} AS HUGEINT) AS amount,
+               hash(*COLUMNS(* EXCLUDE (batch_seq, ingested_at, source_partition, source_offset))) AS fingerprint
+        FROM {{alias}}.{{table}}
+    ) r
+    LEFT JOIN conflicted c ON c.source_topic = r.source_topic AND c.event_id = r.event_id
+    GROUP BY ALL
 )
 SELECT coalesce(s.department_code, l.department_code) AS department_code, coalesce(s.day, l.day) AS day,
        format('store {} rows, amount {}; lake {} rows, amount {}{}', coalesce(s.n, 0), coalesce(s.amount, 0), coalesce(l.n, 0),

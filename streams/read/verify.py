@@ -29,12 +29,8 @@ from streams.config import Lake
 from streams.lake import ALIAS, EVENT_TABLES, LakeWriter, Publication, attach, current_version, mirror, read_watermark
 from streams.store import aggregates, rows, scalar, statement
 
-# The exact sum each event table is compared by (none for declarations: they carry no amount).
-AMOUNTS = {
-    "declarations": "CAST(0 AS HUGEINT)",
-    "revenue": "coalesce(sum(CAST(amount_vnd AS HUGEINT)), 0)",
-    "seizures": "coalesce(sum(CAST(goods_value_vnd AS HUGEINT)), 0)",
-}
+# The amount each event table's rows are summed by, exactly (none for declarations: they carry none).
+AMOUNTS = {"declarations": "0", "revenue": "amount_vnd", "seizures": "goods_value_vnd"}
 
 
 @dataclass(frozen=True)

@@ -506,7 +506,7 @@ def test_the_lake_against_the_store(with_lake: EventStore) -> None:
     rejects = pl.DataFrame([("customs.revenue", 0, 9, None, b"{", "invalid_json", "bad", None)], schema=REJECT_SCHEMA, orient="row")
     run(store, statement("write/insert_rejects"), {"now": NOW, "batch_seq": 2, "changed_seq": 1}, new_rejects=rejects)
     _insert(store, "revenue", "revenue", [revenue(event_id="c", amount_vnd=100)], batch_seq=3, first=10)  # not published yet
-    amounts = {"revenue": "coalesce(sum(CAST(amount_vnd AS HUGEINT)), 0)", "seizures": "coalesce(sum(CAST(goods_value_vnd AS HUGEINT)), 0)"}
+    amounts = {"revenue": "amount_vnd", "seizures": "goods_value_vnd"}
 
     def lake_events(table: str) -> list[tuple]:  # type: ignore[type-arg]
         return run(store, statement("verify/lake_events", table=table, alias="lake", amount=amounts[table]), {"upto": 2})
