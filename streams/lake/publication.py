@@ -228,18 +228,23 @@ def publish(
     *,
     reference: bool = True,
     lead: Lead | None = None,
+    epoch: int | None = None,
 ) -> Publication | None:
     """Append to the lake what the store committed after `watermark` (the lake's, from
     read_watermark or the last Publication), in one DuckLake transaction; None if nothing changed.
     `con` is a connection of the store's own with the lake attached; the store's writer may go on
     committing meanwhile (this reads one snapshot of it). With `reference`, the reference tables
     are compared and replaced if they differ (the consumer loads them once, at its start). With
-    `lead`, the publication holds the replica's epoch (LakeFencedError if another replica took it)."""
+    `lead`, the publication holds the replica's epoch (LakeFencedError if another replica took it);
+    without, it carries `epoch`, the lake's current one (read here if not given)."""
     with transaction(con):
         _hold(con, lead)
         # A single consumer's publications carry the lake's current epoch (0 if no pair ever led it):
         # one that follows a pair's leader of the same store then still orders after its publications.
-        epoch = current_leader(con).epoch if lead is None else lead.epoch
+        if lead is not None:
+            epoch = lead.epoch
+        elif epoch is None:
+            epoch = current_leader(con).epoch
         appended = _append(con, now, watermark, reference, epoch)
     if appended is None:
         return None
@@ -456,6 +461,7 @@ class LakeWriter:
         self._watermark: tuple[int, int] | None = None
         self._known = False
         self._lead: Lead | None = None
+        self._epoch = 0  # the lake's epoch, which a single consumer's publications carry
         self.waiting: list[Behind] = []  # why the last takeover did not happen yet
 
     def _attached(self) -> duckdb.DuckDBPyConnection:
@@ -502,7 +508,8 @@ class LakeWriter:
                     return self._take_over(con, now, self._lead)
                 check_mirrors(con, self.lake)  # another store, or an older copy: nothing is published
                 self._watermark, self._known = read_watermark(con), True
-            done = publish(con, now, self._watermark, reference=reference, lead=self._lead)
+                self._epoch = current_leader(con).epoch  # read once per attachment, as the watermark
+            done = publish(con, now, self._watermark, reference=reference, lead=self._lead, epoch=self._epoch)
         except LakeFencedError:
             self.close()
             self.step_down()
