@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from kafka import KafkaProducer
 from tests.support.factories import encode, revenue
 from tests.support.postgres import Postgres
 from tests.support.replicas import NOW, Replica, in_lake, open_publication_with_a_takeover_meanwhile
-from tests.support.services import ROOT, ConsumerProcess
+from tests.support.services import ROOT, ConsumerProcess, wait_until
 
 EVENTS = 6_000
 
@@ -55,17 +54,6 @@ try:
 except duckdb.CatalogException:
     print(0, 0, 0)
 """
-
-
-def _wait(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +101,7 @@ def test_readers_see_exact_totals_through_a_kill_mid_publication(
         for i in range(3)
     ]
     _send(bootstrap, 0, half)
-    assert _wait(lambda: _lake(postgres)[1] == half, 60, "the first half in the lake")
+    assert wait_until(lambda: _lake(postgres)[1] == half, 60, "the first half in the lake")
     assert _lake(postgres) == (half, half, expected_first)
 
     # Hold the catalog's snapshot table against writes (reads go on): the next publication writes
@@ -122,11 +110,11 @@ def test_readers_see_exact_totals_through_a_kill_mid_publication(
     assert lock.stdin is not None and lock.stdout is not None
     lock.stdin.write("BEGIN;\nLOCK TABLE ducklake_snapshot IN EXCLUSIVE MODE;\nSELECT 'locked';\n")
     lock.stdin.flush()
-    assert _wait(lambda: lock.stdout.readline().strip() == "locked", 30, "the lock")  # type: ignore[union-attr]
+    assert wait_until(lambda: lock.stdout.readline().strip() == "locked", 30, "the lock")  # type: ignore[union-attr]
     files_before = len(list(data.rglob("*.parquet")))
     _send(bootstrap, half, half)
     waiting = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'kpi' AND wait_event_type = 'Lock'"
-    _wait(lambda: postgres.psql(waiting, superuser=True, database=postgres.database) != "0", 60, "a publication waiting at its commit")
+    wait_until(lambda: postgres.psql(waiting, superuser=True, database=postgres.database) != "0", 60, "a publication waiting at its commit")
     assert len(list(data.rglob("*.parquet"))) > files_before  # its files are written: it is mid-publication
     consumer.kill()  # SIGKILL
     lock.stdin.write("ROLLBACK;\n")
@@ -135,7 +123,7 @@ def test_readers_see_exact_totals_through_a_kill_mid_publication(
     assert _lake(postgres) == (half, half, expected_first)  # the killed publication left nothing visible
 
     restarted = ConsumerProcess(bootstrap, db, tmp_path / "consumer2.log", *args).start()
-    _wait(lambda: _lake(postgres)[1] >= EVENTS, 90, "every event in the lake")
+    wait_until(lambda: _lake(postgres)[1] >= EVENTS, 90, "every event in the lake")
     assert restarted.stop() == 0
     assert _lake(postgres) == (EVENTS, EVENTS, expected_all)  # exact: nothing lost, nothing twice
 
@@ -273,7 +261,7 @@ def test_a_store_restored_from_the_lake_after_a_kill_ends_exact(
     half = EVENTS // 2
     consumer = ConsumerProcess(bootstrap, db, tmp_path / "consumer.log", *lake_args, "--publish-every", "0.5").start()
     _send(bootstrap, 0, half)
-    assert _wait(lambda: _lake(postgres)[1] == half, 60, "the first half in the lake")
+    assert wait_until(lambda: _lake(postgres)[1] == half, 60, "the first half in the lake")
     _send(bootstrap, half, half // 2)  # in flight: some stored, maybe some published, when the process dies
     consumer.kill()
     shutil.rmtree(db.parent)  # the disk is lost; the lake is on the catalog's server and the shared data path
@@ -289,7 +277,7 @@ def test_a_store_restored_from_the_lake_after_a_kill_ends_exact(
     _send(bootstrap, half + half // 2, EVENTS - half - half // 2)
     _send(bootstrap, 0, 100)  # duplicates of events the restored store holds from the lake
     expected = sum(1_000_000 + i for i in range(EVENTS))
-    assert _wait(lambda: _lake(postgres)[1] >= EVENTS, 90, "every event in the lake")
+    assert wait_until(lambda: _lake(postgres)[1] >= EVENTS, 90, "every event in the lake")
     assert again.stop() == 0
     assert _lake(postgres) == (EVENTS, EVENTS, expected)  # every event once: none lost with the store, none twice
     checked = subprocess.run(

@@ -32,7 +32,7 @@ from tests.support.factories import encode, revenue
 from tests.support.monitoring import PROMETHEUS_DIR, Prometheus, dashboard_queries
 from tests.support.ports import free_port
 from tests.support.postgres import Postgres
-from tests.support.services import ROOT, ConsumerProcess, cli, sample, sent
+from tests.support.services import ROOT, ConsumerProcess, cli, sample, sent, wait_until
 from tests.support.timescale import scale_rule_files
 
 PARTITIONS = 6
@@ -141,17 +141,6 @@ def _store(db: Path) -> tuple[int, ...]:
     finally:
         con.close()
     return tuple(int(x) for x in found)
-
-
-def _wait(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +263,7 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
         cli("produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", "2021-01-15", "--events-per-day", "100").stdout
     )
     for name in pair.names:
-        _wait(lambda n=name: _records(pair.replicas[n]) >= produced, 90, f"{name} holding the {produced} events")
+        wait_until(lambda n=name: _records(pair.replicas[n]) >= produced, 90, f"{name} holding the {produced} events")
 
     # Prometheus scrapes both replicas with the shipped rules (every duration divided by 60).
     rules = scale_rule_files(sorted((PROMETHEUS_DIR / "rules").glob("*.rules.yml")), tmp_path / "rules", 60)
@@ -292,13 +281,14 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
         assert all(before[f"{rule}: {rule}"] for rule in MERGED) and sum(map(bool, before.values())) >= 25, before
 
         # The leader paused past its session timeout: the other takes over.
-        paused_name = _wait(pair.leader, 60, "a leader")
+        paused_name = wait_until(pair.leader, 60, "a leader")
         other = pair.other(paused_name)
         paused_store, _ = _publications(pair.catalog)  # the lake mirrors the leader's store
         paused = pair.replicas[paused_name]
         assert paused.process is not None
         paused.process.send_signal(signal.SIGSTOP)
-        _wait(lambda: sample(pair.replicas[other].samples(), "customs_kpi_lake_leader", replica=other) == 1, 30, f"{other} taking over")
+        leads = f"{other} taking over"
+        wait_until(lambda: sample(pair.replicas[other].samples(), "customs_kpi_lake_leader", replica=other) == 1, 30, leads)
         prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 1')
         time.sleep(3)  # the paused target's series are stale; the rules evaluated since
         assert _figures(prometheus) == before  # one replica serves the same figures: nothing halved, nothing missing
@@ -309,12 +299,14 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
             producer.send("customs.revenue", value=encode(event))
         producer.flush()
         producer.close()
-        _wait(lambda: sum(1 for r in _lake(pair.catalog).rows if r[0].startswith("late-")) == len(late), 60, "the late events in the lake")
+        wait_until(
+            lambda: sum(1 for r in _lake(pair.catalog).rows if r[0].startswith("late-")) == len(late), 60, "the late events in the lake"
+        )
         resumed_at = time.time()
         paused.process.send_signal(signal.SIGCONT)
         log = tmp_path / f"{paused_name}.log"
-        _wait(lambda: "stepped down from leading the lake" in log.read_text(), 30, f"{paused_name} stepping down")
-        _wait(lambda: _collected(paused) == _collected(pair.replicas[other]), 60, f"{paused_name} catching up")
+        wait_until(lambda: "stepped down from leading the lake" in log.read_text(), 30, f"{paused_name} stepping down")
+        wait_until(lambda: _collected(paused) == _collected(pair.replicas[other]), 60, f"{paused_name} catching up")
         assert pair.leader() == other  # the lead stays where it went
         assert _publications(pair.catalog, paused_store, resumed_at)[1] == 0  # nothing published by the paused one since
 
@@ -325,11 +317,11 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
         epochs = []
         try:
             for kill in range(3):
-                leader = _wait(pair.leader, 60, "a leader")
+                leader = wait_until(pair.leader, 60, "a leader")
                 time.sleep(rng.uniform(0.5, 2.0))  # events flow, publications come and go
                 pair.replicas[leader].kill()  # SIGKILL, mid-stream
                 other = pair.other(leader)
-                _wait(lambda other=other: pair.leader() == other, 30, f"{other} taking over")
+                wait_until(lambda other=other: pair.leader() == other, 30, f"{other} taking over")
                 epochs.append(_lake(pair.catalog).epoch)
                 if kill < 2:
                     pair.start(leader)  # back as the follower
@@ -346,9 +338,9 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
 
         ids = {f"rp-{i}" for i in flow.sent} | {e["event_id"] for e in late}
         total = flow.total + sum(e["amount_vnd"] for e in late)
-        _wait(lambda: ids <= set(_lake(pair.catalog).kept), 90, "every event in the lake")
+        wait_until(lambda: ids <= set(_lake(pair.catalog).kept), 90, "every event in the lake")
         collected = {name: _collected(pair.replicas[name]) for name in pair.names}
-        _wait(
+        wait_until(
             lambda: _collected(pair.replicas[lost]) == _collected(pair.replicas[other]), 60, f"{lost} catching up from the lake's offsets"
         )
         prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 2')

@@ -85,6 +85,19 @@ def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in text_string_to_metric_families(text) for s in f.samples}
 
 
+def wait_until(condition, timeout: float, what: str, every: float = 0.2):  # type: ignore[no-untyped-def]
+    """The condition's first truthy value, asked every `every` seconds; an AssertionError naming
+    `what` once `timeout` seconds have passed without one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(every)
+
+
 def sample(samples: dict, name: str, **labels: str) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
 
