@@ -51,7 +51,7 @@ class Flow:
     copies: list[tuple[str, str, Any]] = field(default_factory=list)  # (event_id or '', 'first'/'other'/'bad', the send's future)
     stop: threading.Event = field(default_factory=threading.Event)
 
-    def run(self, per_second: int = 150) -> threading.Thread:
+    def run(self, per_second: int = 80) -> threading.Thread:
         thread = threading.Thread(target=self._send, args=(per_second,), daemon=True)
         thread.start()
         return thread
@@ -260,7 +260,7 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
     for name in pair.names:
         pair.replicas[name].start()
     produced = sent(
-        cli("produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", "2021-01-15", "--events-per-day", "100").stdout
+        cli("produce", "simulate", "-b", bootstrap, "--start", "2021-01-01", "--end", "2021-01-11", "--events-per-day", "100").stdout
     )
     for name in pair.names:
         wait_until(lambda n=name: _records(pair.replicas[n]) >= produced, 90, f"{name} holding the {produced} events")
@@ -290,7 +290,7 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
         leads = f"{other} taking over"
         wait_until(lambda: sample(pair.replicas[other].samples(), "customs_kpi_lake_leader", replica=other) == 1, 30, leads)
         prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 1')
-        time.sleep(3)  # the paused target's series are stale; the rules evaluated since
+        time.sleep(2)  # the paused target's series are stale; the rules evaluated since
         assert _figures(prometheus) == before  # one replica serves the same figures: nothing halved, nothing missing
 
         late = [revenue(event_id=f"late-{i}", amount_vnd=5_000_000 + i, occurred_at="2021-01-10T10:00:00+07:00") for i in range(50)]
@@ -318,7 +318,7 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
         try:
             for kill in range(3):
                 leader = wait_until(pair.leader, 60, "a leader")
-                time.sleep(rng.uniform(0.5, 2.0))  # events flow, publications come and go
+                time.sleep(rng.uniform(0.3, 1.2))  # events flow, publications come and go
                 pair.replicas[leader].kill()  # SIGKILL, mid-stream
                 other = pair.other(leader)
                 wait_until(lambda other=other: pair.leader() == other, 30, f"{other} taking over")
@@ -344,7 +344,7 @@ def test_a_pair_through_a_pause_three_kills_and_a_lost_disk(
             lambda: _collected(pair.replicas[lost]) == _collected(pair.replicas[other]), 60, f"{lost} catching up from the lake's offsets"
         )
         prometheus.wait_for('count(up{job="customs-kpi"} == 1) == 2')
-        time.sleep(3)
+        time.sleep(2)
         ytd = float(_figures(prometheus)["customs_national:revenue_ytd_vnd: customs_national:revenue_ytd_vnd"][0][1])
         single = sum(v for (metric, _), v in pair.replicas[other].samples().items() if metric == "customs_revenue_ytd_vnd")
         assert ytd == single  # the pair's figure is one replica's, not two
