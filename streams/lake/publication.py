@@ -19,27 +19,22 @@ so DuckDB's per-row-group min/max skips the history) and the changed rejects by 
 A replica pair (docs/RELIABILITY.md): each replica has a store of its own, and the one elected
 leader publishes. A leader takes the next epoch in `lake_leader` (take_lead) and every publication
 of its holds that row (a fence: an older leader's publication fails). Its first publication, when
-the lake mirrors the other replica's store, is a takeover: keyed to Kafka, it appends this store's
-rows of the records past the offsets the lake's newest publication recorded, skipping events the
-lake holds from another copy (take_over). From then on the lake mirrors this store, batch by batch.
+the lake mirrors the other replica's store, is a takeover (takeover.py); the consumer's side of all
+this is writer.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
-import polars as pl
 
 from streams.config import Lake
 from streams.errors import ConfigError, LakeFencedError, LakeMismatchError
-from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
-from streams.lake.upkeep import FILE_GRACE, Upkeep, maintain
-from streams.store import EventStore, one, relation, rows, run, scalar, store_state, transaction
+from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES
+from streams.store import one, relation, rows, run, scalar, store_state, transaction
 
 
 @dataclass(frozen=True)
@@ -68,17 +63,6 @@ class Leader:
     store_id: str | None
     since: datetime | None
     publications: int
-
-
-@dataclass(frozen=True)
-class Behind:
-    """A partition where this store has not stored what the lake holds (or holds another log of it)."""
-
-    topic: str
-    partition: int
-    lake_offset: int
-    own_offset: int | None
-    other_log: bool
 
 
 def ensure_lake_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -161,11 +145,11 @@ def mirror(con: duckdb.DuckDBPyConnection) -> Mirror:
     return Mirror(found.mirrored, found.store_id, found.batch_seq, read_watermark(con), found.changed_seq)
 
 
-def check_mirrors(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+def check_mirrors(con: duckdb.DuckDBPyConnection, lake: Lake, found: Mirror | None = None) -> None:
     """Refuse a lake whose newest publication came from another store (the store was recreated at
     the same path) or from a later point of this one than the store now holds (restored from an
     older copy): LakeMismatchError. Read once per attachment: a store cannot change under its writer."""
-    found = mirror(con)
+    found = mirror(con) if found is None else found  # what the caller already read, or read here
     if found.other_store:
         raise LakeMismatchError(lake.describe(), f"its publications come from store {found.mirrored}, and this is store {found.store_id}")
     if found.older_copy and found.watermark is not None:
@@ -212,7 +196,7 @@ def take_lead(con: duckdb.DuckDBPyConnection, replica: str, now: datetime) -> Le
     return Lead(replica, taken.epoch)
 
 
-def _hold(con: duckdb.DuckDBPyConnection, lead: Lead | None) -> None:
+def hold(con: duckdb.DuckDBPyConnection, lead: Lead | None) -> None:
     """Inside a publication's transaction: hold the lead, or raise LakeFencedError."""
     if lead is None:
         return
@@ -238,7 +222,7 @@ def publish(
     `lead`, the publication holds the replica's epoch (LakeFencedError if another replica took it);
     without, it carries `epoch`, the lake's current one (read here if not given)."""
     with transaction(con):
-        _hold(con, lead)
+        hold(con, lead)
         # A single consumer's publications carry the lake's current epoch (0 if no pair ever led it):
         # one that follows a pair's leader of the same store then still orders after its publications.
         if lead is not None:
@@ -263,7 +247,7 @@ def _append(
     store = store_state(con)  # the store's own snapshot, in the transaction the rows are read in
     batch_seq, changed_seq = store.batch_seq, store.changed_seq
     after, changes_after = watermark if watermark is not None else (-1, -1)
-    replaced = _reference_differs(con) if reference else []
+    replaced = reference_differs(con) if reference else []
     if watermark is not None and (batch_seq, changed_seq) == watermark and not replaced:
         return None
     window = {"after": after, "upto": batch_seq}
@@ -283,140 +267,16 @@ def _append(
         rejects = run(con, "lake/append_rejects", changes)
         run(con, "lake/delete_revenue_days", window)
         run(con, "lake/append_revenue_days", window)
-    _replace_reference(con, replaced)
+    replace_reference(con, replaced)
     record = {"batch_seq": batch_seq, "changed_seq": changed_seq, "now": now, "events": events, "rejects": rejects, "epoch": epoch}
     run(con, "lake/record_publication", record)
     return Publication(batch_seq=batch_seq, changed_seq=changed_seq, events=events, rejects=rejects, version=-1, after=-1)
 
 
-def _replace_reference(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+def replace_reference(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
     for table in tables:
         con.execute(f"DELETE FROM {ALIAS}.{relation(table)}")
         run(con, "lake/copy_table", table=relation(table))
-
-
-@dataclass(frozen=True)
-class _Floor:
-    floor: int
-
-
-@dataclass(frozen=True)
-class _Lowest:
-    lowest: int | None
-
-
-LAKE_OFFSETS = {"topic": pl.String, "partition": pl.Int32, "next_offset": pl.Int64, "topic_id": pl.String}
-
-
-@contextlib.contextmanager
-def _offsets_registered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """The lake's newest publication's offsets, read first and registered as `lake_offsets` for the
-    takeover's statements. Not read inside them: DuckLake 1.5.5 fails a DELETE of a lake table whose
-    source scans another lake table while the store is written meanwhile ("Could not find matching
-    file for written delete file", an internal error that invalidates the whole database)."""
-    found = [(o.topic, o.partition, o.next_offset, o.topic_id) for o in lake_offsets(con)]
-    con.register("lake_offsets", pl.DataFrame(found, schema=LAKE_OFFSETS, orient="row").to_arrow())
-    try:
-        yield
-    finally:
-        con.unregister("lake_offsets")
-
-
-def behind(con: duckdb.DuckDBPyConnection) -> list[Behind]:
-    """The partitions that keep this store from taking over the attached lake (none: it can)."""
-    with _offsets_registered(con):
-        return rows(con, "lake/takeover/behind", Behind)
-
-
-def adopt_dlq(con: duckdb.DuckDBPyConnection) -> int:
-    """Before a new leader copies rejects to the DLQ: mark those the previous leader was to copy (of
-    records before the lake's offsets) as copied, except those the lake says it had not copied yet.
-    Changes the store's rows only; returns how many."""
-    with transaction(con), _offsets_registered(con):
-        return run(con, "lake/takeover/adopt_dlq")
-
-
-@dataclass(frozen=True)
-class _Copy:
-    topic: str
-    event_id: str
-    source_partition: int
-    source_offset: int
-    kind: str  # row, duplicate or conflict
-    copy_class: str  # 'kept' (the kept row's content) or the md5 of the bytes received
-    lake_class: str | None  # the class of the copy the lake holds (None: not yet resolved)
-
-
-@dataclass(frozen=True)
-class _LakeCopy:
-    event_id: str
-    partition: int
-    offset: int
-
-
-OUTCOMES = {"topic": pl.String, "source_partition": pl.Int32, "source_offset": pl.Int64, "event_id": pl.String, "outcome": pl.String}
-
-
-def _outcome(copy: _Copy) -> str | None:
-    """What a copy past the lake's offsets is in the lake, whose copy of the event is of `lake_class`:
-    'conflicting' (a reject the lake lacks), 'dropped' (a reject of this store's the lake must not
-    take: it is the lake's own copy again), or None (the lake takes this store's decision)."""
-    same = copy.copy_class == copy.lake_class
-    if copy.kind in ("row", "duplicate"):
-        return None if same else "conflicting"
-    return "dropped" if same else None
-
-
-def takeover_outcomes(con: duckdb.DuckDBPyConnection, window: dict[str, int]) -> pl.DataFrame:
-    """For the events this store kept from a copy past the lake's offsets while the lake holds them
-    from a copy before (lake/takeover/held_copies.sql), what each of this store's copies past the
-    offsets is in the lake: the two replicas read them in another order."""
-    decided: list[tuple[str, int, int, str, str]] = []
-    for table in EVENT_TABLES:
-        found = rows(con, "lake/takeover/held_copies", _Copy, window | {"resolved": []}, table=relation(table))
-        ambiguous = sorted({c.event_id for c in found if c.lake_class is None})
-        if ambiguous:  # copies before the offsets that differ among themselves: the lake says which it holds
-            where = rows(con, "lake/takeover/lake_copies", _LakeCopy, {"ids": ambiguous}, table=relation(table))
-            resolved = [{"event_id": w.event_id, "partition": w.partition, "offset": w.offset} for w in where]
-            found = rows(con, "lake/takeover/held_copies", _Copy, window | {"resolved": resolved}, table=relation(table))
-        for copy in found:
-            outcome = _outcome(copy)
-            if outcome is not None:
-                decided.append((copy.topic, copy.source_partition, copy.source_offset, copy.event_id, outcome))
-    return pl.DataFrame(decided, schema=OUTCOMES, orient="row")
-
-
-def take_over(con: duckdb.DuckDBPyConnection, now: datetime, lead: Lead) -> Publication | None:
-    """A new leader's first publication into a lake that mirrors another store: this store's rows,
-    rejects and revenue days of the records past the lake's offsets, in one DuckLake transaction
-    that holds `lead`; from its commit on, the lake mirrors this store (publish() goes on from its
-    batch). None if this store is behind the lake on some partition (behind() says where): it has
-    not stored everything the lake holds yet."""
-    with transaction(con), _offsets_registered(con):
-        _hold(con, lead)
-        if rows(con, "lake/takeover/behind", Behind):
-            return None
-        store = store_state(con)
-        floor = one(con, "lake/takeover/bounds", _Floor).floor
-        lowest = one(con, "lake/takeover/lowest", _Lowest, {"floor": floor}).lowest
-        window = {"floor": floor, "lowest": store.batch_seq + 1 if lowest is None else lowest}
-        con.register("takeover_outcomes", takeover_outcomes(con, window).to_arrow())
-        try:
-            events = sum(run(con, "lake/takeover/append_events", window, table=relation(table)) for table in EVENT_TABLES)
-            rejects = run(con, "lake/takeover/append_rejects", window)
-            conflicts = {"now": now, "changed_seq": store.changed_seq}
-            rejects += sum(run(con, "lake/takeover/append_conflicts", window | conflicts, table=relation(table)) for table in EVENT_TABLES)
-        finally:
-            con.unregister("takeover_outcomes")
-        run(con, "lake/takeover/delete_revenue_days", window)
-        run(con, "lake/takeover/append_revenue_days", window)
-        _replace_reference(con, _reference_differs(con))
-        record = {
-            "batch_seq": store.batch_seq, "changed_seq": store.changed_seq, "now": now,
-            "events": events, "rejects": rejects, "epoch": lead.epoch,
-        }  # fmt: skip
-        run(con, "lake/record_publication", record)
-    return Publication(store.batch_seq, store.changed_seq, events, rejects, current_version(con), after=-1, takeover=True)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
@@ -431,7 +291,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, now: datetime) -> Publication:
     return dataclasses.replace(appended, version=current_version(con), after=-1)
 
 
-def _reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
+def reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The reference tables whose rows in the lake differ from the store's (tens to thousands of rows)."""
     differ = []
     for table in REFERENCE_TABLES:
@@ -444,120 +304,3 @@ def _reference_differs(con: duckdb.DuckDBPyConnection) -> list[str]:
         if count:
             differ.append(table)
     return differ
-
-
-class LakeWriter:
-    """The consumer's side of the lake: a connection of the store's own with the lake attached
-    (made at the first publication, so an unreachable catalog does not stop the consumer), and the
-    lake's watermark, read from the lake once and then carried from publication to publication.
-
-    For a replica of a pair (`replica`), it publishes only while it holds a lead (lead(), after the
-    election chose it; step_down() when it no longer is): the first publication of a lead is a
-    takeover if the lake mirrors another store, and adopt_dlq() runs before it."""
-
-    def __init__(self, store: EventStore, lake: Lake, replica: str | None = None) -> None:
-        self.store, self.lake, self.replica = store, lake, replica
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._watermark: tuple[int, int] | None = None
-        self._known = False
-        self._lead: Lead | None = None
-        self._epoch = 0  # the lake's epoch, which a single consumer's publications carry
-        self.waiting: list[Behind] = []  # why the last takeover did not happen yet
-
-    def _attached(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            con = self.store.cursor()
-            self._con = con
-            con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")  # left by a failed publication: attach it anew
-            attach(con, self.lake, read_only=False)
-            ensure_lake_tables(con)
-        return self._con
-
-    @property
-    def lead_held(self) -> Lead | None:
-        return self._lead
-
-    @property
-    def mirrors_this_store(self) -> bool:
-        """The lake's newest publication is this store's (after a takeover, or for a single consumer once it published)."""
-        return self._known
-
-    def lead(self, now: datetime) -> Lead:
-        """Take the lake's next epoch for this replica (the election chose it)."""
-        if self.replica is None:
-            raise RuntimeError("only a replica of a pair takes the lead")
-        try:
-            self._lead = take_lead(self._attached(), self.replica, now)
-        except BaseException:
-            self.close()
-            raise
-        self._known = False  # the lake may mirror the other replica's store: read it again
-        return self._lead
-
-    def step_down(self) -> None:
-        self._lead, self._known = None, False
-
-    def publish(self, now: datetime, *, reference: bool) -> Publication | None:
-        if self.replica is not None and self._lead is None:
-            raise RuntimeError(f"replica {self.replica} publishes only while it leads the lake")
-        try:
-            con = self._attached()
-            if not self._known:
-                found = mirror(con)
-                if self._lead is not None and found.other_store:
-                    return self._take_over(con, now, self._lead)
-                check_mirrors(con, self.lake)  # another store, or an older copy: nothing is published
-                self._watermark, self._known = read_watermark(con), True
-                self._epoch = current_leader(con).epoch  # read once per attachment, as the watermark
-            done = publish(con, now, self._watermark, reference=reference, lead=self._lead, epoch=self._epoch)
-        except LakeFencedError:
-            self.close()
-            self.step_down()
-            raise
-        except BaseException:
-            self.close()  # the next publication attaches again and re-reads the watermark from the lake
-            raise
-        if done is not None:
-            self._watermark = (done.batch_seq, done.changed_seq)
-        return done
-
-    def _take_over(self, con: duckdb.DuckDBPyConnection, now: datetime, lead: Lead) -> Publication | None:
-        self.waiting = behind(con)
-        if self.waiting:
-            return None
-        adopt_dlq(con)
-        done = take_over(con, now, lead)
-        if done is None:
-            self.waiting = behind(con)
-            return None
-        self._watermark, self._known = (done.batch_seq, done.changed_seq), True
-        return done
-
-    def rebuild(self, now: datetime) -> Publication:
-        """Replace the lake's contents with the store's (see rebuild()); the watermark follows."""
-        try:
-            done = rebuild(self._attached(), now)
-        except BaseException:
-            self.close()
-            raise
-        self._watermark, self._known = (done.batch_seq, done.changed_seq), True
-        return done
-
-    def maintain(self, now: datetime, grace: timedelta = FILE_GRACE) -> Upkeep:
-        return maintain(self.connection, now, grace)
-
-    @property
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        """The store's connection with the lake attached, for upkeep and checks between publications."""
-        if self._con is None:
-            raise RuntimeError("the lake is attached by a publication first")
-        return self._con
-
-    def close(self) -> None:
-        self._known = False  # the lead stays: a publication that failed for another reason is tried again under it
-        if self._con is not None:
-            con, self._con = self._con, None
-            with contextlib.suppress(duckdb.Error):
-                con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
-            with contextlib.suppress(duckdb.Error):
-                con.close()

@@ -9,7 +9,7 @@ Kafka exactly where the lake's rows end: what came after is read again, nothing 
 
 A replica of a pair (`replica`) is restored as a store of its own: a new id, its batches numbered
 after every batch in the lake (both replicas numbered the lake's rows), so that when it is elected
-its first publication is a takeover keyed to Kafka's offsets (streams/lake/publication.py). A lake
+its first publication is a takeover keyed to Kafka's offsets (streams/lake/takeover.py). A lake
 that a pair published is restored only that way.
 
 What the lake does not hold is not restored: the `duplicates` table (the duplicate count of

@@ -18,7 +18,8 @@ import pytest
 from streams.config import lake_for
 from streams.kpi.targets import load_targets
 from streams.lake import EVENT_TABLES, attach
-from streams.lake.publication import LAKE_OFFSETS, OUTCOMES, ensure_lake_tables
+from streams.lake.publication import ensure_lake_tables
+from streams.lake.takeover import LAKE_OFFSETS, OUTCOMES
 from streams.observe.kpi_collector import FAMILIES, READS
 from streams.read.verify import AMOUNTS
 from streams.report.figures import READS as REPORT_READS
