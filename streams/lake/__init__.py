@@ -1,6 +1,7 @@
-"""The analysts' lake: a DuckLake the consumer publishes to (publication.py; the consumer's writer, writer.py; a new leader's takeover, takeover.py), keeps bounded
-(upkeep.py) and everyone else attaches read-only (location.py), with DuckDB's extensions loaded
-from their wheels (extensions.py). Other packages import this face, not the modules."""
+"""The analysts' lake: a DuckLake the consumer publishes to (publication.py; the consumer's
+writer, writer.py; a new leader's takeover, takeover.py), keeps bounded (upkeep.py) and everyone
+else attaches read-only (location.py), with DuckDB's extensions loaded from their wheels
+(extensions.py). Other packages import this face, not the modules."""
 
 from streams.lake.extensions import extension_file, load_extensions
 from streams.lake.location import ALIAS, EVENT_TABLES, LAKE_TABLES, REFERENCE_TABLES, attach
